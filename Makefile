@@ -1,0 +1,82 @@
+# GoatedVIPs: `make run` serves the site in embedded mode, `make test` runs every check.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# PostgreSQL + Redis used by the second test run (pytest-django creates and drops test_<name> itself).
+PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
+# A production-like environment for `check --deploy` (throwaway values, never used to serve anything).
+DEPLOY_ENV := DEBUG=0 SECRET_KEY=deploy-check-$$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') \
+	ALLOWED_HOSTS=goatedvips.example CSRF_TRUSTED_ORIGINS=https://goatedvips.example \
+	DATABASE_URL=$(PG_URL) REDIS_URL=redis://127.0.0.1:6379/0
+
+.PHONY: help run serve migrate seed test test-sqlite test-postgres test-e2e lint format checks services clean
+
+help:
+	@echo "make run    - install, migrate, seed demo data and serve http://$(HOST):$(PORT) (embedded mode)"
+	@echo "make test   - lint, migration and deploy checks, the suite on SQLite, PostgreSQL + Redis, and in Chromium"
+	@echo "make test-sqlite | test-postgres | test-e2e | lint | format | checks"
+
+$(VENV)/bin/activate:
+	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(VENV)/bin/activate
+	$(PIP) install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(VENV)/bin/activate
+	$(PIP) install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime
+
+migrate: $(VENV)/.runtime
+	$(PY) manage.py migrate --noinput
+
+seed: migrate
+	$(PY) manage.py seed_demo
+
+run: seed
+	$(PY) manage.py serve --host $(HOST) --port $(PORT)
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+checks: $(VENV)/.dev
+	$(PY) manage.py check --fail-level WARNING
+	$(PY) manage.py makemigrations --check --dry-run
+	@echo "check --deploy with a production-like environment:"
+	$(DEPLOY_ENV) $(PY) manage.py check --deploy --fail-level WARNING
+
+test-sqlite: $(VENV)/.dev
+	@echo "=== test suite on SQLite (embedded mode: in-memory channel layer, local-memory cache) ==="
+	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest -m "not e2e" -p no:playwright
+
+services:
+	@bash .ci/services.sh
+
+test-postgres: $(VENV)/.dev services
+	@echo "=== test suite on PostgreSQL + Redis ($(PG_URL), $(REDIS_TEST_URL)) ==="
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_TEST_URL) $(PY) -m pytest -m "not e2e" -p no:playwright --create-db
+
+test-e2e: $(VENV)/.dev
+	@echo "=== browser tests in headless Chromium ==="
+	env -u DATABASE_URL -u REDIS_URL DJANGO_ALLOW_ASYNC_UNSAFE=true $(PY) -m pytest tests/e2e -m e2e -p no:asyncio
+
+test: lint checks test-sqlite test-postgres test-e2e
+	@echo "All checks passed."
+
+format: $(VENV)/.dev
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache db.sqlite3 db.sqlite3-wal db.sqlite3-shm

@@ -1,0 +1,87 @@
+"""Numbers for the operators' dashboard (admin index). A fixed number of queries whatever the data size."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from races.models import Player, RaceProgressSample, TransformationLog, WagerRace
+from support.models import SupportTicket
+from telegram_bot.models import VerificationRequest
+
+
+@dataclass
+class LiveRace:
+    id: int
+    title: str
+    prize_pool: Decimal
+    ends_at: datetime
+    time_left: timedelta
+
+
+@dataclass
+class Dashboard:
+    players: int = 0
+    wagered_today: Decimal = Decimal("0")
+    wagered_week: Decimal = Decimal("0")
+    wagered_month: Decimal = Decimal("0")
+    live_races: list[LiveRace] = field(default_factory=list)
+    pending_verifications: int = 0
+    open_tickets: int = 0
+    unassigned_tickets: int = 0
+    last_sync: TransformationLog | None = None
+    last_sync_age: timedelta | None = None
+    last_failure: TransformationLog | None = None
+    chart_race: str = ""
+    chart_series: list[tuple[str, list[tuple[datetime, int]]]] = field(default_factory=list)
+
+
+def dashboard_summary(now: datetime | None = None) -> Dashboard:
+    now = now or timezone.now()
+    totals = Player.objects.aggregate(
+        players=Count("pk"),
+        today=Sum("wager_today"),
+        week=Sum("wager_week"),
+        month=Sum("wager_month"),
+    )
+    d = Dashboard(
+        players=totals["players"],
+        wagered_today=totals["today"] or Decimal("0"),
+        wagered_week=totals["week"] or Decimal("0"),
+        wagered_month=totals["month"] or Decimal("0"),
+    )
+    d.live_races = [
+        LiveRace(r.pk, r.title, r.prize_pool, r.end_date, max(r.end_date - now, timedelta(0)))
+        for r in WagerRace.objects.filter(status=WagerRace.Status.LIVE).order_by("end_date")[:5]
+    ]
+    d.pending_verifications = VerificationRequest.objects.filter(status=VerificationRequest.Status.PENDING).count()
+    tickets = SupportTicket.objects.exclude(status=SupportTicket.Status.CLOSED).aggregate(
+        open=Count("pk"), unassigned=Count("pk", filter=Q(assigned_to__isnull=True))
+    )
+    d.open_tickets, d.unassigned_tickets = tickets["open"], tickets["unassigned"]
+    d.last_sync = TransformationLog.objects.order_by("-created_at").first()
+    d.last_sync_age = now - d.last_sync.created_at if d.last_sync else None
+    d.last_failure = TransformationLog.objects.filter(type=TransformationLog.Type.ERROR).order_by("-created_at").first()
+    if d.live_races:
+        race_id = d.live_races[0].id
+        d.chart_race = d.live_races[0].title
+        d.chart_series = _rank_series(RaceProgressSample.objects.filter(race_id=race_id).order_by("taken_at"))
+    return d
+
+
+def _rank_series(samples) -> list[tuple[str, list[tuple[datetime, int]]]]:
+    """Rank over time of the players in the latest sample's top 10."""
+    samples = list(samples)
+    if not samples:
+        return []
+    top = [row[1] for row in samples[-1].standings[:10]]
+    series: dict[str, list[tuple[datetime, int]]] = {name: [] for name in top}
+    for sample in samples:
+        for _uid, name, _wagered, rank in sample.standings:
+            if name in series:
+                series[name].append((sample.taken_at, rank))
+    return list(series.items())

@@ -1,0 +1,247 @@
+"""Demo data for embedded mode and local development (`manage.py seed_demo`). Idempotent."""
+
+from __future__ import annotations
+
+import random
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import NotificationPreferences, User
+from races.models import Player, WagerRace
+from races.services import player_ranks_recompute
+from vip.models import BonusCode, WheelSegment
+
+DEMO_PLAYER_COUNT = 300
+DEMO_SEED = 20250301
+
+_ADJECTIVES = [
+    "Lucky",
+    "Golden",
+    "Wild",
+    "Neon",
+    "Crypto",
+    "Royal",
+    "Silent",
+    "Turbo",
+    "Mega",
+    "Iron",
+    "Shadow",
+    "Cosmic",
+    "Frosty",
+    "Blazing",
+    "Diamond",
+    "Savage",
+]
+_NOUNS = [
+    "Goat",
+    "Whale",
+    "Shark",
+    "Tiger",
+    "Falcon",
+    "Viking",
+    "Ninja",
+    "Ace",
+    "Baron",
+    "Wizard",
+    "Rocket",
+    "Panther",
+    "Raven",
+    "Knight",
+    "Dragon",
+    "Bull",
+]
+_UID_ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+# A 100 % table (the original system's 103.5 % one is rejected by validation).
+MONTHLY_DISTRIBUTION = {"1": 40, "2": 20, "3": 12, "4": 8, "5": 6, "6": 5, "7": 3, "8": 2.5, "9": 2, "10": 1.5}
+WEEKLY_DISTRIBUTION = {"1": 50, "2": 30, "3": 20}
+
+DEMO_CODES = [
+    # code, description, amount, required wager, limit, days valid, audience
+    ("WELCOME10", "Welcome bonus for new members", "10.00", "500.00", 500, 30, BonusCode.Audience.EVERYONE),
+    ("GOATED25", "Weekend reload", "25.00", "2500.00", 100, 7, BonusCode.Audience.EVERYONE),
+    ("VIPONLY50", "For verified players only", "50.00", "10000.00", 20, 14, BonusCode.Audience.VERIFIED),
+]
+
+# Weights are integers; "Try again" dominates, the big prize is rare.
+DEMO_SEGMENTS = [
+    ("Try again", 12000, "0", "#1F2937"),
+    ("$0.10 bonus", 200, "0.10", "#374151"),
+    ("Try again", 12000, "0", "#1F2937"),
+    ("$0.50 bonus", 60, "0.50", "#4B5563"),
+    ("Try again", 12000, "0", "#1F2937"),
+    ("$2 bonus", 10, "2.00", "#D7FF00"),
+    ("Try again", 12000, "0", "#1F2937"),
+    ("$5 bonus", 4, "5.00", "#A3E635"),
+    ("Try again", 12000, "0", "#1F2937"),
+    ("$100 bonus", 1, "100.00", "#FACC15"),
+]
+
+
+@dataclass
+class DemoReport:
+    players_created: int = 0
+    players_existing: int = 0
+    races: list[str] = field(default_factory=list)
+    codes_created: int = 0
+    segments_created: int = 0
+    accounts: list[tuple[str, str | None]] = field(default_factory=list)
+
+
+def demo_player_identities(count: int = DEMO_PLAYER_COUNT, seed: int = DEMO_SEED) -> list[tuple[str, str]]:
+    """(uid, name) pairs, the same on every run."""
+    rng = random.Random(seed)
+    seen_names: set[str] = set()
+    out = []
+    while len(out) < count:
+        name = f"{rng.choice(_ADJECTIVES)}{rng.choice(_NOUNS)}{rng.randint(1, 999)}"
+        if name in seen_names:
+            continue
+        seen_names.add(name)
+        uid = "".join(rng.choice(_UID_ALPHABET) for _ in range(20))
+        out.append((uid, name))
+    return out
+
+
+def _month_window(now: datetime) -> tuple[datetime, datetime]:
+    start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    end = (start + timedelta(days=32)).replace(day=1)
+    return start, end
+
+
+def _next_week_window(now: datetime) -> tuple[datetime, datetime]:
+    monday = (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+    start = monday + timedelta(days=7)
+    return start, start + timedelta(days=7)
+
+
+def _seed_players(report: DemoReport, now: datetime) -> None:
+    rng = random.Random(DEMO_SEED + 1)
+    existing = set(Player.objects.values_list("uid", flat=True))
+    new = []
+    for uid, name in demo_player_identities():
+        if uid in existing:
+            report.players_existing += 1
+            continue
+        # Heavy-tailed wagers: a few whales, many small players, some at zero.
+        month = Decimal(str(round(rng.paretovariate(1.2) * 400 - 400, 6))).max(Decimal("0"))
+        week = (month * Decimal(str(round(rng.uniform(0.1, 0.5), 4)))).quantize(Decimal("0.000001"))
+        today = (week * Decimal(str(round(rng.uniform(0.0, 0.3), 4)))).quantize(Decimal("0.000001"))
+        all_time = (month * Decimal(str(round(rng.uniform(2, 30), 4)))).quantize(Decimal("0.000001"))
+        new.append(
+            Player(
+                uid=uid,
+                name=name,
+                wager_today=today,
+                wager_week=week,
+                wager_month=month,
+                wager_all_time=all_time,
+                first_seen=now - timedelta(days=rng.randint(1, 400)),
+                last_seen=now,
+            )
+        )
+    Player.objects.bulk_create(new, batch_size=500)
+    report.players_created = len(new)
+    player_ranks_recompute()
+
+
+def _seed_races(report: DemoReport, now: datetime) -> None:
+    start, end = _month_window(now)
+    monthly, created = WagerRace.objects.get_or_create(
+        type=WagerRace.Type.MONTHLY,
+        start_date=start,
+        defaults={
+            "title": f"{start:%B %Y} Monthly Race",
+            "status": WagerRace.Status.LIVE,
+            "end_date": end,
+            "prize_pool": Decimal("500.00"),
+            "min_wager": Decimal("1000.00"),
+            "prize_distribution": MONTHLY_DISTRIBUTION,
+            "recurrence": WagerRace.Recurrence.MONTHLY,
+            "went_live_at": start,
+            "description": "Wager on Goated under our code this month; the top 10 share the pool.",
+            "rules": "Wagers count from the 1st 00:00 UTC to the last day 23:59:59 UTC. "
+            "A minimum of $1,000 wagered is needed to win a prize.",
+        },
+    )
+    report.races.append(f"{monthly.title} ({monthly.status}, {'created' if created else 'exists'})")
+    wstart, wend = _next_week_window(now)
+    weekly, created = WagerRace.objects.get_or_create(
+        type=WagerRace.Type.WEEKLY,
+        start_date=wstart,
+        defaults={
+            "title": f"Weekly Sprint from {wstart:%d %b}",
+            "status": WagerRace.Status.UPCOMING,
+            "end_date": wend,
+            "prize_pool": Decimal("200.00"),
+            "min_wager": Decimal("250.00"),
+            "prize_distribution": WEEKLY_DISTRIBUTION,
+            "recurrence": WagerRace.Recurrence.WEEKLY,
+            "description": "A one-week sprint: the top 3 of the week split $200.",
+        },
+    )
+    report.races.append(f"{weekly.title} ({weekly.status}, {'created' if created else 'exists'})")
+
+
+def _seed_codes_and_wheel(report: DemoReport, now: datetime) -> None:
+    for code, description, amount, wager, limit, days, audience in DEMO_CODES:
+        _, created = BonusCode.objects.get_or_create(
+            code=code,
+            defaults={
+                "description": description,
+                "amount": Decimal(amount),
+                "required_wager": Decimal(wager),
+                "claim_limit": limit,
+                "expires_at": now + timedelta(days=days),
+                "audience": audience,
+            },
+        )
+        report.codes_created += created
+    if not WheelSegment.objects.exists():
+        WheelSegment.objects.bulk_create(
+            WheelSegment(position=i, label=label, weight=weight, reward_amount=Decimal(reward), color=color)
+            for i, (label, weight, reward, color) in enumerate(DEMO_SEGMENTS)
+        )
+        report.segments_created = len(DEMO_SEGMENTS)
+
+
+def _ensure_account(username: str, email: str, *, staff: bool, group: str | None) -> tuple[str, str | None]:
+    """Create the account with a random password (returned once), or leave an existing one untouched."""
+    if User.objects.filter(username=username).exists():
+        return username, None
+    password = secrets.token_urlsafe(12)
+    user = User.objects.create_user(username=username, email=email, password=password)
+    user.is_staff = staff
+    user.is_superuser = staff and group is None
+    user.email_verified = True
+    user.save()
+    NotificationPreferences.objects.get_or_create(user=user)
+    if group:
+        user.groups.add(Group.objects.get(name=group))
+    return username, password
+
+
+def seed_demo(*, progress: Callable[[str], None] = lambda _msg: None) -> DemoReport:
+    """Create demo players, races, codes, wheel segments and accounts. Safe to run again: adds only what is missing."""
+    report = DemoReport()
+    now = timezone.now()
+    with transaction.atomic():
+        progress(f"Players: {DEMO_PLAYER_COUNT} demo players…")
+        _seed_players(report, now)
+        progress("Races: a live monthly race and next week's race…")
+        _seed_races(report, now)
+        progress("Bonus codes and wheel segments…")
+        _seed_codes_and_wheel(report, now)
+        progress("Accounts…")
+        report.accounts.append(_ensure_account("admin", "admin@goatedvips.local", staff=True, group=None))
+        report.accounts.append(_ensure_account("operator", "operator@goatedvips.local", staff=True, group="Operators"))
+        report.accounts.append(_ensure_account("support", "support@goatedvips.local", staff=True, group="Support"))
+        report.accounts.append(_ensure_account("demo", "demo@goatedvips.local", staff=False, group=None))
+    return report

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from django import template
+from django.utils.html import format_html, format_html_join
+
+from goatedvips.dashboard import dashboard_summary
+
+register = template.Library()
+
+COLOURS = ["#D7FF00", "#38BDF8", "#F472B6", "#FB923C", "#A78BFA", "#34D399", "#F87171", "#FACC15", "#60A5FA", "#C084FC"]
+
+
+@register.simple_tag
+def dashboard():
+    return dashboard_summary()
+
+
+@register.simple_tag
+def rank_chart(series, width: int = 640, height: int = 220):
+    """Rank over time as inline SVG (rank 1 at the top), drawn on the server: no chart library needed."""
+    points = [p for _, pts in series for p in pts]
+    if len(points) < 2:
+        return format_html('<p class="help">The chart appears after a few syncs of a live race.</p>')
+    t0 = min(t for t, _ in points).timestamp()
+    t1 = max(t for t, _ in points).timestamp() or t0 + 1
+    max_rank = max(r for _, r in points)
+    pad = 24
+
+    def xy(t, r):
+        x = pad + (t.timestamp() - t0) / max(t1 - t0, 1) * (width - 2 * pad)
+        y = pad + (r - 1) / max(max_rank - 1, 1) * (height - 2 * pad)
+        return f"{x:.1f},{y:.1f}"
+
+    lines = format_html_join(
+        "",
+        '<polyline fill="none" stroke="{}" stroke-width="2" points="{}"><title>{}</title></polyline>',
+        (
+            (COLOURS[i % len(COLOURS)], " ".join(xy(t, r) for t, r in pts), name)
+            for i, (name, pts) in enumerate(series)
+            if pts
+        ),
+    )
+    legend = format_html_join(
+        "", '<span style="color:{}">■ {}</span> ', ((COLOURS[i % len(COLOURS)], n) for i, (n, _) in enumerate(series))
+    )
+    return format_html(
+        '<svg role="img" aria-label="Rank over time" viewBox="0 0 {} {}" width="100%" style="max-width:{}px;'
+        'background:#111;border-radius:6px">{}</svg><div class="chart-legend">{}</div>',
+        width,
+        height,
+        width,
+        lines,
+        legend,
+    )

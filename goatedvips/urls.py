@@ -1,0 +1,31 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from goatedvips import health, views
+from goatedvips.api import ApiRootView
+
+admin.site.site_header = "GoatedVIPs back office"
+admin.site.site_title = "GoatedVIPs admin"
+admin.site.index_title = "Operations"
+
+api_v1 = [
+    path("", ApiRootView.as_view(), name="root"),
+    path("", include("accounts.api_urls")),
+    path("", include("races.api_urls")),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include((api_v1, "api"), namespace="api")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+]
+
+handler400 = "goatedvips.views.bad_request"
+handler403 = "goatedvips.views.permission_denied"
+handler404 = "goatedvips.views.page_not_found"
+handler500 = "goatedvips.views.server_error"

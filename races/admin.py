@@ -1,0 +1,259 @@
+from django import forms
+from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+
+from goatedvips.admin import AuditedAdminMixin
+from goatedvips.audit import audit_record, audit_snapshot
+from goatedvips.errors import ServiceError
+from goatedvips.models import AuditEntry
+from races import lifecycle
+from races.models import (
+    HistoricalRace,
+    Player,
+    RaceParticipant,
+    RaceProgressSample,
+    RaceResult,
+    TransformationLog,
+    WagerRace,
+)
+
+
+@admin.register(Player)
+class PlayerAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    list_display = (
+        "name",
+        "uid",
+        "wager_today",
+        "wager_week",
+        "wager_month",
+        "wager_all_time",
+        "rank_monthly",
+        "rank_all_time",
+        "last_seen",
+    )
+    search_fields = ("name", "=uid")
+    readonly_fields = (
+        "uid",
+        "rank_today",
+        "rank_weekly",
+        "rank_monthly",
+        "rank_all_time",
+        "first_seen",
+        "last_seen",
+        "updated_at",
+    )
+    ordering = ("rank_all_time", "uid")
+    # Counting 100k+ rows on every page is slow on PostgreSQL; the paginator shows "more" instead.
+    show_full_result_count = False
+
+
+class WagerRaceForm(forms.ModelForm):
+    class Meta:
+        model = WagerRace
+        fields = [
+            "title",
+            "type",
+            "status",
+            "recurrence",
+            "start_date",
+            "end_date",
+            "prize_pool",
+            "min_wager",
+            "prize_distribution",
+            "description",
+            "rules",
+        ]
+        widgets = {"prize_distribution": forms.Textarea(attrs={"rows": 4, "cols": 60, "class": "prize-distribution"})}
+
+
+def _run_each(modeladmin, request, queryset, action, done: str, audit_action: str) -> None:
+    """Apply a lifecycle service to each selected race; audit and report successes and refusals separately."""
+    ok, refused = 0, []
+    for race in queryset:
+        try:
+            before = audit_snapshot(race)
+            if action(race.pk):
+                ok += 1
+                race.refresh_from_db()
+                audit_record(
+                    actor=request.user,
+                    action=audit_action,
+                    target=race,
+                    before=before,
+                    after=audit_snapshot(race),
+                    source=AuditEntry.Source.ADMIN,
+                )
+            else:
+                refused.append(f"{race.title}: nothing to do in status {race.get_status_display().lower()}")
+        except ServiceError as exc:
+            refused.append(exc.message)
+    if ok:
+        modeladmin.message_user(request, f"{done}: {ok} race(s).", messages.SUCCESS)
+    for reason in refused:
+        modeladmin.message_user(request, reason, messages.WARNING)
+
+
+@admin.register(WagerRace)
+class WagerRaceAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    form = WagerRaceForm
+    list_display = ("title", "type", "status", "prize_pool", "start_date", "end_date", "min_wager", "recurrence")
+    list_filter = ("status", "type", "recurrence")
+    search_fields = ("title", "description")
+    date_hierarchy = "start_date"
+    readonly_fields = (
+        "standings_top",
+        "prize_preview",
+        "went_live_at",
+        "completed_at",
+        "finalized_at",
+        "recurs_from",
+        "created_at",
+        "updated_at",
+    )
+    actions = ["start_now", "finalize_now", "cancel", "recompute"]
+    fieldsets = (
+        (None, {"fields": ("title", "type", "status", "recurrence")}),
+        ("Window (UTC)", {"fields": ("start_date", "end_date")}),
+        ("Prizes", {"fields": ("prize_pool", "min_wager", "prize_distribution", "prize_preview")}),
+        ("Text", {"fields": ("description", "rules")}),
+        ("Standings", {"fields": ("standings_top",)}),
+        (
+            "Audit",
+            {
+                "classes": ("collapse",),
+                "fields": ("went_live_at", "completed_at", "finalized_at", "recurs_from", "created_at", "updated_at"),
+            },
+        ),
+    )
+
+    class Media:
+        js = ("js/admin-prize-preview.js",)
+
+    @admin.display(description="Prize table")
+    def prize_preview(self, race):
+        """Server-side table for the saved values; the script updates it live while the operator types."""
+        try:
+            table = lifecycle.prize_table(race.prize_pool, race.prize_distribution) if race.pk else {}
+        except Exception:  # an invalid saved table is shown as such, never a crash
+            table = {}
+        rows = format_html_join("", "<tr><td>#{}</td><td>${}</td></tr>", ((r, a) for r, a in sorted(table.items())))
+        total = sum(table.values()) if table else 0
+        return format_html(
+            '<table class="prize-preview"><thead><tr><th>Rank</th><th>Prize</th></tr></thead>'
+            "<tbody>{}</tbody><tfoot><tr><th>Total</th><th>${}</th></tr></tfoot></table>",
+            rows,
+            total,
+        )
+
+    @admin.display(description="Top 20")
+    def standings_top(self, race):
+        """Top of the live standings or of the final results (a race can have 100,000 rows: no inline)."""
+        if not race.pk:
+            return "—"
+        if race.status == WagerRace.Status.COMPLETED:
+            rows = RaceResult.objects.filter(race=race).order_by("rank")[:20]
+            data = ((r.rank, r.name, r.uid, r.wagered, r.prize) for r in rows)
+            link = reverse("admin:races_raceresult_changelist") + f"?race__id__exact={race.pk}"
+        else:
+            rows = RaceParticipant.objects.filter(race=race, rank__isnull=False).select_related("player")
+            prizes = lifecycle.prize_table(race.prize_pool, race.prize_distribution)
+            data = (
+                (p.rank, p.player.name, p.player.uid, p.wagered, prizes.get(p.rank, 0) if p.prize_eligible else 0)
+                for p in rows.order_by("rank")[:20]
+            )
+            link = reverse("admin:races_raceparticipant_changelist") + f"?race__id__exact={race.pk}"
+        body = format_html_join("", "<tr><td>#{}</td><td>{}</td><td>{}</td><td>${}</td><td>${}</td></tr>", data)
+        return format_html(
+            "<table><thead><tr><th>Rank</th><th>Player</th><th>UID</th><th>Wagered</th><th>Prize</th></tr></thead>"
+            '<tbody>{}</tbody></table><p><a href="{}">All rows</a></p>',
+            body,
+            link,
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj and obj.status in (WagerRace.Status.COMPLETED, WagerRace.Status.CANCELLED):
+            # A finished race is history: its terms can no longer change.
+            fields += ["title", "type", "status", "prize_pool", "start_date", "end_date", "min_wager"]
+            fields += ["prize_distribution", "recurrence"]
+        return fields
+
+    @admin.action(description="Start selected upcoming races now")
+    def start_now(self, request, queryset):
+        _run_each(self, request, queryset, lifecycle.race_start, "Started", "race.start")
+
+    @admin.action(description="Finish and finalize selected live races now")
+    def finalize_now(self, request, queryset):
+        _run_each(
+            self, request, queryset, lambda pk: lifecycle.race_finalize(pk, force=True), "Finalized", "race.finalize"
+        )
+
+    @admin.action(description="Cancel selected races")
+    def cancel(self, request, queryset):
+        _run_each(self, request, queryset, lambda pk: lifecycle.race_cancel(pk) or True, "Cancelled", "race.cancel")
+
+    @admin.action(description="Recompute standings of selected live races")
+    def recompute(self, request, queryset):
+        _run_each(self, request, queryset, lambda pk: lifecycle.race_recompute(pk) >= 0, "Recomputed", "race.recompute")
+
+
+@admin.register(RaceParticipant)
+class RaceParticipantAdmin(admin.ModelAdmin):
+    list_display = ("race", "rank", "player", "wagered", "prize_eligible", "updated_at")
+    list_filter = ("race__status", "prize_eligible")
+    search_fields = ("player__name", "=player__uid", "race__title")
+    list_select_related = ("race", "player")
+    raw_id_fields = ("race", "player")
+    readonly_fields = ("joined_at", "updated_at")
+
+
+@admin.register(RaceResult)
+class RaceResultAdmin(admin.ModelAdmin):
+    list_display = ("race", "rank", "name", "uid", "wagered", "prize", "prize_eligible", "notified_at")
+    list_filter = ("prize_eligible", "race__type")
+    search_fields = ("name", "=uid", "race__title")
+    list_select_related = ("race",)
+    raw_id_fields = ("race", "player")
+    readonly_fields = ("created_at", "notified_at")
+
+
+@admin.register(HistoricalRace)
+class HistoricalRaceAdmin(admin.ModelAdmin):
+    """The archive is written by finalization only: read-only here."""
+
+    list_display = ("title", "type", "year", "month", "prize_pool", "participant_count", "total_wagered", "status")
+    list_filter = ("type", "year", "status")
+    search_fields = ("title",)
+    list_select_related = ("race",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RaceProgressSample)
+class RaceProgressSampleAdmin(admin.ModelAdmin):
+    list_display = ("race", "taken_at")
+    list_filter = ("race__status",)
+    list_select_related = ("race",)
+    readonly_fields = ("race", "taken_at", "standings")
+    date_hierarchy = "taken_at"
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(TransformationLog)
+class TransformationLogAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "type", "message", "duration_ms", "resolved")
+    list_filter = ("type", "resolved")
+    search_fields = ("message", "error_message")
+    date_hierarchy = "created_at"
+    readonly_fields = ("created_at", "type", "message", "payload", "duration_ms", "error_message")
+    show_full_result_count = False

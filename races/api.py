@@ -1,0 +1,192 @@
+"""JSON API for races: list, current, detail with standings, results, progress history."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.generics import ListAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from goatedvips.api import ErrorSerializer
+from goatedvips.errors import Conflict
+from goatedvips.pagination import parse_bounded_int
+from races import race_selectors as selectors
+from races.models import WagerRace
+
+MAX_STANDINGS = 100
+BAD_INPUT = OpenApiResponse(ErrorSerializer, description="Bad query parameter")
+NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such race")
+
+
+def _choice(request, name: str, choices, *, default: str | None = None) -> str | None:
+    value = request.query_params.get(name, default)
+    allowed = [c for c, _ in choices]
+    if value is not None and value not in allowed:
+        raise ValidationError({name: [f"Must be one of: {', '.join(allowed)}."]})
+    return value
+
+
+class PrizeRowSerializer(serializers.Serializer):
+    rank = serializers.IntegerField()
+    percent = serializers.DecimalField(max_digits=7, decimal_places=3)
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+class StandingSerializer(serializers.Serializer):
+    rank = serializers.IntegerField()
+    uid = serializers.CharField()
+    name = serializers.CharField()
+    wagered = serializers.DecimalField(max_digits=24, decimal_places=2)
+    prize = serializers.DecimalField(max_digits=14, decimal_places=2)
+    prize_eligible = serializers.BooleanField()
+
+
+class RaceSerializer(serializers.ModelSerializer):
+    time_left_seconds = serializers.SerializerMethodField()
+
+    class Meta:
+        model = WagerRace
+        fields = [
+            "id",
+            "title",
+            "type",
+            "status",
+            "prize_pool",
+            "start_date",
+            "end_date",
+            "min_wager",
+            "prize_distribution",
+            "recurrence",
+            "time_left_seconds",
+        ]
+
+    def get_time_left_seconds(self, race) -> int:
+        return selectors.race_time_left(race)
+
+
+class RaceDetailSerializer(RaceSerializer):
+    prizes = serializers.SerializerMethodField()
+    standings_total = serializers.SerializerMethodField()
+    standings = serializers.SerializerMethodField()
+
+    class Meta(RaceSerializer.Meta):
+        fields = [*RaceSerializer.Meta.fields, "rules", "description", "prizes", "standings_total", "standings"]
+
+    @extend_schema_field(PrizeRowSerializer(many=True))
+    def get_prizes(self, race):
+        return PrizeRowSerializer(selectors.race_prize_rows(race), many=True).data
+
+    def get_standings_total(self, race) -> int:
+        return self.context["standings"][0]
+
+    @extend_schema_field(StandingSerializer(many=True))
+    def get_standings(self, race):
+        return StandingSerializer(self.context["standings"][1], many=True).data
+
+
+class ProgressEntrySerializer(serializers.Serializer):
+    uid = serializers.CharField()
+    name = serializers.CharField()
+    wagered = serializers.DecimalField(max_digits=24, decimal_places=2)
+    rank = serializers.IntegerField()
+
+
+class ProgressSampleSerializer(serializers.Serializer):
+    taken_at = serializers.DateTimeField()
+    standings = serializers.SerializerMethodField()
+
+    @extend_schema_field(ProgressEntrySerializer(many=True))
+    def get_standings(self, sample):
+        rows = [{"uid": u, "name": n, "wagered": w, "rank": r} for u, n, w, r in sample.standings]
+        return ProgressEntrySerializer(rows, many=True).data
+
+
+class ProgressSerializer(serializers.Serializer):
+    race_id = serializers.IntegerField()
+    samples = ProgressSampleSerializer(many=True)
+
+
+STATUS_PARAM = OpenApiParameter("status", str, enum=[c for c, _ in WagerRace.Status.choices])
+TYPE_PARAM = OpenApiParameter("type", str, enum=[c for c, _ in WagerRace.Type.choices])
+STANDINGS_PARAMS = [
+    OpenApiParameter(
+        "limit",
+        {"type": "integer", "minimum": 1, "maximum": MAX_STANDINGS, "default": 50},
+        description="Standings rows",
+    ),
+    OpenApiParameter(
+        "offset", {"type": "integer", "minimum": 0, "maximum": 10_000_000, "default": 0}, description="Rows to skip"
+    ),
+]
+
+
+def _detail_response(request, race: WagerRace) -> Response:
+    limit = parse_bounded_int(request.query_params.get("limit", "50"), "limit", 1, MAX_STANDINGS)
+    offset = parse_bounded_int(request.query_params.get("offset", "0"), "offset", 0, 10_000_000)
+    standings = selectors.race_standings(race, limit=limit, offset=offset)
+    return Response(RaceDetailSerializer(race, context={"standings": standings}).data)
+
+
+class RaceListView(ListAPIView):
+    """Races, newest first; filter by `status` and `type`."""
+
+    serializer_class = RaceSerializer
+
+    @extend_schema(parameters=[STATUS_PARAM, TYPE_PARAM], responses={200: RaceSerializer(many=True), 400: BAD_INPUT})
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return selectors.race_list(
+            status=_choice(self.request, "status", WagerRace.Status.choices),
+            race_type=_choice(self.request, "type", WagerRace.Type.choices),
+        )
+
+
+class RaceCurrentView(APIView):
+    """The live race of a type (default `monthly`) with its standings and prize table."""
+
+    @extend_schema(
+        parameters=[TYPE_PARAM, *STANDINGS_PARAMS],
+        responses={200: RaceDetailSerializer, 400: BAD_INPUT, 404: OpenApiResponse(ErrorSerializer, "No live race")},
+    )
+    def get(self, request):
+        race_type = _choice(request, "type", WagerRace.Type.choices, default=WagerRace.Type.MONTHLY)
+        return _detail_response(request, selectors.race_current(race_type))
+
+
+class RaceDetailView(APIView):
+    """One race with its standings (live, or final once completed), prize table and time left."""
+
+    @extend_schema(parameters=STANDINGS_PARAMS, responses={200: RaceDetailSerializer, 400: BAD_INPUT, 404: NOT_FOUND})
+    def get(self, request, race_id: int):
+        return _detail_response(request, selectors.race_get(race_id))
+
+
+class RaceResultsView(APIView):
+    """Final standings and prizes of a completed race."""
+
+    @extend_schema(
+        responses={
+            200: StandingSerializer(many=True),
+            404: NOT_FOUND,
+            409: OpenApiResponse(ErrorSerializer, description="The race has not been finalized yet"),
+        }
+    )
+    def get(self, request, race_id: int):
+        race = selectors.race_get(race_id)
+        if race.status != WagerRace.Status.COMPLETED:
+            status = race.get_status_display().lower()
+            raise Conflict(f"“{race.title}” is {status}; results exist once it is completed.", code="not_finalized")
+        return Response(StandingSerializer(selectors.race_results(race), many=True).data)
+
+
+class RaceProgressView(APIView):
+    """Samples of the race's top players over time, for a rank-over-time chart."""
+
+    @extend_schema(responses={200: ProgressSerializer, 404: NOT_FOUND})
+    def get(self, request, race_id: int):
+        race = selectors.race_get(race_id)
+        return Response(ProgressSerializer({"race_id": race.pk, "samples": selectors.race_progress(race)}).data)

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from races import api
+
+urlpatterns = [
+    path("races/", api.RaceListView.as_view(), name="race-list"),
+    path("races/current/", api.RaceCurrentView.as_view(), name="race-current"),
+    path("races/<int:race_id>/", api.RaceDetailView.as_view(), name="race-detail"),
+    path("races/<int:race_id>/results/", api.RaceResultsView.as_view(), name="race-results"),
+    path("races/<int:race_id>/progress/", api.RaceProgressView.as_view(), name="race-progress"),
+]

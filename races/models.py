@@ -1,0 +1,321 @@
+"""Players from the affiliate feed, wager races, their participants, results and archive, and sync logs."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from races.validators import validate_prize_distribution
+
+# Wagers arrive with many decimals; 8 places keep them exact, 16 integer digits leave room for whales.
+WAGER = {"max_digits": 24, "decimal_places": 8, "default": Decimal("0")}
+MONEY = {"max_digits": 14, "decimal_places": 2}
+NON_NEGATIVE = [MinValueValidator(Decimal("0"))]
+
+
+class LeaderboardPeriod(models.TextChoices):
+    TODAY = "today", "Today"
+    WEEKLY = "weekly", "This week"
+    MONTHLY = "monthly", "This month"
+    ALL_TIME = "all_time", "All time"
+
+
+# Player column holding each period's counter.
+PERIOD_FIELD = {
+    LeaderboardPeriod.TODAY: "wager_today",
+    LeaderboardPeriod.WEEKLY: "wager_week",
+    LeaderboardPeriod.MONTHLY: "wager_month",
+    LeaderboardPeriod.ALL_TIME: "wager_all_time",
+}
+
+
+class Player(models.Model):
+    """One row per uid of the affiliate's referral feed."""
+
+    uid = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=64, db_index=True)
+    wager_today = models.DecimalField(**WAGER, validators=NON_NEGATIVE)
+    wager_week = models.DecimalField(**WAGER, validators=NON_NEGATIVE)
+    wager_month = models.DecimalField(**WAGER, validators=NON_NEGATIVE)
+    wager_all_time = models.DecimalField(**WAGER, validators=NON_NEGATIVE)
+    # Global ranks per period, recomputed by each successful sync (null until the first one).
+    rank_today = models.PositiveIntegerField(null=True, blank=True)
+    rank_weekly = models.PositiveIntegerField(null=True, blank=True)
+    rank_monthly = models.PositiveIntegerField(null=True, blank=True)
+    rank_all_time = models.PositiveIntegerField(null=True, blank=True)
+    first_seen = models.DateTimeField(default=timezone.now)
+    last_seen = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["rank_all_time", "uid"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(wager_today__gte=0)
+                & Q(wager_week__gte=0)
+                & Q(wager_month__gte=0)
+                & Q(wager_all_time__gte=0),
+                name="player_wagers_non_negative",
+            ),
+        ]
+        # Leaderboard order: wager desc, then first seen, then uid (DESIGN.md §5).
+        indexes = [
+            models.Index(F("wager_today").desc(), "first_seen", "uid", name="player_lb_today"),
+            models.Index(F("wager_week").desc(), "first_seen", "uid", name="player_lb_week"),
+            models.Index(F("wager_month").desc(), "first_seen", "uid", name="player_lb_month"),
+            models.Index(F("wager_all_time").desc(), "first_seen", "uid", name="player_lb_all_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.uid})"
+
+    def wager_for(self, period: str) -> Decimal:
+        return getattr(self, PERIOD_FIELD[LeaderboardPeriod(period)])
+
+
+class WagerRace(models.Model):
+    class Type(models.TextChoices):
+        WEEKLY = "weekly", "Weekly"
+        MONTHLY = "monthly", "Monthly"
+        WEEKEND = "weekend", "Weekend"
+        CUSTOM = "custom", "Custom"
+
+    class Status(models.TextChoices):
+        UPCOMING = "upcoming", "Upcoming"
+        LIVE = "live", "Live"
+        COMPLETED = "completed", "Completed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Recurrence(models.TextChoices):
+        NONE = "none", "Does not repeat"
+        WEEKLY = "weekly", "Every week"
+        MONTHLY = "monthly", "Every month"
+
+    title = models.CharField(max_length=120)
+    type = models.CharField(max_length=16, choices=Type.choices, default=Type.MONTHLY)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.UPCOMING, db_index=True)
+    prize_pool = models.DecimalField(**MONEY, validators=NON_NEGATIVE)
+    start_date = models.DateTimeField()
+    end_date = models.DateTimeField()
+    min_wager = models.DecimalField(**MONEY, default=Decimal("0"), validators=NON_NEGATIVE)
+    prize_distribution = models.JSONField(
+        default=dict,
+        blank=True,
+        validators=[validate_prize_distribution],
+        help_text='Percent of the pool per rank, e.g. {"1": 50, "2": 30, "3": 20}; the total is at most 100.',
+    )
+    rules = models.TextField(blank=True)
+    description = models.TextField(blank=True)
+    recurrence = models.CharField(max_length=16, choices=Recurrence.choices, default=Recurrence.NONE)
+    # The race this one was created from by recurrence: unique, so a race repeats into exactly one next race.
+    recurs_from = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="next_race", editable=False
+    )
+    went_live_at = models.DateTimeField(null=True, blank=True, editable=False)
+    completed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    finalized_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-start_date"]
+        indexes = [models.Index(fields=["status", "type", "-start_date"], name="race_status_type_start")]
+        constraints = [
+            models.CheckConstraint(condition=Q(end_date__gt=F("start_date")), name="race_ends_after_start"),
+            models.CheckConstraint(condition=Q(prize_pool__gte=0), name="race_prize_pool_non_negative"),
+            models.CheckConstraint(condition=Q(min_wager__gte=0), name="race_min_wager_non_negative"),
+            models.CheckConstraint(
+                condition=Q(status__in=["upcoming", "live", "completed", "cancelled"]), name="race_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(type__in=["weekly", "monthly", "weekend", "custom"]), name="race_type_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(recurrence__in=["none", "weekly", "monthly"]), name="race_recurrence_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        errors = {}
+        if self.start_date and self.end_date and self.end_date <= self.start_date:
+            errors["end_date"] = "The race must end after it starts."
+        try:
+            validate_prize_distribution(self.prize_distribution)
+        except ValidationError as exc:
+            errors["prize_distribution"] = exc.messages
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def is_live(self) -> bool:
+        return self.status == self.Status.LIVE
+
+    @property
+    def measure(self) -> str:
+        """Which Player counter a race counts (DESIGN.md §5).
+
+        A window that is exactly one UTC calendar month counts ``wager_month``; exactly one ISO week (Monday
+        00:00 UTC to the next Monday) counts ``wager_week``; any other window counts all-time growth since
+        the race went live.
+        """
+        start, end = self.start_date, self.end_date
+        at_midnight = start.time() == end.time() == time(0) and start.utcoffset() == end.utcoffset() == timedelta(0)
+        if at_midnight and start.day == 1 and end == _add_months(start, 1):
+            return RaceMeasure.MONTH
+        if at_midnight and start.weekday() == 0 and end - start == timedelta(days=7):
+            return RaceMeasure.WEEK
+        return RaceMeasure.GROWTH
+
+
+class RaceMeasure:
+    MONTH = "wager_month"
+    WEEK = "wager_week"
+    GROWTH = "growth"
+
+
+def _add_months(moment: datetime, months: int) -> datetime:
+    """The same day-of-month and time ``months`` later (callers pass the 1st, so every month has it)."""
+    index = moment.month - 1 + months
+    return moment.replace(year=moment.year + index // 12, month=index % 12 + 1)
+
+
+class RaceParticipant(models.Model):
+    """A player's current standing in a race, kept up to date by each successful sync while the race is live."""
+
+    race = models.ForeignKey(WagerRace, on_delete=models.CASCADE, related_name="participants")
+    player = models.ForeignKey(Player, on_delete=models.PROTECT, related_name="race_entries")
+    wagered = models.DecimalField(**WAGER, validators=NON_NEGATIVE)
+    # All-time wager when the race went live: custom windows measure growth from here.
+    baseline_all_time = models.DecimalField(**WAGER, validators=NON_NEGATIVE)
+    rank = models.PositiveIntegerField(null=True, blank=True)
+    prize_eligible = models.BooleanField(default=False)
+    joined_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["race", "rank"]
+        constraints = [
+            models.UniqueConstraint(fields=["race", "player"], name="participant_race_player_unique"),
+            models.CheckConstraint(condition=Q(wagered__gte=0), name="participant_wagered_non_negative"),
+        ]
+        indexes = [models.Index(fields=["race", "rank"], name="participant_race_rank")]
+
+    def __str__(self) -> str:
+        return f"{self.player} in {self.race}"
+
+
+class RaceProgressSample(models.Model):
+    """The top N of a live race at one sync: enough for a "rank over time" chart.
+
+    Storage is bounded: samples are taken at most every (race duration / RACE_PROGRESS_MAX_SAMPLES), so a race
+    keeps at most RACE_PROGRESS_MAX_SAMPLES + 1 rows of RACE_PROGRESS_TOP_N entries whatever the sync rate.
+    """
+
+    race = models.ForeignKey(WagerRace, on_delete=models.CASCADE, related_name="progress_samples")
+    taken_at = models.DateTimeField()
+    # [[uid, name, wagered (string), rank], ...] for the top N at taken_at.
+    standings = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["race", "taken_at"]
+        constraints = [models.UniqueConstraint(fields=["race", "taken_at"], name="progress_race_taken_at_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.race} at {self.taken_at:%Y-%m-%d %H:%M}"
+
+
+class RaceResult(models.Model):
+    """Final standing of one player in a finalized race (frozen; never recomputed)."""
+
+    race = models.ForeignKey(WagerRace, on_delete=models.CASCADE, related_name="results")
+    player = models.ForeignKey(Player, on_delete=models.PROTECT, related_name="race_results")
+    rank = models.PositiveIntegerField()
+    # Name and uid as they were at the end of the race.
+    name = models.CharField(max_length=64)
+    uid = models.CharField(max_length=64)
+    wagered = models.DecimalField(**WAGER, validators=NON_NEGATIVE)
+    prize = models.DecimalField(**MONEY, default=Decimal("0"), validators=NON_NEGATIVE)
+    prize_eligible = models.BooleanField(default=True)
+    notified_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["race", "rank"]
+        constraints = [
+            models.UniqueConstraint(fields=["race", "rank"], name="result_race_rank_unique"),
+            models.UniqueConstraint(fields=["race", "player"], name="result_race_player_unique"),
+            models.CheckConstraint(condition=Q(prize__gte=0), name="result_prize_non_negative"),
+            models.CheckConstraint(condition=Q(wagered__gte=0), name="result_wagered_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.rank} {self.name} in {self.race}"
+
+
+class HistoricalRace(models.Model):
+    """Archive row written once when a race is finalized."""
+
+    race = models.OneToOneField(WagerRace, null=True, blank=True, on_delete=models.SET_NULL, related_name="archive")
+    title = models.CharField(max_length=120)
+    type = models.CharField(max_length=16, choices=WagerRace.Type.choices)
+    month = models.PositiveSmallIntegerField()
+    year = models.PositiveSmallIntegerField()
+    prize_pool = models.DecimalField(**MONEY, validators=NON_NEGATIVE)
+    start_date = models.DateTimeField()
+    end_date = models.DateTimeField()
+    participants = models.JSONField(default=list, help_text="Final standings: [{rank, uid, name, wagered, prize}].")
+    total_wagered = models.DecimalField(**WAGER, validators=NON_NEGATIVE)
+    participant_count = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=16, choices=WagerRace.Status.choices, default=WagerRace.Status.COMPLETED)
+    metadata = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-end_date"]
+        verbose_name = "historical race"
+        constraints = [
+            models.CheckConstraint(condition=Q(month__gte=1) & Q(month__lte=12), name="historical_month_valid"),
+            models.CheckConstraint(condition=Q(prize_pool__gte=0), name="historical_prize_pool_non_negative"),
+            models.CheckConstraint(condition=Q(total_wagered__gte=0), name="historical_total_non_negative"),
+        ]
+        indexes = [models.Index(fields=["year", "month"], name="historical_year_month")]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.year}-{self.month:02d})"
+
+
+class TransformationLog(models.Model):
+    """What each feed sync (or other data transformation) did: counts, timing, and why it failed."""
+
+    class Type(models.TextChoices):
+        INFO = "info", "Info"
+        WARNING = "warning", "Warning"
+        ERROR = "error", "Error"
+
+    type = models.CharField(max_length=16, choices=Type.choices, default=Type.INFO, db_index=True)
+    message = models.TextField()
+    payload = models.JSONField(default=dict, blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    resolved = models.BooleanField(default=False)
+    error_message = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(type__in=["info", "warning", "error"]), name="transformation_type_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"[{self.type}] {self.message[:60]}"

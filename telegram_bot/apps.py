@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TelegramBotConfig(AppConfig):
+    name = "telegram_bot"
+    verbose_name = "Telegram"

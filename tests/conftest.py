@@ -1,0 +1,80 @@
+"""Shared fixtures: personas, API clients, a clean cache per test."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from tests.factories import TEST_PASSWORD, StaffFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    # The cache is Redis on the PostgreSQL run: never let one test see another's entries (rate limits too).
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _tasks_run_in_process():
+    """Tasks run where they are sent, so a test sees their effect (the Redis broker path is tested on its own)."""
+    from goatedvips.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    # PBKDF2 at production strength costs ~0.7 s a hash; tests that are about hashing opt back in.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def password() -> str:
+    return TEST_PASSWORD
+
+
+@pytest.fixture
+def player_user(db):
+    """A signed-up player (no staff rights)."""
+    return UserFactory(username="lucky", email="lucky@example.com")
+
+
+@pytest.fixture
+def other_user(db):
+    """A second player, to prove one player never sees another's data."""
+    return UserFactory(username="rival", email="rival@example.com")
+
+
+@pytest.fixture
+def staff_user(db):
+    """An operator with every permission (superuser)."""
+    return StaffFactory(username="boss", email="boss@example.com")
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def player_api(api_client, player_user) -> APIClient:
+    api_client.force_authenticate(player_user)
+    return api_client
+
+
+def pytest_report_header(config):
+    """Say which database, cache and channel layer this run uses, so CI logs show both runs."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    return [
+        f"database: {db['ENGINE'].rsplit('.', 1)[-1]} ({db.get('HOST') or db['NAME']})",
+        f"cache: {settings.CACHES['default']['BACKEND'].rsplit('.', 1)[-1]}, "
+        f"channel layer: {settings.CHANNEL_LAYERS['default']['BACKEND'].rsplit('.', 1)[-1]}",
+    ]

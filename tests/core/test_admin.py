@@ -1,0 +1,117 @@
+"""Every registered model's changelist and add page: 200 for staff, a login redirect for everyone else."""
+
+from decimal import Decimal
+
+import pytest
+from django.contrib import admin
+from django.urls import reverse
+from rest_framework.authtoken.models import Token
+
+from accounts.models import NewsletterSubscription, Notification, NotificationPreferences
+from goatedvips.audit import audit_record
+from races.models import HistoricalRace, RaceParticipant, RaceProgressSample, RaceResult, TransformationLog
+from tests.factories import (
+    BonusCodeFactory,
+    PlayerFactory,
+    SupportTicketFactory,
+    TicketMessageFactory,
+    VerificationRequestFactory,
+    WagerRaceFactory,
+    WheelSpinFactory,
+)
+from vip.models import BonusCodeClaim
+
+MODELS = sorted(admin.site._registry, key=lambda m: m._meta.label)
+IDS = [m._meta.label for m in MODELS]
+
+
+def _url(model, page: str) -> str:
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{page}")
+
+
+@pytest.fixture
+def some_rows(db):
+    """A few rows everywhere so changelists render real data, not just the empty state."""
+    players = PlayerFactory.create_batch(3)
+    race = WagerRaceFactory()
+    RaceParticipant.objects.create(race=race, player=players[0], wagered=Decimal("5"), rank=1)
+    RaceResult.objects.create(race=race, player=players[0], rank=1, name="Goat", uid="u1", wagered=Decimal("5"))
+    HistoricalRace.objects.create(
+        race=race, title=race.title, type=race.type, month=1, year=2026, prize_pool=race.prize_pool,
+        start_date=race.start_date, end_date=race.end_date, total_wagered=Decimal("5"), participant_count=1,
+    )  # fmt: skip
+    TransformationLog.objects.create(message="sync ok", payload={"received": 3})
+    RaceProgressSample.objects.create(race=race, taken_at=race.start_date, standings=[["u1", "Goat", "5.00", 1]])
+    spin = WheelSpinFactory()
+    BonusCodeClaim.objects.create(code=BonusCodeFactory(), user=spin.user)
+    NotificationPreferences.objects.create(user=spin.user)
+    Notification.objects.create(user=spin.user, title="You won")
+    NewsletterSubscription.objects.create(email="fan@example.com")
+    Token.objects.create(user=spin.user)
+    TicketMessageFactory(ticket=SupportTicketFactory())
+    VerificationRequestFactory()
+    audit_record(actor=None, action="race.start", target=race, before={"status": "upcoming"}, after={"status": "live"})
+
+
+def test_every_app_model_is_registered_in_admin():
+    labels = {m._meta.label for m in MODELS}
+    expected = {
+        "accounts.User", "accounts.NotificationPreferences", "accounts.Notification", "accounts.NewsletterSubscription",
+        "races.Player", "races.WagerRace", "races.RaceParticipant", "races.RaceResult", "races.HistoricalRace",
+        "races.TransformationLog",
+        "races.RaceProgressSample", "vip.VipTier", "vip.BonusCode", "vip.BonusCodeClaim", "vip.WheelSegment",
+        "vip.WheelSpin", "support.SupportTicket", "support.TicketMessage", "telegram_bot.VerificationRequest",
+    }  # fmt: skip
+    assert expected <= labels
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", MODELS, ids=IDS)
+def test_staff_sees_changelist_and_add_page(client, staff_user, some_rows, model):
+    client.force_login(staff_user)
+    changelist = client.get(_url(model, "changelist"))
+    assert changelist.status_code == 200
+    assert client.get(_url(model, "changelist"), {"q": "goat"}).status_code == 200
+    add = client.get(_url(model, "add"))
+    assert add.status_code in (200, 403)
+    if admin.site._registry[model].has_add_permission(add.wsgi_request):
+        assert add.status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", MODELS, ids=IDS)
+def test_staff_sees_each_change_page(client, staff_user, some_rows, model):
+    client.force_login(staff_user)
+    obj = model._default_manager.first()
+    assert obj is not None, f"the fixture should create a {model._meta.label}"
+    response = client.get(reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_change", args=[obj.pk]))
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", MODELS, ids=IDS)
+def test_anonymous_users_are_sent_to_the_login_page(client, model):
+    for page in ("changelist", "add"):
+        response = client.get(_url(model, page))
+        assert response.status_code == 302
+        assert response["Location"].startswith("/admin/login/")
+
+
+@pytest.mark.django_db
+def test_players_without_staff_rights_cannot_enter_admin(client, player_user):
+    client.force_login(player_user)
+    response = client.get(reverse("admin:races_player_changelist"))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+@pytest.mark.django_db
+def test_operators_and_support_groups_exist_with_least_privilege():
+    from django.contrib.auth.models import Group
+
+    operators = set(Group.objects.get(name="Operators").permissions.values_list("codename", flat=True))
+    support = set(Group.objects.get(name="Support").permissions.values_list("codename", flat=True))
+    assert {"add_wagerrace", "change_wagerrace", "change_bonuscode", "change_viptier"} <= operators
+    assert {"view_supportticket", "change_supportticket", "add_ticketmessage", "change_verificationrequest"} <= support
+    assert not {c for c in support if c.endswith(("wagerrace", "bonuscode", "viptier")) and not c.startswith("view")}
+    assert "delete_user" not in operators | support

@@ -1,0 +1,143 @@
+"""Every admin changelist renders in the same number of queries with 1 row or 200 rows (no N+1)."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+
+from accounts.models import NewsletterSubscription, Notification, NotificationPreferences
+from goatedvips.audit import audit_record
+from races.models import HistoricalRace, RaceParticipant, RaceProgressSample, RaceResult, TransformationLog
+from tests import factories as f
+from vip.models import BonusCodeClaim, VipTier
+
+SEQ = itertools.count()
+
+
+def _players(n):
+    return f.PlayerFactory.create_batch(n)
+
+
+def _users(n):
+    players = f.PlayerFactory.create_batch(n)
+    return [f.UserFactory(player=p) for p in players]
+
+
+def _race_rows(model):
+    def build(n):
+        race = f.WagerRaceFactory()
+        for i, player in enumerate(f.PlayerFactory.create_batch(n), start=1):
+            kw = {"race": race, "player": player, "wagered": Decimal(i), "rank": i}
+            if model is RaceResult:
+                kw.update(name=player.name, uid=player.uid)
+            model.objects.create(**kw)
+
+    return build
+
+
+def _historical(n):
+    for race in f.WagerRaceFactory.create_batch(n):
+        HistoricalRace.objects.create(
+            race=race, title=race.title, type=race.type, month=1, year=2026, prize_pool=race.prize_pool,
+            start_date=race.start_date, end_date=race.end_date, total_wagered=Decimal(1), participant_count=1,
+        )  # fmt: skip
+
+
+def _samples(n):
+    race = f.WagerRaceFactory()
+    now = timezone.now()
+    for i in range(n):
+        RaceProgressSample.objects.create(race=race, taken_at=now + timedelta(minutes=i), standings=[])
+
+
+def _claims(n):
+    code = f.BonusCodeFactory(claim_limit=None)
+    for user in f.UserFactory.create_batch(n):
+        BonusCodeClaim.objects.create(code=code, user=user)
+
+
+def _tiers(n):
+    for _ in range(n):
+        i = next(SEQ)
+        VipTier.objects.create(name=f"Tier{i}", slug=f"tier-{i}", min_wager=Decimal(10_000_000_000 + i))
+
+
+def _audit(n):
+    race = f.WagerRaceFactory()
+    staff = f.StaffFactory()
+    for _ in range(n):
+        audit_record(actor=staff, action="race.start", target=race, before={}, after={})
+
+
+def _per_user(model, **kw):
+    def build(n):
+        for user in f.UserFactory.create_batch(n):
+            model.objects.create(user=user, **kw)
+
+    return build
+
+
+BUILDERS = {
+    "accounts.user": _users,
+    "accounts.notificationpreferences": _per_user(NotificationPreferences),
+    "accounts.notification": _per_user(Notification, title="Hi"),
+    "accounts.newslettersubscription": lambda n: [
+        NewsletterSubscription.objects.create(email=f"n{next(SEQ)}@example.com") for _ in range(n)
+    ],
+    "authtoken.tokenproxy": _per_user(Token),
+    "auth.group": lambda n: [Group.objects.create(name=f"Group {next(SEQ)}") for _ in range(n)],
+    "goatedvips.auditentry": _audit,
+    "races.player": _players,
+    "races.wagerrace": lambda n: f.WagerRaceFactory.create_batch(n),
+    "races.raceparticipant": _race_rows(RaceParticipant),
+    "races.raceresult": _race_rows(RaceResult),
+    "races.historicalrace": _historical,
+    "races.raceprogresssample": _samples,
+    "races.transformationlog": lambda n: [TransformationLog.objects.create(message=f"m{i}") for i in range(n)],
+    "vip.viptier": _tiers,
+    "vip.bonuscode": lambda n: f.BonusCodeFactory.create_batch(n),
+    "vip.bonuscodeclaim": _claims,
+    "vip.wheelsegment": lambda n: f.WheelSegmentFactory.create_batch(n),
+    "vip.wheelspin": lambda n: f.WheelSpinFactory.create_batch(n),
+    "support.supportticket": lambda n: f.SupportTicketFactory.create_batch(n, assigned_to=f.StaffFactory()),
+    "support.ticketmessage": lambda n: f.TicketMessageFactory.create_batch(n),
+    "telegram_bot.verificationrequest": lambda n: f.VerificationRequestFactory.create_batch(
+        n, player=f.PlayerFactory()
+    ),
+}
+MODELS = sorted(admin.site._registry, key=lambda m: m._meta.label_lower)
+
+
+def test_every_admin_model_has_a_row_builder_for_the_query_count_test():
+    assert {m._meta.label_lower for m in MODELS} <= set(BUILDERS)
+
+
+def _count_queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", MODELS, ids=[m._meta.label_lower for m in MODELS])
+def test_changelist_query_count_is_the_same_for_1_and_200_rows(client, model):
+    staff = f.StaffFactory(username="query-counter")
+    client.force_login(staff)
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    build = BUILDERS[model._meta.label_lower]
+    build(1)
+    few = _count_queries(client, url)
+    build(199)
+    many = _count_queries(client, url)
+    assert many == few, f"{model._meta.label}: {few} queries with few rows, {many} with 200"

@@ -1,0 +1,50 @@
+import pytest
+from django.urls import reverse
+
+from goatedvips.audit import audit_changes
+from goatedvips.models import AuditEntry
+from tests.factories import UserFactory
+
+
+def test_audit_changes_lists_only_changed_fields():
+    assert audit_changes({"a": 1, "b": 2}, {"a": 1, "b": 3, "c": 4}) == {"b": (2, 3), "c": (None, 4)}
+
+
+@pytest.mark.django_db
+def test_an_admin_edit_of_a_user_is_audited_without_the_password_hash(client, staff_user):
+    client.force_login(staff_user)
+    user = UserFactory(username="edited")
+    url = reverse("admin:accounts_user_change", args=[user.pk])
+    page = client.get(url)
+    form = page.context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None and k != "password"}
+    data.update(
+        {
+            "username": "edited",
+            "email": user.email,
+            "display_name": "Fresh Name",
+            "profile_color": "#D7FF00",
+            "verification_status": "unverified",
+            "date_joined_0": user.date_joined.strftime("%Y-%m-%d"),
+            "date_joined_1": user.date_joined.strftime("%H:%M:%S"),
+            "notification_preferences-TOTAL_FORMS": "0",
+            "notification_preferences-INITIAL_FORMS": "0",
+        }
+    )
+    data.pop("groups", None)
+    data.pop("user_permissions", None)
+    data.pop("player", None)
+    data.pop("last_login", None)
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    entry = AuditEntry.objects.get(action="user.change")
+    assert entry.actor == staff_user
+    assert (entry.before["display_name"], entry.after["display_name"]) == ("", "Fresh Name")
+    assert "password" not in entry.after
+
+
+@pytest.mark.django_db
+def test_the_audit_log_is_read_only_in_admin(client, staff_user):
+    client.force_login(staff_user)
+    assert client.get(reverse("admin:goatedvips_auditentry_changelist")).status_code == 200
+    assert client.get(reverse("admin:goatedvips_auditentry_add")).status_code == 403

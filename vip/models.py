@@ -1,0 +1,158 @@
+"""VIP tiers, bonus codes and their claims, and the daily wheel."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+NON_NEGATIVE = [MinValueValidator(Decimal("0"))]
+code_format = RegexValidator(r"^[A-Z0-9][A-Z0-9_-]{2,31}$", "Codes are 3–32 characters: A–Z, 0–9, - and _.")
+
+
+class VipTier(models.Model):
+    """One rung of the VIP ladder, reached by all-time wager. Operators edit the table in admin."""
+
+    name = models.CharField(max_length=32, unique=True)
+    slug = models.SlugField(max_length=32, unique=True)
+    min_wager = models.DecimalField(max_digits=20, decimal_places=2, unique=True, validators=NON_NEGATIVE)
+    color = models.CharField(max_length=7, default="#B87333")
+    perks = models.JSONField(default=list, blank=True, help_text="A list of short perk descriptions.")
+
+    class Meta:
+        ordering = ["min_wager"]
+        constraints = [models.CheckConstraint(condition=Q(min_wager__gte=0), name="tier_min_wager_non_negative")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BonusCode(models.Model):
+    class Source(models.TextChoices):
+        ADMIN = "admin", "Admin"
+        TELEGRAM = "telegram", "Telegram"
+        WHEEL = "wheel", "Wheel spin"
+
+    class Audience(models.TextChoices):
+        EVERYONE = "everyone", "Everyone signed in"
+        VERIFIED = "verified", "Verified players"
+
+    code = models.CharField(max_length=32, unique=True, validators=[code_format])
+    description = models.CharField(max_length=200, blank=True)
+    amount = models.DecimalField(**MONEY, validators=NON_NEGATIVE, help_text="Bonus value in USD.")
+    required_wager = models.DecimalField(**MONEY, default=Decimal("0"), validators=NON_NEGATIVE)
+    # Null means unlimited. The check constraint below makes the limit hold under any concurrency.
+    claim_limit = models.PositiveIntegerField(null=True, blank=True)
+    claims_count = models.PositiveIntegerField(default=0, editable=False)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    audience = models.CharField(max_length=16, choices=Audience.choices, default=Audience.EVERYONE)
+    min_tier = models.ForeignKey(VipTier, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Set for personal codes (wheel rewards): only this user may see and claim it.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="personal_codes"
+    )
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.ADMIN)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["is_active", "expires_at"], name="bonus_code_active")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="bonus_amount_non_negative"),
+            models.CheckConstraint(condition=Q(required_wager__gte=0), name="bonus_required_wager_non_negative"),
+            models.CheckConstraint(
+                condition=Q(claim_limit__isnull=True) | Q(claims_count__lte=F("claim_limit")),
+                name="bonus_claims_within_limit",
+                violation_error_message="This code has reached its claim limit.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
+    def remaining(self) -> int | None:
+        return None if self.claim_limit is None else max(self.claim_limit - self.claims_count, 0)
+
+
+class BonusCodeClaim(models.Model):
+    code = models.ForeignKey(BonusCode, on_delete=models.CASCADE, related_name="claims")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bonus_claims")
+    claimed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-claimed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code", "user"],
+                name="bonus_claim_once_per_user",
+                violation_error_message="You have already claimed this code.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} claimed {self.code}"
+
+
+class WheelSegment(models.Model):
+    """A slice of the wheel. Outcome probability = weight / total weight of the active segments."""
+
+    position = models.PositiveSmallIntegerField(unique=True, help_text="Order on the wheel, clockwise from the top.")
+    label = models.CharField(max_length=40)
+    weight = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    reward_amount = models.DecimalField(**MONEY, default=Decimal("0"), validators=NON_NEGATIVE)
+    color = models.CharField(max_length=7, default="#1F2937")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.CheckConstraint(condition=Q(weight__gte=1), name="wheel_weight_positive"),
+            models.CheckConstraint(condition=Q(reward_amount__gte=0), name="wheel_reward_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class WheelSpin(models.Model):
+    """One spin; at most one per user per UTC day (database constraint)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wheel_spins")
+    spin_date = models.DateField(help_text="UTC calendar day of the spin.")
+    segment = models.ForeignKey(WheelSegment, on_delete=models.PROTECT, related_name="spins")
+    server_seed = models.CharField(max_length=64)
+    server_seed_hash = models.CharField(max_length=64)
+    client_seed = models.CharField(max_length=64)
+    nonce = models.PositiveIntegerField(default=0)
+    roll = models.PositiveBigIntegerField(help_text="The number drawn in [0, total weight).")
+    reward_code = models.OneToOneField(
+        BonusCode, null=True, blank=True, on_delete=models.SET_NULL, related_name="wheel_spin"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "spin_date"],
+                name="wheel_one_spin_per_user_per_day",
+                violation_error_message="You have already spun the wheel today (UTC).",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} on {self.spin_date}: {self.segment}"
