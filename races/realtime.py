@@ -36,3 +36,11 @@ def race_updated_announce(race_id: int) -> bool:
 
 def race_completed_announce(race_id: int) -> bool:
     return _send(race_group(race_id), {"type": "race.completed", "race_id": race_id})
+
+
+LEADERBOARD_GROUP = "leaderboard"
+
+
+def leaderboard_updated_announce() -> bool:
+    """Called after a successful sync commits: the cached leaderboards have changed."""
+    return _send(LEADERBOARD_GROUP, {"type": "leaderboard.updated"})
