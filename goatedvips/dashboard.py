@@ -36,6 +36,7 @@ class Dashboard:
     last_sync: TransformationLog | None = None
     last_sync_age: timedelta | None = None
     last_failure: TransformationLog | None = None
+    feed: object = None  # races.sync.FeedStatus
     chart_race: str = ""
     chart_series: list[tuple[str, list[tuple[datetime, int]]]] = field(default_factory=list)
 
@@ -66,6 +67,9 @@ def dashboard_summary(now: datetime | None = None) -> Dashboard:
     d.last_sync = TransformationLog.objects.order_by("-created_at").first()
     d.last_sync_age = now - d.last_sync.created_at if d.last_sync else None
     d.last_failure = TransformationLog.objects.filter(type=TransformationLog.Type.ERROR).order_by("-created_at").first()
+    from races.sync import feed_status
+
+    d.feed = feed_status()
     if d.live_races:
         race_id = d.live_races[0].id
         d.chart_race = d.live_races[0].title

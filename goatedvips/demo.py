@@ -14,8 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import NotificationPreferences, User
-from races.models import Player, WagerRace
-from races.services import player_ranks_recompute
+from races.models import WagerRace
 from vip.models import BonusCode, WheelSegment
 
 DEMO_PLAYER_COUNT = 300
@@ -93,6 +92,7 @@ class DemoReport:
     codes_created: int = 0
     segments_created: int = 0
     accounts: list[tuple[str, str | None]] = field(default_factory=list)
+    sync_note: str = ""
 
 
 def demo_player_identities(count: int = DEMO_PLAYER_COUNT, seed: int = DEMO_SEED) -> list[tuple[str, str]]:
@@ -122,34 +122,17 @@ def _next_week_window(now: datetime) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=7)
 
 
-def _seed_players(report: DemoReport, now: datetime) -> None:
-    rng = random.Random(DEMO_SEED + 1)
-    existing = set(Player.objects.values_list("uid", flat=True))
-    new = []
-    for uid, name in demo_player_identities():
-        if uid in existing:
-            report.players_existing += 1
-            continue
-        # Heavy-tailed wagers: a few whales, many small players, some at zero.
-        month = Decimal(str(round(rng.paretovariate(1.2) * 400 - 400, 6))).max(Decimal("0"))
-        week = (month * Decimal(str(round(rng.uniform(0.1, 0.5), 4)))).quantize(Decimal("0.000001"))
-        today = (week * Decimal(str(round(rng.uniform(0.0, 0.3), 4)))).quantize(Decimal("0.000001"))
-        all_time = (month * Decimal(str(round(rng.uniform(2, 30), 4)))).quantize(Decimal("0.000001"))
-        new.append(
-            Player(
-                uid=uid,
-                name=name,
-                wager_today=today,
-                wager_week=week,
-                wager_month=month,
-                wager_all_time=all_time,
-                first_seen=now - timedelta(days=rng.randint(1, 400)),
-                last_seen=now,
-            )
-        )
-    Player.objects.bulk_create(new, batch_size=500)
-    report.players_created = len(new)
-    player_ranks_recompute()
+def _seed_players(report: DemoReport) -> None:
+    """Players come from one feed sync (the demo feed unless AFFILIATE_API_URL is set), like in production."""
+    from races.sync import sync_wagers
+
+    result = sync_wagers()
+    if result.skipped:
+        report.sync_note = "a sync was already running; players arrive with it"
+    elif not result.ok:
+        report.sync_note = f"the feed sync failed ({result.error}); players arrive with the next good sync"
+    report.players_created = result.created
+    report.players_existing = result.received - result.rejected - result.duplicates - result.created
 
 
 def _seed_races(report: DemoReport, now: datetime) -> None:
@@ -233,8 +216,6 @@ def seed_demo(*, progress: Callable[[str], None] = lambda _msg: None) -> DemoRep
     report = DemoReport()
     now = timezone.now()
     with transaction.atomic():
-        progress(f"Players: {DEMO_PLAYER_COUNT} demo players…")
-        _seed_players(report, now)
         progress("Races: a live monthly race and next week's race…")
         _seed_races(report, now)
         progress("Bonus codes and wheel segments…")
@@ -244,4 +225,7 @@ def seed_demo(*, progress: Callable[[str], None] = lambda _msg: None) -> DemoRep
         report.accounts.append(_ensure_account("operator", "operator@goatedvips.local", staff=True, group="Operators"))
         report.accounts.append(_ensure_account("support", "support@goatedvips.local", staff=True, group="Support"))
         report.accounts.append(_ensure_account("demo", "demo@goatedvips.local", staff=False, group=None))
+    # After the races exist, so the live race's standings are computed by the same sync.
+    progress("Players: one feed sync…")
+    _seed_players(report)
     return report

@@ -150,8 +150,20 @@ SYNC_INTERVAL_SECONDS = env.int("SYNC_INTERVAL_SECONDS", default=60)
 # The one schedule, used by Celery beat in scaled mode and by the in-process scheduler in embedded mode.
 # Later subsystems add their periodic tasks here.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    "sync-wagers": {"task": "races.sync_wagers", "schedule": float(SYNC_INTERVAL_SECONDS)},
     "race-tick": {"task": "races.race_tick", "schedule": float(env.int("RACE_TICK_SECONDS", default=30))},
 }
+
+# Affiliate feed client (DESIGN.md §4): upstream answers in 8-14 s, so the read timeout is generous.
+FEED_CONNECT_TIMEOUT = env.float("FEED_CONNECT_TIMEOUT", default=5.0)
+FEED_READ_TIMEOUT = env.float("FEED_READ_TIMEOUT", default=45.0)
+FEED_MAX_RETRIES = env.int("FEED_MAX_RETRIES", default=2)
+FEED_BACKOFF_SECONDS = env.float("FEED_BACKOFF_SECONDS", default=2.0)
+FEED_MAX_BYTES = env.int("FEED_MAX_BYTES", default=64 * 1024 * 1024)
+# A sync holds this lock; it expires on its own if a worker dies mid-sync.
+SYNC_LOCK_SECONDS = env.int("SYNC_LOCK_SECONDS", default=600)
+# The leaderboard API serves the top rows of each period from one cached payload; deeper pages hit the DB.
+LEADERBOARD_CACHE_ROWS = 1000
 
 # Race engine: the bounded progress history kept per race (top N per sample).
 RACE_PROGRESS_TOP_N = 20
@@ -287,6 +299,9 @@ LOGGING = {
         "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "django.db.backends": {"level": "WARNING"},
         "daphne": {"level": "WARNING"},
+        # One INFO line per HTTP request (feed fetches, Bot API calls) is noise; failures are logged by us.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
     },
 }
 

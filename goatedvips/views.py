@@ -7,6 +7,7 @@ from django.shortcuts import render
 
 from goatedvips.api import error_body
 from races import selectors as race_selectors
+from races.leaderboard import leaderboard_top
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -16,7 +17,7 @@ def _wants_json(request: HttpRequest) -> bool:
 def home(request: HttpRequest) -> HttpResponse:
     context = {
         "race": race_selectors.race_current(),
-        "top_players": race_selectors.leaderboard_preview(limit=10),
+        "top_players": leaderboard_top(limit=10),
     }
     return render(request, "home.html", context)
 

@@ -252,8 +252,73 @@ class RaceProgressSampleAdmin(admin.ModelAdmin):
 @admin.register(TransformationLog)
 class TransformationLogAdmin(admin.ModelAdmin):
     list_display = ("created_at", "type", "message", "duration_ms", "resolved")
-    list_filter = ("type", "resolved")
+    list_filter = ("type", "resolved", ("created_at", admin.DateFieldListFilter))
     search_fields = ("message", "error_message")
     date_hierarchy = "created_at"
     readonly_fields = ("created_at", "type", "message", "payload", "duration_ms", "error_message")
     show_full_result_count = False
+    actions = ["mark_resolved"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def get_urls(self):
+        from django.urls import path
+
+        sync = path("sync/", self.admin_site.admin_view(self.sync_now_view), name="races_transformationlog_sync")
+        return [sync, *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        from races.sync import feed_status
+
+        extra_context = {
+            **(extra_context or {}),
+            "feed_status": feed_status(),
+            "can_sync": self.has_change_permission(request),
+        }
+        return super().changelist_view(request, extra_context)
+
+    def sync_now_view(self, request):
+        """POST: run (embedded mode) or queue (workers) one sync; the result shows on the changelist."""
+        from celery.result import EagerResult
+        from django.core.exceptions import PermissionDenied
+        from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+
+        from races.tasks import sync_wagers_task
+
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        outcome = sync_wagers_task.delay()
+        back = HttpResponseRedirect(reverse("admin:races_transformationlog_changelist"))
+        if not isinstance(outcome, EagerResult):
+            audit_record(
+                actor=request.user, action="sync.queued", after={"task_id": outcome.id}, source=AuditEntry.Source.ADMIN
+            )
+            messages.info(request, "Sync queued: a worker runs it now; reload this page in a few seconds.")
+            return back
+        result = outcome.get()
+        audit_record(actor=request.user, action="sync.run", after=result, source=AuditEntry.Source.ADMIN)
+        if result["skipped"]:
+            messages.warning(request, "Another sync is already running; nothing was done.")
+        elif result["ok"]:
+            messages.success(
+                request,
+                f"Sync done: {result['created']:,} created, {result['updated']:,} updated, "
+                f"{result['unchanged']:,} unchanged, {result['rejected']:,} rejected.",
+            )
+        else:
+            messages.error(request, f"Sync failed: {result['error']}. The site keeps serving the last good data.")
+        return back
+
+    @admin.action(description="Mark selected entries as resolved", permissions=["change"])
+    def mark_resolved(self, request, queryset):
+        count = queryset.filter(resolved=False).update(resolved=True)
+        audit_record(
+            actor=request.user,
+            action="transformationlog.resolve",
+            after={"count": count},
+            source=AuditEntry.Source.ADMIN,
+        )
+        self.message_user(request, f"{count} entr{'y' if count == 1 else 'ies'} marked resolved.")

@@ -13,7 +13,8 @@ from goatedvips.api import ErrorSerializer
 from goatedvips.errors import Conflict
 from goatedvips.pagination import parse_bounded_int
 from races import race_selectors as selectors
-from races.models import WagerRace
+from races.leaderboard import PERIODS, leaderboard_page
+from races.models import LeaderboardPeriod, WagerRace
 
 MAX_STANDINGS = 100
 BAD_INPUT = OpenApiResponse(ErrorSerializer, description="Bad query parameter")
@@ -190,3 +191,42 @@ class RaceProgressView(APIView):
     def get(self, request, race_id: int):
         race = selectors.race_get(race_id)
         return Response(ProgressSerializer({"race_id": race.pk, "samples": selectors.race_progress(race)}).data)
+
+
+class LeaderboardRowSerializer(serializers.Serializer):
+    rank = serializers.IntegerField()
+    uid = serializers.CharField()
+    name = serializers.CharField()
+    wagered = serializers.DecimalField(max_digits=24, decimal_places=2)
+    tier = serializers.CharField(allow_null=True)
+
+
+class LeaderboardSerializer(serializers.Serializer):
+    period = serializers.ChoiceField(choices=PERIODS)
+    updated_at = serializers.DateTimeField(allow_null=True, help_text="When the feed data was fetched (last sync).")
+    total = serializers.IntegerField(help_text="Ranked players in the period (those with a wager above zero).")
+    results = LeaderboardRowSerializer(many=True)
+
+
+LEADERBOARD_MAX_LIMIT = 100
+
+
+class LeaderboardView(APIView):
+    """Global ranks of a period, served from the cache the last successful sync refreshed."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("period", str, enum=PERIODS, default=LeaderboardPeriod.MONTHLY.value),
+            OpenApiParameter(
+                "limit", {"type": "integer", "minimum": 1, "maximum": LEADERBOARD_MAX_LIMIT, "default": 25}
+            ),
+            OpenApiParameter("offset", {"type": "integer", "minimum": 0, "maximum": 10_000_000, "default": 0}),
+        ],
+        responses={200: LeaderboardSerializer, 400: BAD_INPUT},
+    )
+    def get(self, request):
+        period = _choice(request, "period", LeaderboardPeriod.choices, default=LeaderboardPeriod.MONTHLY.value)
+        limit = parse_bounded_int(request.query_params.get("limit", "25"), "limit", 1, LEADERBOARD_MAX_LIMIT)
+        offset = parse_bounded_int(request.query_params.get("offset", "0"), "offset", 0, 10_000_000)
+        # Already serialized in the cache: returned as is, so a warm request runs no query and no serializer.
+        return Response(leaderboard_page(period, limit, offset))

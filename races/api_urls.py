@@ -3,6 +3,7 @@ from django.urls import path
 from races import api
 
 urlpatterns = [
+    path("leaderboard/", api.LeaderboardView.as_view(), name="leaderboard"),
     path("races/", api.RaceListView.as_view(), name="race-list"),
     path("races/current/", api.RaceCurrentView.as_view(), name="race-current"),
     path("races/<int:race_id>/", api.RaceDetailView.as_view(), name="race-detail"),

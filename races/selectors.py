@@ -2,19 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
-
-from races.models import PERIOD_FIELD, LeaderboardPeriod, Player, WagerRace
-
-
-def leaderboard_queryset(period: str) -> QuerySet[Player]:
-    """Players in leaderboard order for a period: wager desc, then first seen, then uid (DESIGN.md §5)."""
-    field = PERIOD_FIELD[LeaderboardPeriod(period)]
-    return Player.objects.order_by(f"-{field}", "first_seen", "uid")
-
-
-def leaderboard_preview(*, period: str = LeaderboardPeriod.MONTHLY, limit: int = 10) -> list[Player]:
-    return list(leaderboard_queryset(period)[:limit])
+from races.models import WagerRace
 
 
 def race_current(race_type: str = WagerRace.Type.MONTHLY) -> WagerRace | None:

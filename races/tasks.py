@@ -14,3 +14,13 @@ def race_tick_task() -> dict:
 @shared_task(name="races.race_winners_notify")
 def race_winners_notify_task(race_id: int) -> int:
     return lifecycle.race_winners_notify(race_id)
+
+
+@shared_task(name="races.sync_wagers")
+def sync_wagers_task() -> dict:
+    # A failed sync is a normal outcome (logged in TransformationLog), not a task error to retry: the next
+    # scheduled run is the retry.
+    from races.sync import sync_wagers
+
+    result = sync_wagers()
+    return {"ok": result.ok, "skipped": result.skipped, "error": result.error, **result.counts()}

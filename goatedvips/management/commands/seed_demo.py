@@ -12,6 +12,8 @@ class Command(BaseCommand):
             f"Players: {report.players_created} created, {report.players_existing} already there. "
             f"Bonus codes created: {report.codes_created}. Wheel segments created: {report.segments_created}."
         )
+        if report.sync_note:
+            self.stdout.write(self.style.WARNING(f"Players: {report.sync_note}."))
         for race in report.races:
             self.stdout.write(f"Race: {race}")
         for username, password in report.accounts:

@@ -1,0 +1,353 @@
+"""The affiliate's referral-leaderboard feed: HTTP client, strict validation, and the built-in demo feed.
+
+The feed is external and untrusted (DESIGN.md §4). Everything here turns bytes into a `FeedBatch` of clean rows or
+raises `FeedError` with a one-line reason; nothing here touches the database.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import re
+import time
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+import httpx
+from django.conf import settings
+
+# Stored with 8 decimal places (races.models.WAGER); 16 integer digits is the column's ceiling.
+AMOUNT_PLACES = Decimal("0.00000001")
+AMOUNT_MAX = Decimal("9999999999999999")
+NAME_MAX = 64
+UID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+PERIOD_KEYS = {"today": "today", "this_week": "week", "this_month": "month", "all_time": "all_time"}
+REJECT_SAMPLE = 5  # how many rejected-row reasons a sync log keeps
+
+
+class FeedError(Exception):
+    """The whole payload is unusable; the sync must fail and change nothing."""
+
+
+@dataclass(frozen=True, slots=True)
+class FeedRow:
+    uid: str
+    name: str
+    today: Decimal
+    week: Decimal
+    month: Decimal
+    all_time: Decimal
+
+
+@dataclass
+class FeedBatch:
+    rows: list[FeedRow]
+    received: int
+    rejected: int = 0
+    duplicates: int = 0
+    reject_reasons: list[str] = field(default_factory=list)
+    source: str = "affiliate"
+    fetch_ms: int = 0
+
+
+class _Invalid:
+    """Stands in for NaN/Infinity literals, which Python's json accepts but the feed must not."""
+
+    def __repr__(self) -> str:
+        return "non-finite number"
+
+
+_INVALID = _Invalid()
+
+
+# --- HTTP ----------------------------------------------------------------------------------------------------
+
+
+def _retry_delay(attempt: int) -> float:
+    """Exponential backoff with full jitter: upstream is slow and shared, so retries must not synchronise."""
+    cap = settings.FEED_BACKOFF_SECONDS * (2**attempt)
+    return random.uniform(0, cap)  # noqa: S311 - jitter, not security
+
+
+def _fetch_once(client: httpx.Client, url: str, headers: dict[str, str]) -> bytes:
+    limit = settings.FEED_MAX_BYTES
+    with client.stream("GET", url, headers=headers) as response:
+        if response.status_code >= 500:
+            raise _Transient(f"upstream answered HTTP {response.status_code}")
+        if response.status_code != 200:
+            raise FeedError(f"upstream answered HTTP {response.status_code}")
+        declared = response.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise FeedError(f"payload of {int(declared):,} bytes is over the {limit:,}-byte cap")
+        chunks, size = [], 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise FeedError(f"payload is over the {limit:,}-byte cap")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+class _Transient(Exception):
+    pass
+
+
+def feed_fetch(url: str, token: str = "") -> bytes:
+    """GET the feed with bounded, jittered retries on network errors, timeouts and 5xx; FeedError otherwise."""
+    headers = {"Accept": "application/json", "User-Agent": "GoatedVIPs-sync/1"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    timeout = httpx.Timeout(settings.FEED_READ_TIMEOUT, connect=settings.FEED_CONNECT_TIMEOUT)
+    attempts = settings.FEED_MAX_RETRIES + 1
+    last = "no attempt made"
+    with httpx.Client(timeout=timeout, follow_redirects=False) as client:
+        for attempt in range(attempts):
+            if attempt:
+                time.sleep(_retry_delay(attempt - 1))
+            try:
+                return _fetch_once(client, url, headers)
+            except _Transient as exc:
+                last = str(exc)
+            except httpx.ConnectError as exc:
+                last = f"could not connect to the feed ({_short(exc)})"
+            except httpx.TimeoutException:
+                last = "the feed timed out"
+            except httpx.HTTPError as exc:
+                last = f"HTTP error talking to the feed ({_short(exc)})"
+    raise FeedError(f"{last} (after {attempts} attempt{'s' if attempts > 1 else ''})")
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    return text.splitlines()[0][:120]
+
+
+# --- validation ----------------------------------------------------------------------------------------------
+
+
+def _amount(value: object) -> Decimal:
+    if isinstance(value, bool) or value is None or value is _INVALID:
+        raise ValueError(f"{value!r} is not a number")
+    if isinstance(value, int):
+        value = Decimal(value)
+    elif isinstance(value, str):
+        try:
+            value = Decimal(value.strip())
+        except InvalidOperation:
+            raise ValueError(f"{value[:20]!r} is not a number") from None
+    if not isinstance(value, Decimal) or not value.is_finite():
+        raise ValueError(f"{value!r} is not a finite number")
+    if value < 0:
+        raise ValueError(f"{value} is negative")
+    if value > AMOUNT_MAX:
+        raise ValueError(f"{value} is absurdly large")
+    # Round down like the money rules elsewhere; 8 places keep every figure upstream has sent so far.
+    return value.quantize(AMOUNT_PLACES, rounding="ROUND_DOWN")
+
+
+def clean_name(raw: str) -> str:
+    """Strip control/format characters and surrounding space, cap the length."""
+    text = "".join(ch for ch in raw if unicodedata.category(ch)[0] != "C")
+    return " ".join(text.split())[:NAME_MAX]
+
+
+def feed_row_validate(item: object) -> FeedRow:
+    """One feed row → FeedRow, or ValueError saying what is wrong with it."""
+    if not isinstance(item, dict):
+        raise ValueError("row is not an object")
+    uid = item.get("uid")
+    if not isinstance(uid, str) or not UID_RE.match(uid):
+        raise ValueError("missing or malformed uid")
+    name = item.get("name")
+    if not isinstance(name, str) or not clean_name(name):
+        raise ValueError(f"uid {uid}: missing name")
+    wagered = item.get("wagered")
+    if not isinstance(wagered, dict):
+        raise ValueError(f"uid {uid}: missing wagered")
+    amounts = {}
+    for key, attr in PERIOD_KEYS.items():
+        if key not in wagered:
+            raise ValueError(f"uid {uid}: missing wagered.{key}")
+        try:
+            amounts[attr] = _amount(wagered[key])
+        except ValueError as exc:
+            raise ValueError(f"uid {uid}: wagered.{key} {exc}") from None
+    return FeedRow(uid=uid, name=clean_name(name), **amounts)
+
+
+def _rows_of(payload: object) -> list:
+    if isinstance(payload, list):
+        return payload
+    if not isinstance(payload, dict):
+        raise FeedError("payload is neither an object nor a list")
+    if "success" in payload and payload["success"] is not True:
+        message = payload.get("message") or payload.get("error") or ""
+        detail = f": {str(message)[:120]}" if message else ""
+        raise FeedError(f"upstream reported success: false{detail}")
+    for key in ("data", "results"):
+        if key in payload:
+            rows = payload[key]
+            if not isinstance(rows, list):
+                raise FeedError(f"'{key}' is not a list")
+            return rows
+    raise FeedError("payload has neither 'data' nor 'results'")
+
+
+def _preferred(a: FeedRow, b: FeedRow) -> FeedRow:
+    """Duplicate uids: keep the row with the most wagered (then the greater name), whatever the order."""
+    key = lambda r: (r.all_time, r.month, r.week, r.today, r.name)  # noqa: E731
+    return a if key(a) >= key(b) else b
+
+
+def feed_rows_clean(items: Iterable[object], received: int) -> FeedBatch:
+    batch = FeedBatch(rows=[], received=received)
+    by_uid: dict[str, FeedRow] = {}
+    for item in items:
+        try:
+            row = feed_row_validate(item)
+        except ValueError as exc:
+            batch.rejected += 1
+            if len(batch.reject_reasons) < REJECT_SAMPLE:
+                batch.reject_reasons.append(str(exc)[:200])
+            continue
+        if row.uid in by_uid:
+            batch.duplicates += 1
+            row = _preferred(by_uid[row.uid], row)
+        by_uid[row.uid] = row
+    batch.rows = list(by_uid.values())
+    if received and not batch.rows:
+        first = f" (first: {batch.reject_reasons[0]})" if batch.reject_reasons else ""
+        raise FeedError(f"every one of the {received:,} rows was invalid{first}")
+    if not received:
+        raise FeedError("the feed listed no players")
+    return batch
+
+
+def feed_parse(body: bytes) -> FeedBatch:
+    """Bytes → FeedBatch. Numbers become Decimal straight from their text, so nothing passes through float."""
+    if len(body) > settings.FEED_MAX_BYTES:
+        raise FeedError(f"payload is over the {settings.FEED_MAX_BYTES:,}-byte cap")
+    stripped = body.lstrip()[:1]
+    if stripped == b"<":
+        raise FeedError("upstream sent an HTML page instead of JSON (error page or login wall?)")
+    try:
+        payload = json.loads(body, parse_float=Decimal, parse_constant=lambda _name: _INVALID)
+    except (ValueError, RecursionError) as exc:
+        raise FeedError(f"invalid JSON ({_short(exc)})") from None
+    rows = _rows_of(payload)
+    return feed_rows_clean(rows, len(rows))
+
+
+# --- demo feed -----------------------------------------------------------------------------------------------
+
+DEMO_EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class _DemoPlayer:
+    uid: str
+    name: str
+    rate: float  # USD per hour, on average
+    wobble: float  # how much the pace varies over the day
+    phase: float
+    base: float  # all-time wagered before the demo epoch
+
+
+def _demo_players(count: int, seed: int) -> list[_DemoPlayer]:
+    from goatedvips.demo import demo_player_identities
+
+    rng = random.Random(seed)  # noqa: S311 - demo data, deterministic by design
+    players = []
+    for uid, name in demo_player_identities(count, seed):
+        # Heavy-tailed: a few whales, many small players, about one in ten idle.
+        idle = rng.random() < 0.1
+        rate = 0.0 if idle else (rng.paretovariate(1.3) - 0.9) * 6
+        players.append(
+            _DemoPlayer(
+                uid=uid,
+                name=name,
+                rate=max(rate, 0.0),
+                wobble=rng.uniform(0.2, 0.95),
+                phase=rng.uniform(0, 2 * math.pi),
+                base=rng.uniform(0, 50_000) * (0 if idle else 1),
+            )
+        )
+    return players
+
+
+def _cumulative(p: _DemoPlayer, at: datetime) -> float:
+    """Wagered since the demo epoch: never decreasing (pace = rate × (1 ± wobble) over a 6-hour cycle)."""
+    hours = (at - DEMO_EPOCH).total_seconds() / 3600
+    omega = 2 * math.pi / 6
+    return p.rate * (hours + p.wobble * (math.sin(omega * hours + p.phase) - math.sin(p.phase)) / omega)
+
+
+def _period_starts(now: datetime) -> tuple[datetime, datetime, datetime]:
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    week = day - timedelta(days=day.weekday())
+    month = day.replace(day=1)
+    return day, week, month
+
+
+def demo_feed_payload(now: datetime | None = None, count: int | None = None, seed: int | None = None) -> dict:
+    """The demo feed in the upstream format, deterministic from the seed and the clock."""
+    from goatedvips.demo import DEMO_PLAYER_COUNT, DEMO_SEED
+
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    day, week, month = _period_starts(now)
+    data = []
+    for p in _demo_players(count or DEMO_PLAYER_COUNT, seed or DEMO_SEED):
+        total = _cumulative(p, now)
+
+        def since(start: datetime, p=p, total=total) -> str:
+            return f"{max(total - _cumulative(p, start), 0.0):.6f}"
+
+        data.append(
+            {
+                "uid": p.uid,
+                "name": p.name,
+                "wagered": {
+                    "today": since(day),
+                    "this_week": since(week),
+                    "this_month": since(month),
+                    "all_time": f"{p.base + total:.6f}",
+                },
+            }
+        )
+    return {"success": True, "data": data}
+
+
+def feed_load() -> FeedBatch:
+    """Fetch and validate the configured feed, or the demo feed when AFFILIATE_API_URL is unset."""
+    started = time.monotonic()
+    if settings.AFFILIATE_API_URL:
+        body = feed_fetch(settings.AFFILIATE_API_URL, settings.AFFILIATE_API_TOKEN)
+        batch = feed_parse(body)
+    else:
+        payload = demo_feed_payload()
+        batch = feed_rows_clean(payload["data"], len(payload["data"]))
+        batch.source = "demo"
+    batch.fetch_ms = int((time.monotonic() - started) * 1000)
+    return batch
+
+
+def feed_token_expiry(token: str) -> datetime | None:
+    """The `exp` of a JWT bearer token (read, not verified: only upstream can verify it), else None."""
+    import base64
+
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        padded = parts[1] + "=" * (-len(parts[1]) % 4)
+        claims = json.loads(base64.urlsafe_b64decode(padded))
+        exp = claims["exp"]
+        if isinstance(exp, bool) or not isinstance(exp, int | float):
+            return None
+        return datetime.fromtimestamp(exp, UTC)
+    except (ValueError, KeyError, TypeError, OverflowError, OSError):
+        return None

@@ -1,0 +1,125 @@
+"""Leaderboard reads, served from one cached payload per period that each successful sync rebuilds after commit.
+
+A warm request makes no database query: the top `LEADERBOARD_CACHE_ROWS` rows of every period live in the cache
+already serialized, with the total and the time of the sync they come from. Deeper pages (rare) read the
+database through the leaderboard indexes. A failed sync never touches the cache, so the last good data stays.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from datetime import datetime
+from decimal import ROUND_DOWN, Decimal
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import QuerySet
+
+from races.models import PERIOD_FIELD, LeaderboardPeriod, Player, TransformationLog
+
+CACHE_KEY = "api:leaderboard:{period}"
+CENT = Decimal("0.01")
+PERIODS = [p.value for p in LeaderboardPeriod]
+RANK_FIELD = {
+    LeaderboardPeriod.TODAY: "rank_today",
+    LeaderboardPeriod.WEEKLY: "rank_weekly",
+    LeaderboardPeriod.MONTHLY: "rank_monthly",
+    LeaderboardPeriod.ALL_TIME: "rank_all_time",
+}
+
+
+def leaderboard_queryset(period: str) -> QuerySet[Player]:
+    """Ranked players of a period, in rank order (players with nothing wagered in the period are not ranked)."""
+    period = LeaderboardPeriod(period)
+    wager = PERIOD_FIELD[period]
+    # Ordering by the wager index columns (not the stored rank) lets PostgreSQL walk player_lb_* for any page.
+    return Player.objects.filter(**{f"{wager}__gt": 0}).order_by(f"-{wager}", "first_seen", "uid")
+
+
+class _Tiers:
+    """Tier name by all-time wager, from the operator-edited VipTier table."""
+
+    def __init__(self) -> None:
+        from vip.models import VipTier
+
+        tiers = list(VipTier.objects.order_by("min_wager").values_list("min_wager", "name"))
+        self.bounds = [t[0] for t in tiers]
+        self.names = [t[1] for t in tiers]
+
+    def __call__(self, all_time: Decimal) -> str | None:
+        i = bisect_right(self.bounds, all_time)
+        return self.names[i - 1] if i else None
+
+
+def _rows(players, period: str, first_rank: int, tiers: _Tiers) -> list[dict]:
+    field = PERIOD_FIELD[LeaderboardPeriod(period)]
+    return [
+        {
+            "rank": first_rank + i,
+            "uid": p.uid,
+            "name": p.name,
+            "wagered": str(getattr(p, field).quantize(CENT, rounding=ROUND_DOWN)),
+            "tier": tiers(p.wager_all_time),
+        }
+        for i, p in enumerate(players)
+    ]
+
+
+_COLUMNS = ("uid", "name", "wager_today", "wager_week", "wager_month", "wager_all_time")
+
+
+def _last_sync_at() -> datetime | None:
+    log = TransformationLog.objects.filter(payload__kind="sync", payload__ok=True).order_by("-created_at").first()
+    if log is None:
+        return None
+    as_of = log.payload.get("as_of")
+    return datetime.fromisoformat(as_of) if as_of else log.created_at
+
+
+def _build(period: str, as_of: datetime | None, tiers: _Tiers) -> dict:
+    qs = leaderboard_queryset(period)
+    top = list(qs.only(*_COLUMNS)[: settings.LEADERBOARD_CACHE_ROWS])
+    total = len(top) if len(top) < settings.LEADERBOARD_CACHE_ROWS else qs.count()
+    return {
+        "period": period,
+        "updated_at": as_of.isoformat().replace("+00:00", "Z") if as_of else None,
+        "total": total,
+        "rows": _rows(top, period, 1, tiers),
+    }
+
+
+def leaderboard_cache_refresh(as_of: datetime | None = None) -> None:
+    """Rebuild every period's cached payload (called after a sync commits, and when tiers change)."""
+    as_of = as_of or _last_sync_at()
+    tiers = _Tiers()
+    cache.set_many({CACHE_KEY.format(period=p): _build(p, as_of, tiers) for p in PERIODS}, timeout=None)
+
+
+def leaderboard_cache_clear() -> None:
+    cache.delete_many([CACHE_KEY.format(period=p) for p in PERIODS])
+
+
+def leaderboard_page(period: str, limit: int, offset: int) -> dict:
+    """The API payload: {"period", "updated_at", "total", "results"} (DESIGN.md §6)."""
+    period = LeaderboardPeriod(period).value
+    key = CACHE_KEY.format(period=period)
+    cached = cache.get(key)
+    if cached is None:
+        cached = _build(period, _last_sync_at(), _Tiers())
+        cache.set(key, cached, timeout=None)
+    rows = cached["rows"]
+    if offset + limit <= len(rows) or len(rows) >= cached["total"]:
+        results = rows[offset : offset + limit]
+    else:
+        page = list(leaderboard_queryset(period).only(*_COLUMNS)[offset : offset + limit])
+        results = _rows(page, period, offset + 1, _Tiers())
+    return {"period": period, "updated_at": cached["updated_at"], "total": cached["total"], "results": results}
+
+
+def leaderboard_top(period: str = LeaderboardPeriod.MONTHLY, limit: int = 10) -> list[dict]:
+    return leaderboard_page(period, limit, 0)["results"]
+
+
+def leaderboard_updated_at() -> datetime | None:
+    stamp = leaderboard_page(LeaderboardPeriod.MONTHLY, 1, 0)["updated_at"]
+    return datetime.fromisoformat(stamp) if stamp else None

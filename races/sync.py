@@ -1,0 +1,338 @@
+"""`sync_wagers`: fetch the feed → validate → upsert Players → ranks → live races → log → cache → announce.
+
+One sync at a time (a cache lock: Redis in scaled mode, process memory in embedded mode). The fetch runs outside
+any transaction (upstream takes seconds); everything that writes runs in one transaction, so a failed sync changes
+no row and the last good data keeps being served. The only trace of a failure is its TransformationLog row.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Context, Decimal
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.utils import timezone
+
+from races.feed import FeedBatch, FeedError, FeedRow, feed_load
+from races.models import Player, TransformationLog
+
+logger = logging.getLogger(__name__)
+
+LOCK_KEY = "sync:wagers:lock"
+STATUS_KEY = "sync:wagers:last"
+Q8 = Decimal("0.00000001")
+_SQLITE_DIGITS = Context(prec=15)
+
+
+@dataclass
+class SyncResult:
+    ok: bool
+    received: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    duration_ms: int = 0
+    error: str = ""
+    skipped: bool = False
+    races: list[int] = field(default_factory=list)
+    log_id: int | None = None
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "received": self.received,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+            "duplicates": self.duplicates,
+        }
+
+    def summary(self) -> str:
+        if self.skipped:
+            return "another sync is already running; this one did nothing"
+        if not self.ok:
+            return f"sync failed: {self.error}"
+        c = self.counts()
+        return (
+            f"synced {c['received']:,} rows: {c['created']:,} created, {c['updated']:,} updated, "
+            f"{c['unchanged']:,} unchanged, {c['rejected']:,} rejected, {c['duplicates']:,} duplicate uids "
+            f"in {self.duration_ms:,} ms"
+        )
+
+
+# --- the lock ------------------------------------------------------------------------------------------------
+
+
+def _lock_acquire() -> str | None:
+    token = uuid.uuid4().hex
+    return token if cache.add(LOCK_KEY, token, timeout=settings.SYNC_LOCK_SECONDS) else None
+
+
+def _lock_release(token: str) -> None:
+    # Only the holder releases; a lock that expired and was re-taken by another sync is left alone.
+    if cache.get(LOCK_KEY) == token:
+        cache.delete(LOCK_KEY)
+
+
+# --- upsert: PostgreSQL fast path ------------------------------------------------------------------------------
+
+_PG_TEMP = """
+CREATE TEMPORARY TABLE sync_feed_rows (
+    uid varchar(64) NOT NULL, name varchar(64) NOT NULL,
+    wager_today numeric(24, 8) NOT NULL, wager_week numeric(24, 8) NOT NULL,
+    wager_month numeric(24, 8) NOT NULL, wager_all_time numeric(24, 8) NOT NULL
+) ON COMMIT DROP
+"""
+
+_PG_UPSERT = """
+WITH written AS (
+    INSERT INTO races_player AS p
+        (uid, name, wager_today, wager_week, wager_month, wager_all_time, first_seen, last_seen, updated_at)
+    SELECT uid, name, wager_today, wager_week, wager_month, wager_all_time, %(now)s, %(now)s, %(now)s
+    FROM sync_feed_rows
+    ON CONFLICT (uid) DO UPDATE SET
+        name = excluded.name, wager_today = excluded.wager_today, wager_week = excluded.wager_week,
+        wager_month = excluded.wager_month, wager_all_time = excluded.wager_all_time,
+        last_seen = excluded.last_seen, updated_at = excluded.updated_at
+    WHERE (p.name, p.wager_today, p.wager_week, p.wager_month, p.wager_all_time)
+          IS DISTINCT FROM
+          (excluded.name, excluded.wager_today, excluded.wager_week, excluded.wager_month, excluded.wager_all_time)
+    RETURNING (xmax = 0) AS inserted
+)
+SELECT COUNT(*) FILTER (WHERE inserted), COUNT(*) FILTER (WHERE NOT inserted) FROM written
+"""
+
+
+def _upsert_postgres(rows: list[FeedRow], now: datetime) -> tuple[int, int]:
+    with connection.cursor() as cursor:
+        cursor.execute(_PG_TEMP)
+        with cursor.copy(
+            "COPY sync_feed_rows (uid, name, wager_today, wager_week, wager_month, wager_all_time) FROM STDIN"
+        ) as copy:
+            for r in rows:
+                copy.write_row((r.uid, r.name, r.today, r.week, r.month, r.all_time))
+        cursor.execute(_PG_UPSERT, {"now": now})
+        created, updated = cursor.fetchone()
+        cursor.execute("DROP TABLE sync_feed_rows")
+    return created, updated
+
+
+# --- upsert: portable path (SQLite) ----------------------------------------------------------------------------
+
+
+def _as_stored(value: Decimal) -> Decimal:
+    """What the database will give back for a value: SQLite keeps decimals as doubles (15 significant digits)."""
+    if connection.vendor == "sqlite":
+        return _SQLITE_DIGITS.create_decimal_from_float(float(value)).quantize(Q8)
+    return value.quantize(Q8)
+
+
+def _player(r: FeedRow, **extra) -> Player:
+    return Player(
+        name=r.name, wager_today=r.today, wager_week=r.week, wager_month=r.month, wager_all_time=r.all_time, **extra
+    )
+
+
+def _upsert_portable(rows: list[FeedRow], now: datetime) -> tuple[int, int]:
+    fields = ("name", "wager_today", "wager_week", "wager_month", "wager_all_time")
+    existing = {
+        uid: (pk, values)
+        for pk, uid, *values in Player.objects.values_list("pk", "uid", *fields).iterator(chunk_size=5000)
+    }
+    new, changed = [], []
+    for r in rows:
+        incoming = (r.name, _as_stored(r.today), _as_stored(r.week), _as_stored(r.month), _as_stored(r.all_time))
+        if r.uid not in existing:
+            new.append(_player(r, uid=r.uid, first_seen=now, last_seen=now))
+            continue
+        pk, values = existing[r.uid]
+        stored = (values[0], *(_as_stored(v) for v in values[1:]))
+        if stored != incoming:
+            changed.append(_player(r, pk=pk, last_seen=now, updated_at=now))
+    Player.objects.bulk_create(new, batch_size=2000)
+    Player.objects.bulk_update(changed, [*fields, "last_seen", "updated_at"], batch_size=2000)
+    return len(new), len(changed)
+
+
+# --- ranks ---------------------------------------------------------------------------------------------------
+
+RANK_COLUMNS = {
+    "rank_today": "wager_today",
+    "rank_weekly": "wager_week",
+    "rank_monthly": "wager_month",
+    "rank_all_time": "wager_all_time",
+}
+
+# Rank = position by wager desc, ties broken by first seen then uid (DESIGN.md §5). Players with nothing wagered
+# in a period are not ranked for it. Only rows whose rank moves are written. Same SQL on PostgreSQL and SQLite.
+_RANK_SQL = """
+UPDATE races_player SET {rank} = ranked.rn
+FROM (
+    SELECT id, ROW_NUMBER() OVER (ORDER BY {wager} DESC, first_seen ASC, uid ASC) AS rn
+    FROM races_player WHERE {wager} > 0
+) AS ranked
+WHERE races_player.id = ranked.id AND (races_player.{rank} IS NULL OR races_player.{rank} <> ranked.rn)
+"""
+_UNRANK_SQL = "UPDATE races_player SET {rank} = NULL WHERE {wager} <= 0 AND {rank} IS NOT NULL"
+
+
+def player_ranks_recompute() -> int:
+    """Store every player's global rank for the four periods; returns the number of rank cells written."""
+    written = 0
+    with connection.cursor() as cursor:
+        for rank, wager in RANK_COLUMNS.items():
+            cursor.execute(_RANK_SQL.format(rank=rank, wager=wager))
+            written += max(cursor.rowcount, 0)
+            cursor.execute(_UNRANK_SQL.format(rank=rank, wager=wager))
+            written += max(cursor.rowcount, 0)
+    return written
+
+
+# --- the service ---------------------------------------------------------------------------------------------
+
+
+def _log_failure(result: SyncResult, batch: FeedBatch | None, source: str) -> None:
+    payload = {"kind": "sync", "ok": False, "source": source, **result.counts()}
+    if batch and batch.reject_reasons:
+        payload["reject_reasons"] = batch.reject_reasons
+    log = TransformationLog.objects.create(
+        type=TransformationLog.Type.ERROR,
+        message=f"Feed sync failed: {result.error}",
+        payload=payload,
+        duration_ms=result.duration_ms,
+        error_message=result.error,
+    )
+    result.log_id = log.pk
+    logger.warning("sync_wagers: %s", result.error)
+
+
+def _apply(batch: FeedBatch, result: SyncResult, fetched_at: datetime, started: float) -> None:
+    from races import realtime
+    from races.leaderboard import leaderboard_cache_refresh
+    from races.standings import races_refresh_after_sync
+
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            result.created, result.updated = _upsert_postgres(batch.rows, fetched_at)
+        else:
+            result.created, result.updated = _upsert_portable(batch.rows, fetched_at)
+        result.unchanged = len(batch.rows) - result.created - result.updated
+        rank_cells = player_ranks_recompute()
+        result.races = races_refresh_after_sync(fetched_at)
+        result.duration_ms = int((time.monotonic() - started) * 1000)
+        rejected_note = f" ({batch.rejected:,} rows rejected)" if batch.rejected else ""
+        payload = {
+            "kind": "sync",
+            "ok": True,
+            "source": batch.source,
+            "fetch_ms": batch.fetch_ms,
+            "rank_cells": rank_cells,
+            "races": result.races,
+            "as_of": fetched_at.isoformat(),
+            **result.counts(),
+        }
+        if batch.reject_reasons:
+            payload["reject_reasons"] = batch.reject_reasons
+        log = TransformationLog.objects.create(
+            type=TransformationLog.Type.WARNING if batch.rejected else TransformationLog.Type.INFO,
+            message=f"Feed sync: {result.created:,} created, {result.updated:,} updated, "
+            f"{result.unchanged:,} unchanged{rejected_note}",
+            payload=payload,
+            duration_ms=result.duration_ms,
+            created_at=timezone.now(),
+        )
+        result.log_id = log.pk
+
+        def after_commit() -> None:
+            # Caches and sockets only ever see committed data.
+            leaderboard_cache_refresh(as_of=fetched_at)
+            realtime.leaderboard_updated_announce()
+
+        transaction.on_commit(after_commit)
+
+
+def sync_wagers(*, as_of: datetime | None = None) -> SyncResult:
+    """Run one sync now. Never raises for feed problems: the result (and its log row) says what happened.
+
+    ``as_of`` is when the data was fetched, now by default; replays of a recorded feed pass the original time.
+    """
+    token = _lock_acquire()
+    if token is None:
+        logger.info("sync_wagers: another sync holds the lock; skipping")
+        return SyncResult(ok=True, skipped=True)
+    started = time.monotonic()
+    result = SyncResult(ok=False)
+    batch: FeedBatch | None = None
+    source = "affiliate" if settings.AFFILIATE_API_URL else "demo"
+    try:
+        fetched_at = as_of or timezone.now()
+        try:
+            batch = feed_load()
+        except FeedError as exc:
+            result.error = str(exc)
+        else:
+            result.received, result.rejected, result.duplicates = batch.received, batch.rejected, batch.duplicates
+            try:
+                _apply(batch, result, fetched_at, started)
+                result.ok = True
+            except Exception as exc:  # a database error mid-sync: the transaction rolled back, log why
+                logger.exception("sync_wagers: writing the sync failed")
+                result.created = result.updated = result.unchanged = 0
+                result.error = f"database error while writing: {type(exc).__name__}: {str(exc)[:200]}"
+        result.duration_ms = int((time.monotonic() - started) * 1000)
+        if not result.ok:
+            _log_failure(result, batch, source)
+        else:
+            logger.info("sync_wagers: %s", result.summary())
+        return result
+    finally:
+        _lock_release(token)
+
+
+# --- status, for the back office ------------------------------------------------------------------------------
+
+
+@dataclass
+class FeedStatus:
+    source: str  # "affiliate" or "demo"
+    url: str
+    last_success: TransformationLog | None
+    last_failure: TransformationLog | None
+    token_set: bool
+    token_expires_at: datetime | None
+    running: bool
+
+    @property
+    def token_expired(self) -> bool:
+        return bool(self.token_expires_at and self.token_expires_at <= timezone.now())
+
+    @property
+    def failing(self) -> bool:
+        """The latest sync attempt failed (a later success clears it)."""
+        if self.last_failure is None:
+            return False
+        return self.last_success is None or self.last_failure.created_at > self.last_success.created_at
+
+
+def feed_status() -> FeedStatus:
+    from races.feed import feed_token_expiry
+
+    syncs = TransformationLog.objects.filter(payload__kind="sync").order_by("-created_at")
+    token = settings.AFFILIATE_API_TOKEN
+    return FeedStatus(
+        source="affiliate" if settings.AFFILIATE_API_URL else "demo",
+        url=settings.AFFILIATE_API_URL,
+        last_success=syncs.filter(payload__ok=True).first(),
+        last_failure=syncs.filter(payload__ok=False).first(),
+        token_set=bool(token),
+        token_expires_at=feed_token_expiry(token) if token else None,
+        running=cache.get(LOCK_KEY) is not None,
+    )
