@@ -18,7 +18,7 @@ DEPLOY_ENV := DEBUG=0 SECRET_KEY=deploy-check-$$(head -c 32 /dev/urandom | od -A
 	ALLOWED_HOSTS=goatedvips.example CSRF_TRUSTED_ORIGINS=https://goatedvips.example \
 	DATABASE_URL=$(PG_URL) REDIS_URL=redis://127.0.0.1:6379/0
 
-.PHONY: help run serve migrate seed test test-sqlite test-postgres test-e2e lint format checks services clean
+.PHONY: help run serve migrate seed test test-sqlite test-postgres test-e2e lint format checks services clean bench-sync
 
 help:
 	@echo "make run    - install, migrate, seed demo data and serve http://$(HOST):$(PORT) (embedded mode)"
@@ -73,6 +73,9 @@ test-e2e: $(VENV)/.dev
 
 test: lint checks test-sqlite test-postgres test-e2e
 	@echo "All checks passed."
+
+bench-sync: $(VENV)/.runtime services
+	$(PY) bench/sync.py
 
 format: $(VENV)/.dev
 	$(VENV)/bin/ruff format .

@@ -51,21 +51,19 @@ class _Tiers:
         return self.names[i - 1] if i else None
 
 
-def _rows(players, period: str, first_rank: int, tiers: _Tiers) -> list[dict]:
+def _page(period: str, offset: int, limit: int, tiers: _Tiers) -> list[dict]:
     field = PERIOD_FIELD[LeaderboardPeriod(period)]
+    rows = leaderboard_queryset(period).values_list("uid", "name", field, "wager_all_time")[offset : offset + limit]
     return [
         {
-            "rank": first_rank + i,
-            "uid": p.uid,
-            "name": p.name,
-            "wagered": str(getattr(p, field).quantize(CENT, rounding=ROUND_DOWN)),
-            "tier": tiers(p.wager_all_time),
+            "rank": offset + 1 + i,
+            "uid": uid,
+            "name": name,
+            "wagered": str(wagered.quantize(CENT, rounding=ROUND_DOWN)),
+            "tier": tiers(all_time),
         }
-        for i, p in enumerate(players)
+        for i, (uid, name, wagered, all_time) in enumerate(rows)
     ]
-
-
-_COLUMNS = ("uid", "name", "wager_today", "wager_week", "wager_month", "wager_all_time")
 
 
 def _last_sync_at() -> datetime | None:
@@ -77,14 +75,13 @@ def _last_sync_at() -> datetime | None:
 
 
 def _build(period: str, as_of: datetime | None, tiers: _Tiers) -> dict:
-    qs = leaderboard_queryset(period)
-    top = list(qs.only(*_COLUMNS)[: settings.LEADERBOARD_CACHE_ROWS])
-    total = len(top) if len(top) < settings.LEADERBOARD_CACHE_ROWS else qs.count()
+    top = _page(period, 0, settings.LEADERBOARD_CACHE_ROWS, tiers)
+    total = len(top) if len(top) < settings.LEADERBOARD_CACHE_ROWS else leaderboard_queryset(period).count()
     return {
         "period": period,
         "updated_at": as_of.isoformat().replace("+00:00", "Z") if as_of else None,
         "total": total,
-        "rows": _rows(top, period, 1, tiers),
+        "rows": top,
     }
 
 
@@ -111,8 +108,7 @@ def leaderboard_page(period: str, limit: int, offset: int) -> dict:
     if offset + limit <= len(rows) or len(rows) >= cached["total"]:
         results = rows[offset : offset + limit]
     else:
-        page = list(leaderboard_queryset(period).only(*_COLUMNS)[offset : offset + limit])
-        results = _rows(page, period, offset + 1, _Tiers())
+        results = _page(period, offset, limit, _Tiers())
     return {"period": period, "updated_at": cached["updated_at"], "total": cached["total"], "results": results}
 
 

@@ -92,26 +92,66 @@ CREATE TEMPORARY TABLE sync_feed_rows (
 ) ON COMMIT DROP
 """
 
-_PG_UPSERT = """
-WITH written AS (
-    INSERT INTO races_player AS p
-        (uid, name, wager_today, wager_week, wager_month, wager_all_time, first_seen, last_seen, updated_at)
-    SELECT uid, name, wager_today, wager_week, wager_month, wager_all_time, %(now)s, %(now)s, %(now)s
-    FROM sync_feed_rows
+
+def _rank_columns(source: str) -> str:
+    """Four rank expressions over `source` rows. Rank = position by wager desc, ties by first seen then uid
+    (DESIGN.md §5); a player with nothing wagered in a period is not ranked for it (NULL)."""
+    return ",\n".join(
+        f"CASE WHEN {source}.{wager} > 0 THEN ROW_NUMBER() OVER (PARTITION BY {source}.{wager} > 0 "
+        f"ORDER BY {source}.{wager} DESC, {source}.first_seen ASC, {source}.uid ASC) END AS {rank}"
+        for rank, wager in RANK_COLUMNS.items()
+    )
+
+
+RANK_COLUMNS = {
+    "rank_today": "wager_today",
+    "rank_weekly": "wager_week",
+    "rank_monthly": "wager_month",
+    "rank_all_time": "wager_all_time",
+}
+_DATA = ("name", "wager_today", "wager_week", "wager_month", "wager_all_time")
+_ROW = ", ".join((*_DATA, *RANK_COLUMNS))
+
+
+def _tuple(alias: str, columns) -> str:
+    return "(" + ", ".join(f"{alias}.{c}" for c in columns) + ")"
+
+
+# One statement computes the final state of every player (feed rows merged over the existing table, ranks
+# included) and writes only rows whose data or ranks differ: each player is written at most once per sync, and
+# not at all when nothing about it moved. Counts come from the merge, so a rank-only move is not an "update".
+_PG_UPSERT = f"""
+WITH merged AS (
+    SELECT f.uid, f.name, f.wager_today, f.wager_week, f.wager_month, f.wager_all_time,
+           COALESCE(p.first_seen, %(now)s) AS first_seen,
+           (p.id IS NULL) AS is_new,
+           (p.id IS NOT NULL AND {_tuple("p", _DATA)} IS DISTINCT FROM {_tuple("f", _DATA)}) AS changed,
+           p.last_seen AS old_last_seen
+    FROM sync_feed_rows f LEFT JOIN races_player p ON p.uid = f.uid
+    UNION ALL
+    SELECT p.uid, p.name, p.wager_today, p.wager_week, p.wager_month, p.wager_all_time, p.first_seen,
+           FALSE, FALSE, p.last_seen
+    FROM races_player p WHERE NOT EXISTS (SELECT 1 FROM sync_feed_rows f WHERE f.uid = p.uid)
+), ranked AS (
+    SELECT merged.*, {_rank_columns("merged")} FROM merged
+), written AS (
+    INSERT INTO races_player AS p (uid, {_ROW}, first_seen, last_seen, updated_at)
+    SELECT uid, {_ROW}, first_seen,
+           CASE WHEN is_new OR changed THEN %(now)s ELSE old_last_seen END, %(now)s
+    FROM ranked
     ON CONFLICT (uid) DO UPDATE SET
-        name = excluded.name, wager_today = excluded.wager_today, wager_week = excluded.wager_week,
-        wager_month = excluded.wager_month, wager_all_time = excluded.wager_all_time,
-        last_seen = excluded.last_seen, updated_at = excluded.updated_at
-    WHERE (p.name, p.wager_today, p.wager_week, p.wager_month, p.wager_all_time)
-          IS DISTINCT FROM
-          (excluded.name, excluded.wager_today, excluded.wager_week, excluded.wager_month, excluded.wager_all_time)
-    RETURNING (xmax = 0) AS inserted
+        {", ".join(f"{c} = excluded.{c}" for c in (*_DATA, *RANK_COLUMNS, "last_seen", "updated_at"))}
+    WHERE {_tuple("p", (*_DATA, *RANK_COLUMNS))} IS DISTINCT FROM {_tuple("excluded", (*_DATA, *RANK_COLUMNS))}
+    RETURNING 1
 )
-SELECT COUNT(*) FILTER (WHERE inserted), COUNT(*) FILTER (WHERE NOT inserted) FROM written
-"""
+SELECT (SELECT COUNT(*) FILTER (WHERE is_new) FROM ranked),
+       (SELECT COUNT(*) FILTER (WHERE changed) FROM ranked),
+       (SELECT COUNT(*) FROM written)
+"""  # noqa: S608 - assembled from the column constants above, never from input
 
 
-def _upsert_postgres(rows: list[FeedRow], now: datetime) -> tuple[int, int]:
+def _upsert_postgres(rows: list[FeedRow], now: datetime) -> tuple[int, int, int]:
+    """COPY the feed into a temporary table, then merge, rank and write in one statement."""
     with connection.cursor() as cursor:
         cursor.execute(_PG_TEMP)
         with cursor.copy(
@@ -119,10 +159,11 @@ def _upsert_postgres(rows: list[FeedRow], now: datetime) -> tuple[int, int]:
         ) as copy:
             for r in rows:
                 copy.write_row((r.uid, r.name, r.today, r.week, r.month, r.all_time))
+        cursor.execute("ANALYZE sync_feed_rows")
         cursor.execute(_PG_UPSERT, {"now": now})
-        created, updated = cursor.fetchone()
+        created, updated, written = cursor.fetchone()
         cursor.execute("DROP TABLE sync_feed_rows")
-    return created, updated
+    return created, updated, written
 
 
 # --- upsert: portable path (SQLite) ----------------------------------------------------------------------------
@@ -162,38 +203,21 @@ def _upsert_portable(rows: list[FeedRow], now: datetime) -> tuple[int, int]:
     return len(new), len(changed)
 
 
-# --- ranks ---------------------------------------------------------------------------------------------------
+# --- ranks (portable path, and after manual edits) ----------------------------------------------------------
 
-RANK_COLUMNS = {
-    "rank_today": "wager_today",
-    "rank_weekly": "wager_week",
-    "rank_monthly": "wager_month",
-    "rank_all_time": "wager_all_time",
-}
-
-# Rank = position by wager desc, ties broken by first seen then uid (DESIGN.md §5). Players with nothing wagered
-# in a period are not ranked for it. Only rows whose rank moves are written. Same SQL on PostgreSQL and SQLite.
-_RANK_SQL = """
-UPDATE races_player SET {rank} = ranked.rn
-FROM (
-    SELECT id, ROW_NUMBER() OVER (ORDER BY {wager} DESC, first_seen ASC, uid ASC) AS rn
-    FROM races_player WHERE {wager} > 0
-) AS ranked
-WHERE races_player.id = ranked.id AND (races_player.{rank} IS NULL OR races_player.{rank} <> ranked.rn)
-"""
-_UNRANK_SQL = "UPDATE races_player SET {rank} = NULL WHERE {wager} <= 0 AND {rank} IS NOT NULL"
+_RANK_SQL = f"""
+UPDATE races_player SET {", ".join(f"{r} = ranked.{r}" for r in RANK_COLUMNS)}
+FROM (SELECT races_player.id, {_rank_columns("races_player")} FROM races_player) AS ranked
+WHERE races_player.id = ranked.id
+  AND {_tuple("races_player", RANK_COLUMNS)} IS DISTINCT FROM {_tuple("ranked", RANK_COLUMNS)}
+"""  # noqa: S608 - assembled from the column constants above, never from input
 
 
 def player_ranks_recompute() -> int:
-    """Store every player's global rank for the four periods; returns the number of rank cells written."""
-    written = 0
+    """Store every player's global rank for the four periods in one pass; returns the rows whose ranks moved."""
     with connection.cursor() as cursor:
-        for rank, wager in RANK_COLUMNS.items():
-            cursor.execute(_RANK_SQL.format(rank=rank, wager=wager))
-            written += max(cursor.rowcount, 0)
-            cursor.execute(_UNRANK_SQL.format(rank=rank, wager=wager))
-            written += max(cursor.rowcount, 0)
-    return written
+        cursor.execute(_RANK_SQL)
+        return max(cursor.rowcount, 0)
 
 
 # --- the service ---------------------------------------------------------------------------------------------
@@ -221,11 +245,11 @@ def _apply(batch: FeedBatch, result: SyncResult, fetched_at: datetime, started: 
 
     with transaction.atomic():
         if connection.vendor == "postgresql":
-            result.created, result.updated = _upsert_postgres(batch.rows, fetched_at)
+            result.created, result.updated, rows_written = _upsert_postgres(batch.rows, fetched_at)
         else:
             result.created, result.updated = _upsert_portable(batch.rows, fetched_at)
+            rows_written = result.created + result.updated + player_ranks_recompute()
         result.unchanged = len(batch.rows) - result.created - result.updated
-        rank_cells = player_ranks_recompute()
         result.races = races_refresh_after_sync(fetched_at)
         result.duration_ms = int((time.monotonic() - started) * 1000)
         rejected_note = f" ({batch.rejected:,} rows rejected)" if batch.rejected else ""
@@ -234,7 +258,7 @@ def _apply(batch: FeedBatch, result: SyncResult, fetched_at: datetime, started: 
             "ok": True,
             "source": batch.source,
             "fetch_ms": batch.fetch_ms,
-            "rank_cells": rank_cells,
+            "rows_written": rows_written,
             "races": result.races,
             "as_of": fetched_at.isoformat(),
             **result.counts(),
