@@ -53,16 +53,7 @@ class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
 
 @admin.register(NotificationPreferences)
 class NotificationPreferencesAdmin(admin.ModelAdmin):
-    list_display = (
-        "user",
-        "wager_race_updates",
-        "vip_status_changes",
-        "promotional_offers",
-        "monthly_statements",
-        "email_notifications",
-        "push_notifications",
-        "updated_at",
-    )
+    list_display = ("user", *NotificationPreferences.TOGGLES, "updated_at")
     list_filter = ("email_notifications", "push_notifications", "promotional_offers")
     search_fields = ("user__username", "user__email")
     list_select_related = ("user",)

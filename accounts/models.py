@@ -78,6 +78,15 @@ class NotificationPreferences(models.Model):
     push_notifications = models.BooleanField(default=True, help_text="Telegram and in-site push messages.")
     updated_at = models.DateTimeField(auto_now=True)
 
+    TOGGLES = (
+        "wager_race_updates",
+        "vip_status_changes",
+        "promotional_offers",
+        "monthly_statements",
+        "email_notifications",
+        "push_notifications",
+    )
+
     class Meta:
         verbose_name = "notification preferences"
         verbose_name_plural = "notification preferences"

@@ -15,8 +15,14 @@ api_v1 = [
     path("", include("races.api_urls")),
 ]
 
+PAGES = ["how-it-works", "faq", "provably-fair", "terms", "privacy"]
+pages = [path(f"{slug}/", views.static_page, {"template": slug}, name=slug) for slug in PAGES]
+
 urlpatterns = [
     path("", views.home, name="home"),
+    path("", include("races.urls")),
+    path("accounts/", include("accounts.urls")),
+    path("", include((pages, "pages"))),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),

@@ -15,11 +15,20 @@ def _wants_json(request: HttpRequest) -> bool:
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    context = {
-        "race": race_selectors.race_current(),
-        "top_players": leaderboard_top(limit=10),
-    }
+    from races.race_selectors import race_standings
+
+    race = race_selectors.race_current()
+    podium = race_standings(race, limit=3)[1] if race and race.is_live else []
+    mvps = [(label, (leaderboard_top(period, 1) or [None])[0]) for period, label in MVP_PERIODS]
+    context = {"race": race, "podium": podium, "mvps": mvps, "top_players": leaderboard_top(limit=10)}
     return render(request, "home.html", context)
+
+
+MVP_PERIODS = [("today", "Today"), ("weekly", "This week"), ("monthly", "This month")]
+
+
+def static_page(request: HttpRequest, template: str) -> HttpResponse:
+    return render(request, f"pages/{template}.html")
 
 
 def ratelimited(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -1,0 +1,54 @@
+"""Forms of the public account pages. Validation only; writes go through accounts.services."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import UserCreationForm
+
+from accounts.models import NotificationPreferences, User
+
+
+class RegisterForm(UserCreationForm):
+    email = forms.EmailField(help_text="We send a confirmation link to this address.")
+
+    class Meta(UserCreationForm.Meta):
+        model = User
+        fields = ("username", "email")
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError("An account with this email address already exists. Try signing in.")
+        return email
+
+
+class ProfileForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ("display_name", "bio", "profile_color", "show_stats")
+        widgets = {
+            "bio": forms.Textarea(attrs={"rows": 4, "maxlength": 500}),
+            "profile_color": forms.TextInput(attrs={"type": "color"}),
+        }
+        labels = {"show_stats": "Show my bio and colour on my public player profile"}
+
+
+class PreferencesForm(forms.ModelForm):
+    class Meta:
+        model = NotificationPreferences
+        fields = NotificationPreferences.TOGGLES
+
+
+class GoatedClaimForm(forms.Form):
+    goated_name = forms.CharField(
+        max_length=64, label="Your Goated username", help_text="Exactly as it appears on Goated.com."
+    )
+
+
+class NewsletterForm(forms.Form):
+    email = forms.EmailField()
+
+
+def password_help() -> str:
+    return password_validation.password_validators_help_text_html()

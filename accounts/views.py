@@ -1,0 +1,174 @@
+"""Account pages: register, sign in/out, password reset, email verification, settings, claims, newsletter."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.utils.decorators import method_decorator
+from django.views.decorators.http import require_POST
+from django_ratelimit.decorators import ratelimit
+
+from accounts import services
+from accounts.forms import GoatedClaimForm, NewsletterForm, PreferencesForm, ProfileForm, RegisterForm
+from goatedvips.errors import ServiceError
+
+# Documented in docs/accounts.md: per client IP.
+LOGIN_RATE = "10/m"
+REGISTER_RATE = "5/h"
+RESET_RATE = "5/h"
+NEWSLETTER_RATE = "10/h"
+
+
+@method_decorator(ratelimit(key="ip", rate=LOGIN_RATE, method="POST", block=True), name="post")
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+
+class LogoutView(auth_views.LogoutView):
+    next_page = reverse_lazy("home")
+
+
+@method_decorator(ratelimit(key="ip", rate=RESET_RATE, method="POST", block=True), name="post")
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "accounts/password_reset.html"
+    email_template_name = "emails/password_reset.txt"
+    subject_template_name = "emails/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password-reset-done")
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password-reset-complete")
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"
+
+
+@ratelimit(key="ip", rate=REGISTER_RATE, method="POST", block=True)
+def register(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("accounts:settings")
+    form = RegisterForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = services.user_register(
+            username=form.cleaned_data["username"],
+            email=form.cleaned_data["email"],
+            password=form.cleaned_data["password1"],
+            request=request,
+        )
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, f"Welcome, {user.username}! We sent a confirmation link to {user.email}.")
+        return redirect("accounts:settings")
+    return render(request, "accounts/register.html", {"form": form})
+
+
+def verify_email(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        user = services.email_verify(token)
+    except ServiceError as exc:
+        return render(request, "accounts/verify_email.html", {"error": exc.message}, status=400)
+    return render(request, "accounts/verify_email.html", {"verified_user": user})
+
+
+@login_required
+@require_POST
+def resend_verification(request: HttpRequest) -> HttpResponse:
+    if request.user.email_verified:
+        messages.info(request, "Your email address is already confirmed.")
+    else:
+        services.email_verification_send(request.user, request)
+        messages.success(request, f"We sent a new confirmation link to {request.user.email}.")
+    return redirect("accounts:settings")
+
+
+@login_required
+def account_settings(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    prefs = services.notification_preferences_get(user)
+    profile_form = ProfileForm(instance=user, prefix="profile")
+    prefs_form = PreferencesForm(instance=prefs, prefix="prefs")
+    claim_form = GoatedClaimForm(prefix="claim")
+    if request.method == "POST":
+        section = request.POST.get("section")
+        saved = {"profile": "Profile saved.", "prefs": "Notification preferences saved."}
+        if section in saved:
+            form_class, instance = (ProfileForm, user) if section == "profile" else (PreferencesForm, prefs)
+            form = form_class(request.POST, instance=instance, prefix=section)
+            if form.is_valid():
+                form.save()
+                messages.success(request, saved[section])
+                return redirect("accounts:settings")
+            profile_form, prefs_form = (form, prefs_form) if section == "profile" else (profile_form, form)
+        elif section == "claim":
+            claim_form = GoatedClaimForm(request.POST, prefix="claim")
+            if claim_form.is_valid():
+                try:
+                    services.goated_claim_request(user, claim_form.cleaned_data["goated_name"])
+                except ServiceError as exc:
+                    claim_form.add_error("goated_name", exc.message)
+                else:
+                    messages.success(request, "Request sent. Staff check it against the feed and answer soon.")
+                    return redirect("accounts:settings")
+        else:
+            messages.error(request, "Unknown form section; nothing was changed.")
+    context = {
+        "profile_form": profile_form,
+        "prefs_form": prefs_form,
+        "claim_form": claim_form,
+        "telegram_link": _telegram_link(user),
+    }
+    return render(request, "accounts/settings.html", context, status=400 if request.method == "POST" else 200)
+
+
+def _telegram_link(user) -> str | None:
+    """The t.me deep link for linking Telegram, when the bot is configured and the account is not linked yet."""
+    from django.conf import settings
+
+    issue = getattr(services, "telegram_link_token_issue", None)
+    if user.telegram_id or not settings.TELEGRAM_BOT_USERNAME or issue is None:
+        return None
+    return f"https://t.me/{settings.TELEGRAM_BOT_USERNAME}?start={issue(user)}"
+
+
+@require_POST
+@ratelimit(key="ip", rate=NEWSLETTER_RATE, method="POST", block=True)
+def newsletter_subscribe(request: HttpRequest) -> HttpResponse:
+    form = NewsletterForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Enter a valid email address to subscribe.")
+    else:
+        _, new = services.newsletter_subscribe(form.cleaned_data["email"])
+        if new:
+            messages.success(request, "Subscribed. Every email has a one-click unsubscribe link.")
+        else:
+            messages.info(request, "You are already subscribed. Nothing changed.")
+    return redirect(_safe_back(request))
+
+
+def newsletter_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    if request.method != "POST":  # mail scanners follow links: unsubscribing needs the button press (or RFC 8058)
+        return render(request, "accounts/unsubscribe.html", {"token": token})
+    try:
+        email = services.newsletter_unsubscribe(token)
+    except ServiceError as exc:
+        return render(request, "accounts/unsubscribe.html", {"error": exc.message}, status=400)
+    return render(request, "accounts/unsubscribe.html", {"done": email})
+
+
+def _safe_back(request: HttpRequest) -> str:
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    target = request.POST.get("next") or request.headers.get("Referer") or "/"
+    ok = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    return target if ok else "/"

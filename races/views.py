@@ -1,0 +1,98 @@
+"""Public pages: leaderboards, races, player profiles. Thin: parse input → selector → template."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from goatedvips.errors import NotFound
+from races import race_selectors, site_selectors
+from races.leaderboard import PERIODS, leaderboard_page
+from races.models import LeaderboardPeriod, WagerRace
+
+BOARD_PAGE_SIZE = 50
+SEARCH_MAX = 40
+
+
+def _page_number(request: HttpRequest) -> int:
+    raw = request.GET.get("page", "1")
+    # A mangled page number is not worth an error page: show the first page.
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
+
+
+def leaderboard(request: HttpRequest) -> HttpResponse:
+    period = request.GET.get("period") or LeaderboardPeriod.MONTHLY.value
+    if period not in PERIODS:
+        return render(
+            request,
+            "errors/400.html",
+            {"message": f"Unknown period “{period[:20]}”. Choose one of: {', '.join(PERIODS)}."},
+            status=400,
+        )
+    query = request.GET.get("q", "").strip()[:SEARCH_MAX]
+    page_number = _page_number(request)
+    if query:
+        page = Paginator(site_selectors.leaderboard_search(period, query), BOARD_PAGE_SIZE).get_page(page_number)
+        rows, total, updated_at = site_selectors.leaderboard_rows(period, page.object_list), page.paginator.count, None
+        pages = page
+    else:
+        offset = (page_number - 1) * BOARD_PAGE_SIZE
+        data = leaderboard_page(period, BOARD_PAGE_SIZE, offset)
+        if not data["results"] and page_number > 1:
+            return redirect(f"{request.path}?period={period}")
+        rows, total, updated_at = data["results"], data["total"], data["updated_at"]
+        pages = Paginator(range(total), BOARD_PAGE_SIZE).get_page(page_number)
+    context = {
+        "period": period,
+        "periods": LeaderboardPeriod.choices,
+        "rows": rows,
+        "total": total,
+        "updated_at": updated_at,
+        "query": query,
+        "pages": pages,
+        "tier_colors": site_selectors.tier_colors(),
+        "live": not query and page_number == 1,
+    }
+    return render(request, "races/leaderboard.html", context)
+
+
+def race_index(request: HttpRequest) -> HttpResponse:
+    archive = Paginator(site_selectors.race_archive(), 12).get_page(_page_number(request))
+    context = {"live": site_selectors.races_live(), "upcoming": site_selectors.races_upcoming(), "archive": archive}
+    return render(request, "races/index.html", context)
+
+
+def race_current(request: HttpRequest) -> HttpResponse:
+    race_type = request.GET.get("type", WagerRace.Type.MONTHLY)
+    if race_type not in WagerRace.Type.values:
+        race_type = WagerRace.Type.MONTHLY
+    try:
+        race = race_selectors.race_current(race_type)
+    except NotFound:
+        return redirect("races:index")
+    return redirect("races:detail", race_id=race.pk)
+
+
+def race_detail(request: HttpRequest, race_id: int) -> HttpResponse:
+    try:
+        race = race_selectors.race_get(race_id)
+    except NotFound:
+        raise Http404("No such race") from None
+    total, standings = race_selectors.race_standings(race, limit=100)
+    context = {
+        "race": race,
+        "standings": standings,
+        "standings_total": total,
+        "podium": standings[:3],
+        "prizes": race_selectors.race_prize_rows(race),
+        "time_left": race_selectors.race_time_left(race),
+    }
+    return render(request, "races/detail.html", context)
+
+
+def player_profile(request: HttpRequest, uid: str) -> HttpResponse:
+    profile = site_selectors.player_profile(uid)
+    if profile is None:
+        raise Http404("No such player")
+    return render(request, "races/player.html", {"p": profile})

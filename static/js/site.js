@@ -1,0 +1,169 @@
+/* GoatedVIPs public pages: countdowns in the viewer's time zone, live leaderboards and race standings, and the
+   rank-over-time chart. No dependencies. Live data: a WebSocket says "something changed" (any message, the
+   connect snapshot included), then the page re-reads the JSON API, so a reconnect always shows fresh data. */
+(function () {
+  "use strict";
+
+  function fmtMoney(text) {
+    var n = Number(text);
+    return "$" + (isFinite(n) ? n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 }) : text);
+  }
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    (children || []).forEach(function (c) { node.append(c); });
+    return node;
+  }
+
+  /* --- countdowns -------------------------------------------------------------------------------------- */
+  function tickCountdowns() {
+    var now = Date.now();
+    document.querySelectorAll("[data-countdown]").forEach(function (node) {
+      var until = Date.parse(node.getAttribute("data-countdown"));
+      if (isNaN(until)) return;
+      if (!node.title) node.title = new Date(until).toLocaleString() + " (your time)";
+      var s = Math.max(0, Math.floor((until - now) / 1000));
+      var d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60);
+      node.textContent = s === 0 ? "now" : (d ? d + "d " : "") + h + "h " + m + "m " + (s % 60) + "s";
+    });
+  }
+
+  /* --- a reconnecting socket --------------------------------------------------------------------------- */
+  function liveSocket(path, onMessage) {
+    var attempt = 0, socket = null, stopped = false;
+    var DAY = 24 * 3600 * 1000;
+    function connect() {
+      var url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + path;
+      try { socket = new WebSocket(url); } catch (e) { return retry(); }
+      var opened = Date.now();
+      socket.onopen = function () { attempt = 0; };
+      socket.onmessage = function (event) {
+        var data = null;
+        try { data = JSON.parse(event.data); } catch (e) { return; }
+        onMessage(data);
+      };
+      socket.onclose = function () { if (!stopped) retry(); };
+      // Channel groups expire after a day: reconnect daily so the subscription never lapses silently.
+      setTimeout(function () { if (socket && Date.now() - opened >= DAY) socket.close(); }, DAY);
+    }
+    function retry() {
+      attempt += 1;
+      var delay = Math.min(30000, 500 * Math.pow(2, attempt)) * (0.5 + Math.random() / 2);
+      setTimeout(connect, delay);
+    }
+    connect();
+    return { stop: function () { stopped = true; if (socket) socket.close(); } };
+  }
+
+  function cue(root) {
+    var node = (root || document).querySelector("[data-updated-cue]") || document.querySelector("[data-updated-cue]");
+    if (!node) return;
+    node.textContent = "Updated " + new Date().toLocaleTimeString();
+    node.classList.remove("flash-cue");
+    void node.offsetWidth;
+    node.classList.add("flash-cue");
+  }
+
+  /* --- live leaderboard -------------------------------------------------------------------------------- */
+  function liveBoard(table) {
+    var period = table.getAttribute("data-period"), limit = table.getAttribute("data-limit") || "50";
+    var hasTier = table.querySelectorAll("thead th").length === 4;
+    var busy = false;
+    function refresh() {
+      if (busy) return;
+      busy = true;
+      fetch("/api/v1/leaderboard/?period=" + encodeURIComponent(period) + "&limit=" + limit, { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (data) {
+          if (!data) return;
+          var before = {};
+          table.querySelectorAll("tbody tr").forEach(function (tr) { before[tr.getAttribute("data-uid")] = tr.textContent; });
+          var body = el("tbody");
+          data.results.forEach(function (row) {
+            var cells = [el("td", {}, [String(row.rank)]), el("td", {}, [el("a", { href: "/players/" + encodeURIComponent(row.uid) + "/" }, [row.name])])];
+            if (hasTier) cells.push(el("td", {}, row.tier ? [el("span", { "class": "tier" }, [row.tier])] : []));
+            cells.push(el("td", { "class": "num" }, [fmtMoney(row.wagered)]));
+            var tr = el("tr", { "data-uid": row.uid }, cells);
+            if (before[row.uid] !== undefined && before[row.uid] !== tr.textContent) tr.classList.add("moved");
+            body.append(tr);
+          });
+          table.tBodies[0].replaceWith(body);
+          cue(table.closest("main"));
+        })
+        .finally(function () { busy = false; });
+    }
+    liveSocket("/ws/leaderboard/?period=" + encodeURIComponent(period), refresh);
+  }
+
+  /* --- live race standings ----------------------------------------------------------------------------- */
+  function liveRace(table) {
+    var id = table.getAttribute("data-live-race");
+    function refresh() {
+      fetch("/api/v1/races/" + id + "/?limit=100", { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (race) {
+          if (!race) return;
+          if (race.status !== "live") { location.reload(); return; }
+          var body = el("tbody");
+          race.standings.forEach(function (s) {
+            var name = [el("a", { href: "/players/" + encodeURIComponent(s.uid) + "/" }, [s.name])];
+            if (!s.prize_eligible) name.push(" ", el("small", { "class": "muted" }, ["below min."]));
+            body.append(el("tr", {}, [el("td", {}, [String(s.rank)]), el("td", {}, name),
+              el("td", { "class": "num" }, [fmtMoney(s.wagered)]),
+              el("td", { "class": "num" }, [Number(s.prize) > 0 ? fmtMoney(s.prize) : "–"])]));
+          });
+          table.tBodies[0].replaceWith(body);
+          cue();
+        });
+    }
+    liveSocket("/ws/races/" + id + "/", function (msg) {
+      if (msg && msg.type === "race.completed") { location.reload(); return; }
+      refresh();
+    });
+  }
+
+  /* --- rank over time chart ---------------------------------------------------------------------------- */
+  var COLORS = ["#D7FF00", "#60A5FA", "#F472B6", "#34D399", "#FBBF24", "#A78BFA", "#F87171", "#22D3EE", "#FB923C", "#E5E7EB"];
+  function chart(box) {
+    fetch(box.getAttribute("data-progress-chart"), { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (data) {
+        if (!data || data.samples.length < 2) return;
+        var last = data.samples[data.samples.length - 1].standings.slice(0, 10);
+        var names = last.map(function (s) { return s.uid; });
+        var W = 640, H = 260, P = 24, maxRank = 10;
+        var t0 = Date.parse(data.samples[0].taken_at), t1 = Date.parse(data.samples[data.samples.length - 1].taken_at);
+        var svgNS = "http://www.w3.org/2000/svg";
+        var svg = document.createElementNS(svgNS, "svg");
+        svg.setAttribute("viewBox", "0 0 " + W + " " + H);
+        var legend = el("div", { "class": "legend" });
+        names.forEach(function (uid, i) {
+          var pts = [];
+          data.samples.forEach(function (sample) {
+            var hit = sample.standings.find(function (s) { return s.uid === uid; });
+            if (!hit || hit.rank > maxRank) return;
+            var x = P + (W - 2 * P) * ((Date.parse(sample.taken_at) - t0) / Math.max(1, t1 - t0));
+            var y = P + (H - 2 * P) * ((hit.rank - 1) / (maxRank - 1));
+            pts.push(x.toFixed(1) + "," + y.toFixed(1));
+          });
+          var line = document.createElementNS(svgNS, "polyline");
+          line.setAttribute("points", pts.join(" "));
+          line.setAttribute("fill", "none");
+          line.setAttribute("stroke", COLORS[i % COLORS.length]);
+          line.setAttribute("stroke-width", "2");
+          svg.append(line);
+          legend.append(el("span", { style: "color:" + COLORS[i % COLORS.length] }, ["#" + last[i].rank + " " + last[i].name]));
+        });
+        box.replaceChildren(svg, legend);
+      });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    tickCountdowns();
+    setInterval(tickCountdowns, 1000);
+    document.querySelectorAll("[data-live-board]").forEach(liveBoard);
+    document.querySelectorAll("[data-live-race]").forEach(liveRace);
+    document.querySelectorAll("[data-progress-chart]").forEach(chart);
+  });
+})();

@@ -1,0 +1,311 @@
+"""Public race pages: leaderboard, races, player profiles. Status codes, content, constant query counts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from races.lifecycle import race_finalize
+from races.models import RaceResult, WagerRace
+from races.standings import races_refresh_after_sync
+from races.sync import player_ranks_recompute
+from tests.factories import PlayerFactory, UserFactory, WagerRaceFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def players(n: int, start: int = 0):
+    made = [
+        PlayerFactory(
+            name=f"Goat{start + i}",
+            wager_today=Decimal(i + 1),
+            wager_week=Decimal(10 * (i + 1)),
+            wager_month=Decimal(100 * (i + 1)),
+            wager_all_time=Decimal(20_000 * (i + 1)),
+        )
+        for i in range(n)
+    ]
+    player_ranks_recompute()
+    return made
+
+
+def live_race(**kwargs) -> WagerRace:
+    now = timezone.now()
+    defaults = {
+        "status": WagerRace.Status.LIVE,
+        "start_date": now - timedelta(days=3),
+        "end_date": now + timedelta(days=3),
+        "went_live_at": now - timedelta(days=3),
+        "prize_distribution": {"1": 50, "2": 30, "3": 20},
+        "min_wager": Decimal("150"),
+    }
+    return WagerRaceFactory(**{**defaults, **kwargs})
+
+
+def finish(race: WagerRace) -> None:
+    """The race ended a minute ago; finalize it."""
+    WagerRace.objects.filter(pk=race.pk).update(end_date=timezone.now() - timedelta(minutes=1))
+    assert race_finalize(race.pk) is not None
+
+
+def queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(ctx.captured_queries)
+
+
+# --- leaderboard ------------------------------------------------------------------------------------------
+
+
+def test_leaderboard_page_lists_ranked_players_with_tier_badges(client):
+    players(3)
+    page = client.get("/leaderboard/?period=all_time").content.decode()
+    assert page.index("Goat2") < page.index("Goat1") < page.index("Goat0")
+    assert 'class="tier"' in page
+    assert "Silver" in page
+    assert 'data-live-board data-period="all_time"' in page
+
+
+def test_leaderboard_tabs_cover_every_period(client):
+    players(2)
+    for period in ("today", "weekly", "monthly", "all_time"):
+        response = client.get("/leaderboard/", {"period": period})
+        assert response.status_code == 200
+        assert f'href="?period={period}" class="active"' in response.content.decode()
+
+
+def test_leaderboard_search_keeps_global_ranks(client):
+    players(12)
+    page = client.get("/leaderboard/", {"period": "monthly", "q": "Goat1"}).content.decode()
+    # Goat11 has the most this month: global rank 1; Goat1 is 11th.
+    assert "<td>1</td><td><a href=" in page
+    assert "Goat11" in page
+    assert "<td>11</td>" in page
+    assert "Goat5" not in page
+    assert "data-live-board" not in page  # a filtered view is not replaced by live data
+
+
+def test_leaderboard_search_with_no_match_says_so(client):
+    players(2)
+    assert "No ranked player matches" in client.get("/leaderboard/", {"q": "Nobody"}).content.decode()
+
+
+def test_leaderboard_empty_state_before_the_first_sync(client):
+    assert "Nobody has wagered in this period yet" in client.get("/leaderboard/").content.decode()
+
+
+def test_leaderboard_unknown_period_is_a_400_page_listing_the_choices(client):
+    response = client.get("/leaderboard/", {"period": "<script>"})
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "today, weekly, monthly, all_time" in body
+    assert "<script>" not in body
+
+
+@pytest.mark.parametrize("page", ["abc", "-1", "0", "99999999999"])
+def test_leaderboard_bad_page_numbers_fall_back_to_the_first_page(client, page):
+    players(2)
+    assert client.get("/leaderboard/", {"page": page}).status_code == 200
+
+
+def test_leaderboard_pages_past_the_end_go_back_to_the_first(client):
+    players(2)
+    response = client.get("/leaderboard/", {"page": "7", "period": "weekly"})
+    assert response.status_code == 302
+    assert response["Location"].endswith("?period=weekly")
+
+
+def test_leaderboard_pagination(client):
+    players(60)
+    first = client.get("/leaderboard/", {"period": "all_time"}).content.decode()
+    second = client.get("/leaderboard/", {"period": "all_time", "page": "2"}).content.decode()
+    assert "Page 1 of 2" in first
+    assert "Goat59" in first
+    assert "Goat9<" not in first
+    assert "<td>51</td>" in second
+    assert "Goat0" in second
+
+
+def test_leaderboard_page_query_count_does_not_grow_with_players(client):
+    players(3)
+    small = queries(client, "/leaderboard/?period=weekly")
+    players(80, start=3)
+    from django.core.cache import cache
+
+    cache.clear()
+    assert queries(client, "/leaderboard/?period=weekly") == small
+    assert queries(client, "/leaderboard/?period=weekly&q=Goat") == queries(client, "/leaderboard/?period=weekly&q=Go")
+
+
+# --- races ------------------------------------------------------------------------------------------------
+
+
+def test_race_detail_shows_podium_prizes_countdown_and_min_wager(client):
+    race = live_race(prize_pool=Decimal("1000"))
+    players(5)
+    races_refresh_after_sync(timezone.now())
+    page = client.get(f"/races/{race.pk}/").content.decode()
+    assert 'class="podium"' in page
+    assert "data-countdown" in page
+    assert "$500" in page
+    assert "$300" in page
+    assert "Wager at least $150" in page
+    assert f'data-live-race="{race.pk}"' in page
+    assert f'data-progress-chart="/api/v1/races/{race.pk}/progress/"' in page
+
+
+def test_upcoming_race_page_counts_down_to_the_start(client):
+    race = WagerRaceFactory(start_date=timezone.now() + timedelta(days=2), end_date=timezone.now() + timedelta(days=9))
+    page = client.get(f"/races/{race.pk}/").content.decode()
+    assert "Starts in" in page
+    assert "Standings appear once the race starts" in page
+
+
+def test_completed_race_page_shows_final_standings(client):
+    race = live_race()
+    players(4)
+    races_refresh_after_sync(timezone.now())
+    finish(race)
+    page = client.get(f"/races/{race.pk}/").content.decode()
+    assert "Final standings" in page
+    assert "Goat3" in page
+    assert "data-live-race" not in page
+    index = client.get("/races/").content.decode()
+    assert race.title in index
+    assert "Archive" in index
+
+
+def test_unknown_race_is_a_404_page(client):
+    response = client.get("/races/987654/")
+    assert response.status_code == 404
+    assert "Page not found" in response.content.decode()
+
+
+def test_current_race_redirects_to_the_live_race_or_the_race_list(client):
+    assert client.get("/races/current/")["Location"] == "/races/"
+    race = live_race()
+    assert client.get("/races/current/")["Location"] == f"/races/{race.pk}/"
+    assert client.get("/races/current/?type=bogus")["Location"] == f"/races/{race.pk}/"
+
+
+def test_race_index_empty_states(client):
+    page = client.get("/races/").content.decode()
+    assert "No race is live right now" in page
+    assert "No race has finished yet" in page
+
+
+def test_race_pages_query_counts_do_not_grow_with_rows(client):
+    race = live_race()
+    players(3)
+    races_refresh_after_sync(timezone.now())
+    WagerRaceFactory(status=WagerRace.Status.COMPLETED, title="Old")
+    few = queries(client, f"/races/{race.pk}/")
+    index_few = queries(client, "/races/")
+    players(60, start=3)
+    races_refresh_after_sync(timezone.now())
+    for i in range(5):
+        WagerRaceFactory(status=WagerRace.Status.COMPLETED, title=f"Old {i}")
+    assert queries(client, f"/races/{race.pk}/") == few
+    assert queries(client, "/races/") == index_few
+
+
+# --- player profiles --------------------------------------------------------------------------------------
+
+
+def test_player_profile_shows_wagers_ranks_tier_and_progress(client):
+    made = players(3)
+    page = client.get(f"/players/{made[0].uid}/").content.decode()
+    assert "Goat0" in page
+    assert "#3" in page
+    assert "Bronze" in page
+    assert "more all-time wager to reach" in page
+    assert "Silver" in page
+
+
+def test_player_profile_shows_the_linked_user_bio_only_when_they_allow_it(client):
+    player = players(1)[0]
+    user = UserFactory(player=player, bio="Whale of the north", show_stats=False, email="hidden@example.com")
+    page = client.get(f"/players/{player.uid}/").content.decode()
+    assert "Whale of the north" not in page
+    assert "hidden@example.com" not in page
+    user.show_stats = True
+    user.save()
+    page = client.get(f"/players/{player.uid}/").content.decode()
+    assert "Whale of the north" in page
+    assert "hidden@example.com" not in page
+
+
+def test_player_profile_lists_race_history(client):
+    race = live_race()
+    made = players(2)
+    races_refresh_after_sync(timezone.now())
+    finish(race)
+    assert RaceResult.objects.filter(player=made[1]).exists()
+    page = client.get(f"/players/{made[1].uid}/").content.decode()
+    assert race.title in page
+
+
+def test_unknown_player_is_a_404(client):
+    assert client.get("/players/doesNotExist123/").status_code == 404
+
+
+def test_player_profile_query_count_is_constant(client):
+    made = players(2)
+    few = queries(client, f"/players/{made[0].uid}/")
+    for _ in range(4):
+        race = live_race()
+        races_refresh_after_sync(timezone.now())
+        finish(race)
+    assert queries(client, f"/players/{made[0].uid}/") == few
+
+
+# --- home and static pages --------------------------------------------------------------------------------
+
+
+def test_home_shows_race_hero_mvps_and_referral_link(client, settings):
+    settings.REFERRAL_URL = "https://goated.example/r/TEST"
+    race = live_race(title="November Monthly Race")
+    players(4)
+    races_refresh_after_sync(timezone.now())
+    page = client.get("/").content.decode()
+    assert "November Monthly Race" in page
+    assert 'class="mini-podium"' in page
+    assert page.count('class="card"') == 3
+    assert "Goat3" in page
+    assert 'href="https://goated.example/r/TEST"' in page
+    assert f'href="/races/{race.pk}/"' in page
+
+
+def test_home_query_count_is_constant(client):
+    live_race()
+    players(3)
+    races_refresh_after_sync(timezone.now())
+    few = queries(client, "/")
+    players(50, start=3)
+    races_refresh_after_sync(timezone.now())
+    from django.core.cache import cache
+
+    cache.clear()
+    assert queries(client, "/") == few
+
+
+@pytest.mark.parametrize("slug", ["how-it-works", "faq", "provably-fair", "terms", "privacy"])
+def test_static_pages_render_with_their_own_titles(client, slug):
+    response = client.get(f"/{slug}/")
+    assert response.status_code == 200
+    assert b"<title>" in response.content
+    assert b"GoatedVIPs</title>" in response.content
+
+
+def test_pages_show_sign_in_state(client, player_user):
+    assert "Sign in" in client.get("/").content.decode()
+    client.force_login(player_user)
+    page = client.get("/").content.decode()
+    assert "Sign out" in page
+    assert player_user.username in page
