@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserCreationForm
 
 from accounts.models import NewsletterSubscription, Notification, NotificationPreferences, User
+from accounts.services import user_player_unlink, user_set_active
 from goatedvips.admin import AuditedAdminMixin
 
 
@@ -40,6 +41,7 @@ class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
     raw_id_fields = ("player",)
     readonly_fields = ("last_login", "date_joined", "last_active")
     inlines = [NotificationPreferencesInline]
+    actions = ["ban", "unban", "unlink_player"]
     fieldsets = (
         *BaseUserAdmin.fieldsets,
         ("Profile", {"fields": ("display_name", "bio", "profile_color", "show_stats")}),
@@ -49,6 +51,24 @@ class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
         ),
         ("Activity", {"fields": ("last_active",)}),
     )
+
+    @admin.action(description="Ban selected accounts (deactivate, revoke API tokens)", permissions=["change"])
+    def ban(self, request, queryset):
+        # Never lock yourself out by selecting your own row.
+        changed = [
+            u for u in queryset.exclude(pk=request.user.pk) if user_set_active(u, active=False, actor=request.user)
+        ]
+        self.message_user(request, f"Banned: {len(changed)} account(s).")
+
+    @admin.action(description="Reinstate selected accounts", permissions=["change"])
+    def unban(self, request, queryset):
+        changed = [u for u in queryset if user_set_active(u, active=True, actor=request.user)]
+        self.message_user(request, f"Reinstated: {len(changed)} account(s).")
+
+    @admin.action(description="Unlink the Goated player of selected accounts", permissions=["change"])
+    def unlink_player(self, request, queryset):
+        changed = [u for u in queryset if user_player_unlink(u, actor=request.user)]
+        self.message_user(request, f"Unlinked: {len(changed)} account(s).")
 
 
 @admin.register(NotificationPreferences)

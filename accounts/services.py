@@ -166,3 +166,53 @@ def newsletter_unsubscribe(token: str) -> str:
         is_subscribed=False, unsubscribed_at=timezone.now()
     )
     return email
+
+
+# --- staff actions on accounts (admin), each audited -------------------------------------------------------------
+
+
+def user_set_active(user: User, *, active: bool, actor, source: str = "admin") -> bool:
+    """Ban (deactivate) or reinstate an account; a banned user's sessions and API token stop working."""
+    from django.db import transaction
+
+    from goatedvips.audit import audit_record
+
+    if user.is_active == active:
+        return False
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(is_active=active)
+        if not active:
+            Token.objects.filter(user=user).delete()
+        audit_record(
+            actor=actor,
+            action="user.unban" if active else "user.ban",
+            target=user,
+            before={"is_active": user.is_active},
+            after={"is_active": active},
+            source=source,
+        )
+    user.is_active = active
+    return True
+
+
+def user_player_unlink(user: User, *, actor, source: str = "admin") -> bool:
+    """Detach the Goated player from an account (wrong approval, account sold...); the user can claim again."""
+    from django.db import transaction
+
+    from goatedvips.audit import audit_record
+
+    if user.player_id is None:
+        return False
+    with transaction.atomic():
+        before = {"player": user.player_id, "verification_status": user.verification_status}
+        User.objects.filter(pk=user.pk).update(player=None, verification_status=User.VerificationStatus.UNVERIFIED)
+        audit_record(
+            actor=actor,
+            action="user.player_unlink",
+            target=user,
+            before=before,
+            after={"player": None, "verification_status": User.VerificationStatus.UNVERIFIED},
+            source=source,
+        )
+    user.player_id, user.verification_status = None, User.VerificationStatus.UNVERIFIED
+    return True

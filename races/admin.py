@@ -111,7 +111,7 @@ class WagerRaceAdmin(AuditedAdminMixin, admin.ModelAdmin):
         "created_at",
         "updated_at",
     )
-    actions = ["start_now", "finalize_now", "cancel", "recompute"]
+    actions = ["start_now", "finalize_now", "cancel", "recompute", "export_csv"]
     fieldsets = (
         (None, {"fields": ("title", "type", "status", "recurrence")}),
         ("Window (UTC)", {"fields": ("start_date", "end_date")}),
@@ -192,6 +192,29 @@ class WagerRaceAdmin(AuditedAdminMixin, admin.ModelAdmin):
     @admin.action(description="Cancel selected races")
     def cancel(self, request, queryset):
         _run_each(self, request, queryset, lambda pk: lifecycle.race_cancel(pk) or True, "Cancelled", "race.cancel")
+
+    @admin.action(description="Export standings / results of selected races as CSV", permissions=["view"])
+    def export_csv(self, request, queryset):
+        import csv
+
+        from django.http import StreamingHttpResponse
+        from django.utils import timezone
+
+        from races.race_selectors import races_standings_csv_rows
+
+        class Echo:
+            def write(self, value):
+                return value
+
+        ids = list(queryset.values_list("pk", flat=True))
+        audit_record(actor=request.user, action="race.export_csv", after={"races": ids}, source=AuditEntry.Source.ADMIN)
+        writer = csv.writer(Echo())
+        response = StreamingHttpResponse(
+            (writer.writerow(row) for row in races_standings_csv_rows(ids)), content_type="text/csv; charset=utf-8"
+        )
+        stamp = timezone.now().strftime("%Y%m%d-%H%M")
+        response["Content-Disposition"] = f'attachment; filename="race-standings-{stamp}.csv"'
+        return response
 
     @admin.action(description="Recompute standings of selected live races")
     def recompute(self, request, queryset):
