@@ -216,3 +216,21 @@ def user_player_unlink(user: User, *, actor, source: str = "admin") -> bool:
         )
     user.player_id, user.verification_status = None, User.VerificationStatus.UNVERIFIED
     return True
+
+
+def notification_create(user: User, *, kind: str, title: str, body: str = "", url: str = "", dedupe_key: str = ""):
+    """An in-site notification, pushed to the user's open sockets after commit. Idempotent per dedupe_key."""
+    from django.db import transaction
+
+    from accounts import realtime
+    from accounts.models import Notification
+
+    if dedupe_key:
+        note, created = Notification.objects.get_or_create(
+            user=user, dedupe_key=dedupe_key, defaults={"kind": kind, "title": title, "body": body, "url": url}
+        )
+    else:
+        note, created = Notification.objects.create(user=user, kind=kind, title=title, body=body, url=url), True
+    if created:
+        transaction.on_commit(lambda: realtime.notification_announce(note))
+    return note

@@ -7,6 +7,7 @@ database through the leaderboard indexes. A failed sync never touches the cache,
 
 from __future__ import annotations
 
+import logging
 from bisect import bisect_right
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
@@ -16,6 +17,8 @@ from django.core.cache import cache
 from django.db.models import QuerySet
 
 from races.models import PERIOD_FIELD, LeaderboardPeriod, Player, TransformationLog
+
+logger = logging.getLogger(__name__)
 
 CACHE_KEY = "api:leaderboard:{period}"
 CENT = Decimal("0.01")
@@ -100,7 +103,11 @@ def leaderboard_page(period: str, limit: int, offset: int) -> dict:
     """The API payload: {"period", "updated_at", "total", "results"} (DESIGN.md §6)."""
     period = LeaderboardPeriod(period).value
     key = CACHE_KEY.format(period=period)
-    cached = cache.get(key)
+    try:
+        cached = cache.get(key)
+    except Exception:  # cache (Redis) down: serve from the database rather than fail
+        logger.warning("leaderboard: cache unavailable, reading the database", exc_info=True)
+        return _uncached(period, limit, offset)
     if cached is None:
         cached = _build(period, _last_sync_at(), _Tiers())
         cache.set(key, cached, timeout=None)
@@ -110,6 +117,17 @@ def leaderboard_page(period: str, limit: int, offset: int) -> dict:
     else:
         results = _page(period, offset, limit, _Tiers())
     return {"period": period, "updated_at": cached["updated_at"], "total": cached["total"], "results": results}
+
+
+def _uncached(period: str, limit: int, offset: int) -> dict:
+    tiers = _Tiers()
+    as_of = _last_sync_at()
+    return {
+        "period": period,
+        "updated_at": as_of.isoformat().replace("+00:00", "Z") if as_of else None,
+        "total": leaderboard_queryset(period).count(),
+        "results": _page(period, offset, limit, tiers),
+    }
 
 
 def leaderboard_top(period: str = LeaderboardPeriod.MONTHLY, limit: int = 10) -> list[dict]:

@@ -176,7 +176,17 @@ def _notify_winners_in_site(race: WagerRace, results: list[RaceResult]) -> int:
         for r in winners
         if r.player_id in users
     ]
-    Notification.objects.bulk_create(notes, ignore_conflicts=True)
+    created = Notification.objects.bulk_create(notes, ignore_conflicts=True)
+
+    def push() -> None:
+        from accounts.realtime import notification_announce
+
+        # ignore_conflicts leaves pk unset on some backends: re-read what this finalization wrote.
+        for note in Notification.objects.filter(dedupe_key=f"race-won:{race.pk}", read_at__isnull=True):
+            notification_announce(note)
+
+    if created:
+        transaction.on_commit(push)
     return len(notes)
 
 

@@ -8,6 +8,7 @@ no row and the last good data keeps being served. The only trace of a failure is
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -69,17 +70,60 @@ class SyncResult:
 
 
 # --- the lock ------------------------------------------------------------------------------------------------
+# On PostgreSQL a session advisory lock: it needs nothing but the database (a Redis outage must not stop
+# syncs) and dies with the connection if a worker is killed. Elsewhere (embedded SQLite, one process) the cache.
+
+_PG_LOCK_ID = 0x60A7ED  # any constant shared by every process of this app
+_PG_HOLDER = "advisory"
+_LOCAL_HOLDER = "local"
+_local_lock = threading.Lock()
 
 
 def _lock_acquire() -> str | None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [_PG_LOCK_ID])
+            return _PG_HOLDER if cursor.fetchone()[0] else None
     token = uuid.uuid4().hex
-    return token if cache.add(LOCK_KEY, token, timeout=settings.SYNC_LOCK_SECONDS) else None
+    try:
+        return token if cache.add(LOCK_KEY, token, timeout=settings.SYNC_LOCK_SECONDS) else None
+    except Exception:
+        # Cache down (possible only with SQLite + Redis, never in production, which locks in PostgreSQL):
+        # fall back to this process's own lock rather than skip syncing until the cache returns.
+        logger.warning("sync_wagers: cache unavailable for the lock; using an in-process lock", exc_info=True)
+        return _LOCAL_HOLDER if _local_lock.acquire(blocking=False) else None
 
 
-def _lock_release(token: str) -> None:
+def _lock_release(holder: str) -> None:
+    if holder == _PG_HOLDER:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [_PG_LOCK_ID])
+        return
+    if holder == _LOCAL_HOLDER:
+        _local_lock.release()
+        return
     # Only the holder releases; a lock that expired and was re-taken by another sync is left alone.
-    if cache.get(LOCK_KEY) == token:
-        cache.delete(LOCK_KEY)
+    try:
+        if cache.get(LOCK_KEY) == holder:
+            cache.delete(LOCK_KEY)
+    except Exception:  # the lock expires on its own (SYNC_LOCK_SECONDS)
+        logger.warning("sync_wagers: could not release the cache lock", exc_info=True)
+
+
+def sync_running() -> bool:
+    """Whether some process holds the sync lock right now."""
+    try:
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objid = %s AND granted)",
+                    [_PG_LOCK_ID],
+                )
+                return bool(cursor.fetchone()[0])
+        return cache.get(LOCK_KEY) is not None
+    except Exception:  # a status read must never break the page showing it
+        logger.warning("sync_running: could not read the lock state", exc_info=True)
+        return False
 
 
 # --- upsert: PostgreSQL fast path ------------------------------------------------------------------------------
@@ -276,11 +320,15 @@ def _apply(batch: FeedBatch, result: SyncResult, fetched_at: datetime, started: 
         result.log_id = log.pk
 
         def after_commit() -> None:
-            # Caches and sockets only ever see committed data.
-            leaderboard_cache_refresh(as_of=fetched_at)
+            # Caches and sockets only ever see committed data. Neither may undo the sync if it fails: the
+            # cache falls back to the database and clients re-snapshot when they reconnect.
+            try:
+                leaderboard_cache_refresh(as_of=fetched_at)
+            except Exception:
+                logger.exception("sync_wagers: could not refresh the leaderboard cache")
             realtime.leaderboard_updated_announce()
 
-        transaction.on_commit(after_commit)
+        transaction.on_commit(after_commit, robust=True)
 
 
 def sync_wagers(*, as_of: datetime | None = None) -> SyncResult:
@@ -358,5 +406,5 @@ def feed_status() -> FeedStatus:
         last_failure=syncs.filter(payload__ok=False).first(),
         token_set=bool(token),
         token_expires_at=feed_token_expiry(token) if token else None,
-        running=cache.get(LOCK_KEY) is not None,
+        running=sync_running(),
     )

@@ -9,13 +9,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
 from django.core.management import execute_from_command_line
 from django.db import connection
 from werkzeug import Response
 
 from races.models import Player, RaceParticipant, TransformationLog, WagerRace
-from races.sync import LOCK_KEY, sync_wagers
+from races.sync import sync_running, sync_wagers
 
 FEED_PATH = "/user/affiliate/referral-leaderboard/TESTCODE"
 
@@ -296,7 +295,7 @@ def test_only_one_sync_runs_at_a_time(feed, httpserver):
     first = threading.Thread(target=lambda: results.append(sync_wagers()))
     first.start()
     deadline = time.monotonic() + 5
-    while cache.get(LOCK_KEY) is None and time.monotonic() < deadline:  # the first sync holds the lock
+    while not sync_running() and time.monotonic() < deadline:  # the first sync holds the lock
         time.sleep(0.01)
     second = sync_wagers()
     release.set()

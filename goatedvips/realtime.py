@@ -1,0 +1,110 @@
+"""Broadcasting to WebSocket groups: versioned, coalesced, and never fatal for the caller.
+
+Every message carries a per-group version (a cache counter: atomic INCR in Redis, shared by every process) so a
+client can drop one that arrives after a newer one. "Something changed" events (`leaderboard.updated`,
+`race.updated`) are coalesced to at most one per group per second: the first goes out at once, later ones in
+the same second are folded into one trailing send when the second is over. Events that carry content
+(`race.completed`, `notification`, `ticket.message`) are never folded.
+
+A broken channel layer (Redis down) must not fail the sync or request that triggered the event: the send is
+logged and dropped, and clients re-snapshot when they reconnect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+
+from asgiref.sync import async_to_sync
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.core.cache import cache
+
+logger = logging.getLogger(__name__)
+
+COALESCE_SECONDS = 1.0
+_VERSION_KEY = "rt:version:{group}"
+_GATE_KEY = "rt:gate:{group}"
+_trailing: dict[str, threading.Timer] = {}
+_trailing_lock = threading.Lock()
+# The ASGI server's event loop, recorded by the first consumer that connects. The in-memory channel layer
+# (embedded mode) keeps asyncio queues bound to that loop, so sends from plain threads (the scheduler, the
+# coalescing timer) must run there; the Redis layer works from any loop.
+_server_loop: asyncio.AbstractEventLoop | None = None
+
+
+def server_loop_record() -> None:
+    global _server_loop
+    _server_loop = asyncio.get_running_loop()
+
+
+def group_version(group: str) -> int:
+    """The version of the last message sent to a group (0 if none yet)."""
+    try:
+        return int(cache.get(_VERSION_KEY.format(group=group)) or 0)
+    except Exception:  # cache down: versions restart; clients only compare versions within one connection
+        return 0
+
+
+def _next_version(group: str) -> int:
+    key = _VERSION_KEY.format(group=group)
+    try:
+        cache.add(key, 0, timeout=None)
+        return int(cache.incr(key))
+    except Exception:
+        logger.warning("realtime: version counter unavailable for %s", group)
+        return 0
+
+
+def _group_send(group: str, message: dict) -> bool:
+    layer = get_channel_layer()
+    if layer is None:
+        return False
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        loop = _server_loop
+        if isinstance(layer, InMemoryChannelLayer) and loop is not None and loop.is_running():
+            asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop).result(timeout=5)
+        else:
+            async_to_sync(layer.group_send)(group, message)
+        return True
+    # Called from a thread that runs an event loop (rare: tools, tests): send from a helper thread instead.
+    outcome: list[bool] = []
+    worker = threading.Thread(target=lambda: outcome.append(_group_send(group, message)), daemon=True)
+    worker.start()
+    worker.join(5)
+    return bool(outcome and outcome[0])
+
+
+def send(group: str, event_type: str, **payload) -> bool:
+    """Send one versioned event now. Returns False (and logs) if the channel layer is unavailable."""
+    message = {"type": event_type, "version": _next_version(group), **payload}
+    try:
+        return _group_send(group, message)
+    except Exception:  # Redis down, layer misconfigured...: log and carry on
+        logger.exception("realtime: could not send %s to %s", event_type, group)
+        return False
+
+
+def send_coalesced(group: str, event_type: str, **payload) -> bool:
+    """Send now if nothing went to the group in the last second, else once when the second is over."""
+    try:
+        first = cache.add(_GATE_KEY.format(group=group), 1, timeout=COALESCE_SECONDS)
+    except Exception:
+        first = True  # without the cache there is nothing to coalesce against: just send
+    if first:
+        return send(group, event_type, **payload)
+    with _trailing_lock:
+        if group not in _trailing:
+            timer = threading.Timer(COALESCE_SECONDS, _send_trailing, args=(group, event_type, payload))
+            timer.daemon = True
+            _trailing[group] = timer
+            timer.start()
+    return True
+
+
+def _send_trailing(group: str, event_type: str, payload: dict) -> None:
+    with _trailing_lock:
+        _trailing.pop(group, None)
+    send_coalesced(group, event_type, **payload)

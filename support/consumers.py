@@ -1,0 +1,45 @@
+"""`/ws/support/<ticket_id>/`: a ticket's thread, for its owner and support staff only."""
+
+from __future__ import annotations
+
+from channels.db import database_sync_to_async
+
+from goatedvips.consumers import NOT_FOUND, UNAUTHORIZED, StreamConsumer
+from support.realtime import message_payload, ticket_group
+
+
+class TicketConsumer(StreamConsumer):
+    async def authorize(self) -> int | None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated or not user.is_active:
+            return UNAUTHORIZED
+        self.ticket_id = int(self.scope["url_route"]["kwargs"]["ticket_id"])
+        if not await database_sync_to_async(_may_follow)(user, self.ticket_id):
+            return NOT_FOUND  # the same answer whether the ticket is someone else's or does not exist
+        self.group = ticket_group(self.ticket_id)
+        return None
+
+    async def snapshot(self) -> dict:
+        return await database_sync_to_async(_thread)(self.ticket_id)
+
+    async def ticket_message(self, event: dict) -> None:
+        await self.forward(event)
+
+
+def _may_follow(user, ticket_id: int) -> bool:
+    from support.selectors import ticket_visible_to
+
+    return ticket_visible_to(user).filter(pk=ticket_id).exists()
+
+
+def _thread(ticket_id: int) -> dict:
+    from support.models import SupportTicket, TicketMessage
+
+    ticket = SupportTicket.objects.get(pk=ticket_id)
+    messages = TicketMessage.objects.filter(ticket_id=ticket_id).select_related("author").order_by("created_at", "pk")
+    return {
+        "ticket_id": ticket.pk,
+        "status": ticket.status,
+        "subject": ticket.subject,
+        "messages": [message_payload(m) for m in messages],
+    }

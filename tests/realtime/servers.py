@@ -1,0 +1,94 @@
+"""Real ASGI server processes (daphne) sharing this test's database and a Redis channel layer."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.request import urlopen
+
+import aiohttp
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[2]
+REDIS_FOR_SERVERS = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/14"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def database_url() -> str:
+    """The URL of the database this test runs on (the test database), for child processes."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    host, port = db.get("HOST") or "127.0.0.1", db.get("PORT") or 5432
+    return f"postgres://{db['USER']}@{host}:{port}/{db['NAME']}"
+
+
+def child_env(redis_url: str = REDIS_FOR_SERVERS, **extra) -> dict:
+    env = {**os.environ, "DATABASE_URL": database_url(), "REDIS_URL": redis_url, "LOG_LEVEL": "WARNING", **extra}
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    return env
+
+
+@contextmanager
+def daphne_servers(count: int, env: dict):
+    procs, ports = [], []
+    try:
+        for _ in range(count):
+            port = free_port()
+            cmd = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "goatedvips.asgi:application"]
+            procs.append(subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+            ports.append(port)
+        for port, proc in zip(ports, procs, strict=True):
+            wait_until_up(port, proc)
+        yield ports
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def wait_until_up(port: int, proc: subprocess.Popen, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"daphne exited: {proc.stderr.read().decode()[-2000:]}")
+        try:
+            with urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"daphne on port {port} did not come up")
+
+
+def manage(*args: str, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+async def ws_connect(session: aiohttp.ClientSession, port: int, path: str):
+    return await session.ws_connect(
+        f"ws://127.0.0.1:{port}{path}", headers={"Origin": f"http://127.0.0.1:{port}"}, heartbeat=None
+    )
+
+
+async def next_json(ws, timeout: float = 10) -> dict:
+    message = await asyncio.wait_for(ws.receive(), timeout)
+    assert message.type == aiohttp.WSMsgType.TEXT, message
+    return message.json()
