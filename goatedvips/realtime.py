@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 COALESCE_SECONDS = 1.0
 _VERSION_KEY = "rt:version:{group}"
 _GATE_KEY = "rt:gate:{group}"
-_trailing: dict[str, threading.Timer] = {}
+_trailing: dict[str, dict] = {}  # group → the payload the pending trailing send will carry (the latest)
 _trailing_lock = threading.Lock()
 # The ASGI server's event loop, recorded by the first consumer that connects. The in-memory channel layer
 # (embedded mode) keeps asyncio queues bound to that loop, so sends from plain threads (the scheduler, the
@@ -96,15 +96,16 @@ def send_coalesced(group: str, event_type: str, **payload) -> bool:
     if first:
         return send(group, event_type, **payload)
     with _trailing_lock:
-        if group not in _trailing:
-            timer = threading.Timer(COALESCE_SECONDS, _send_trailing, args=(group, event_type, payload))
+        pending = group in _trailing
+        _trailing[group] = payload  # the trailing send carries the latest state, not the first folded one
+        if not pending:
+            timer = threading.Timer(COALESCE_SECONDS, _send_trailing, args=(group, event_type))
             timer.daemon = True
-            _trailing[group] = timer
             timer.start()
     return True
 
 
-def _send_trailing(group: str, event_type: str, payload: dict) -> None:
+def _send_trailing(group: str, event_type: str) -> None:
     with _trailing_lock:
-        _trailing.pop(group, None)
+        payload = _trailing.pop(group, {})
     send_coalesced(group, event_type, **payload)

@@ -8,10 +8,13 @@ database through the leaderboard indexes. A failed sync never touches the cache,
 from __future__ import annotations
 
 import logging
+import time
+import uuid
 from bisect import bisect_right
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
 
+import orjson
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import QuerySet
@@ -77,46 +80,109 @@ def _last_sync_at() -> datetime | None:
     return datetime.fromisoformat(as_of) if as_of else log.created_at
 
 
-def _build(period: str, as_of: datetime | None, tiers: _Tiers) -> dict:
-    top = _page(period, 0, settings.LEADERBOARD_CACHE_ROWS, tiers)
-    total = len(top) if len(top) < settings.LEADERBOARD_CACHE_ROWS else leaderboard_queryset(period).count()
-    return {
-        "period": period,
-        "updated_at": as_of.isoformat().replace("+00:00", "Z") if as_of else None,
-        "total": total,
-        "rows": top,
-    }
+# The cached form of a period: a small meta entry (checked on every request) and the rows, each already
+# serialized to JSON. A process keeps the rows it last read in memory, keyed by the meta's stamp, so a warm
+# request costs one tiny cache read and a byte join — no query, no serializer, no 100 KB unpickle.
+ROWS_KEY = "api:leaderboard:{period}:rows"
+_local: dict[str, tuple[str, list[dict], list[bytes]]] = {}
+# How long a process trusts the meta it last read before asking the cache again. Another process's sync shows
+# up within this time (the "leaderboard.updated" event is coalesced to one a second anyway); this process's own
+# syncs show up at once.
+META_TTL_SECONDS = 1.0
+_meta_seen: dict[str, tuple[float, dict]] = {}
+
+
+def _iso(as_of: datetime | None) -> str | None:
+    return as_of.isoformat().replace("+00:00", "Z") if as_of else None
+
+
+def _store(period: str, as_of: datetime | None, tiers: _Tiers) -> tuple[dict, list[dict], list[bytes]]:
+    rows = _page(period, 0, settings.LEADERBOARD_CACHE_ROWS, tiers)
+    total = len(rows) if len(rows) < settings.LEADERBOARD_CACHE_ROWS else leaderboard_queryset(period).count()
+    encoded = [orjson.dumps(r) for r in rows]
+    meta = {"stamp": uuid.uuid4().hex, "period": period, "updated_at": _iso(as_of), "total": total}
+    cache.set_many(
+        {CACHE_KEY.format(period=period): meta, ROWS_KEY.format(period=period): (meta["stamp"], encoded)},
+        timeout=None,
+    )
+    _local[period] = (meta["stamp"], rows, encoded)
+    _meta_seen[period] = (time.monotonic(), meta)
+    return meta, rows, encoded
+
+
+def _meta(period: str) -> dict | None:
+    seen = _meta_seen.get(period)
+    if seen is not None and time.monotonic() - seen[0] < META_TTL_SECONDS:
+        return seen[1]
+    meta = cache.get(CACHE_KEY.format(period=period))
+    if meta is not None:
+        _meta_seen[period] = (time.monotonic(), meta)
+    return meta
+
+
+def _current(period: str) -> tuple[dict, list[dict], list[bytes]]:
+    meta = _meta(period)
+    if meta is None:
+        return _store(period, _last_sync_at(), _Tiers())
+    local = _local.get(period)
+    if local is not None and local[0] == meta["stamp"]:
+        return meta, local[1], local[2]
+    stored = cache.get(ROWS_KEY.format(period=period))
+    if stored is None or stored[0] != meta["stamp"]:  # evicted, or caught between a refresh's two writes
+        return _store(period, _last_sync_at(), _Tiers())
+    encoded = stored[1]
+    rows = [orjson.loads(b) for b in encoded]
+    _local[period] = (meta["stamp"], rows, encoded)
+    return meta, rows, encoded
 
 
 def leaderboard_cache_refresh(as_of: datetime | None = None) -> None:
     """Rebuild every period's cached payload (called after a sync commits, and when tiers change)."""
     as_of = as_of or _last_sync_at()
     tiers = _Tiers()
-    cache.set_many({CACHE_KEY.format(period=p): _build(p, as_of, tiers) for p in PERIODS}, timeout=None)
+    for period in PERIODS:
+        _store(period, as_of, tiers)
 
 
 def leaderboard_cache_clear() -> None:
-    cache.delete_many([CACHE_KEY.format(period=p) for p in PERIODS])
+    _local.clear()
+    _meta_seen.clear()
+    cache.delete_many([key.format(period=p) for p in PERIODS for key in (CACHE_KEY, ROWS_KEY)])
+
+
+def _window(period: str, limit: int, offset: int) -> tuple[dict, list[dict] | None, list[bytes] | None]:
+    """(meta, rows, encoded rows) for the page; rows are None when the page is deeper than the cache."""
+    meta, rows, encoded = _current(period)
+    if offset + limit <= len(rows) or len(rows) >= meta["total"]:
+        return meta, rows[offset : offset + limit], encoded[offset : offset + limit]
+    return meta, None, None
 
 
 def leaderboard_page(period: str, limit: int, offset: int) -> dict:
     """The API payload: {"period", "updated_at", "total", "results"} (DESIGN.md §6)."""
     period = LeaderboardPeriod(period).value
-    key = CACHE_KEY.format(period=period)
     try:
-        cached = cache.get(key)
+        meta, rows, _encoded = _window(period, limit, offset)
     except Exception:  # cache (Redis) down: serve from the database rather than fail
         logger.warning("leaderboard: cache unavailable, reading the database", exc_info=True)
         return _uncached(period, limit, offset)
-    if cached is None:
-        cached = _build(period, _last_sync_at(), _Tiers())
-        cache.set(key, cached, timeout=None)
-    rows = cached["rows"]
-    if offset + limit <= len(rows) or len(rows) >= cached["total"]:
-        results = rows[offset : offset + limit]
-    else:
-        results = _page(period, offset, limit, _Tiers())
-    return {"period": period, "updated_at": cached["updated_at"], "total": cached["total"], "results": results}
+    if rows is None:
+        rows = _page(period, offset, limit, _Tiers())
+    return {"period": period, "updated_at": meta["updated_at"], "total": meta["total"], "results": rows}
+
+
+def leaderboard_page_json(period: str, limit: int, offset: int) -> bytes:
+    """The same payload as JSON bytes, assembled from the pre-serialized rows when they are cached."""
+    period = LeaderboardPeriod(period).value
+    try:
+        meta, _rows, encoded = _window(period, limit, offset)
+    except Exception:
+        logger.warning("leaderboard: cache unavailable, reading the database", exc_info=True)
+        return orjson.dumps(_uncached(period, limit, offset))
+    if encoded is None:
+        return orjson.dumps(leaderboard_page(period, limit, offset))
+    head = orjson.dumps({"period": period, "updated_at": meta["updated_at"], "total": meta["total"]})
+    return head[:-1] + b',"results":[' + b",".join(encoded) + b"]}"
 
 
 def _uncached(period: str, limit: int, offset: int) -> dict:
@@ -124,7 +190,7 @@ def _uncached(period: str, limit: int, offset: int) -> dict:
     as_of = _last_sync_at()
     return {
         "period": period,
-        "updated_at": as_of.isoformat().replace("+00:00", "Z") if as_of else None,
+        "updated_at": _iso(as_of),
         "total": leaderboard_queryset(period).count(),
         "results": _page(period, offset, limit, tiers),
     }

@@ -326,7 +326,7 @@ def _apply(batch: FeedBatch, result: SyncResult, fetched_at: datetime, started: 
                 leaderboard_cache_refresh(as_of=fetched_at)
             except Exception:
                 logger.exception("sync_wagers: could not refresh the leaderboard cache")
-            realtime.leaderboard_updated_announce()
+            realtime.leaderboard_updated_announce(fetched_at.isoformat().replace("+00:00", "Z"))
 
         transaction.on_commit(after_commit, robust=True)
 

@@ -70,13 +70,19 @@
     var period = table.getAttribute("data-period"), limit = table.getAttribute("data-limit") || "50";
     var hasTier = table.querySelectorAll("thead th").length === 4;
     var busy = false;
-    function refresh() {
+    function refresh(msg, attempt) {
       if (busy) return;
       busy = true;
+      var wanted = msg && msg.type === "leaderboard.updated" ? msg.updated_at : null;
       fetch("/api/v1/leaderboard/?period=" + encodeURIComponent(period) + "&limit=" + limit, { credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (data) {
           if (!data) return;
+          // Another web process may serve the previous sync for up to a second: ask again shortly.
+          if (wanted && data.updated_at && data.updated_at < wanted && (attempt || 0) < 3) {
+            setTimeout(function () { refresh(msg, (attempt || 0) + 1); }, 700);
+            return;
+          }
           var before = {};
           table.querySelectorAll("tbody tr").forEach(function (tr) { before[tr.getAttribute("data-uid")] = tr.textContent; });
           var body = el("tbody");
