@@ -60,6 +60,7 @@
     var node = (root || document).querySelector("[data-updated-cue]") || document.querySelector("[data-updated-cue]");
     if (!node) return;
     node.textContent = "Updated " + new Date().toLocaleTimeString();
+    node.setAttribute("data-refreshes", String(Number(node.getAttribute("data-refreshes") || 0) + 1));
     node.classList.remove("flash-cue");
     void node.offsetWidth;
     node.classList.add("flash-cue");

@@ -1,0 +1,31 @@
+"""Live pages in Chromium against a real ASGI server (daphne + Redis layer): no reload needed after a sync."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from tests.realtime.servers import child_env, daphne_servers, manage
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+def test_the_leaderboard_page_updates_without_reload_after_a_sync(page, screenshot):
+    call_command("seed_demo", stdout=io.StringIO())
+    env = child_env()
+    with daphne_servers(1, env) as (port,):
+        page.goto(f"http://127.0.0.1:{port}/leaderboard/?period=today")
+        page.evaluate("window.__noReload = true")
+        refreshes = "document.querySelector('[data-updated-cue]').getAttribute('data-refreshes')"
+        # The snapshot sent on connect makes the page re-read the API once...
+        page.wait_for_function(f"{refreshes} === '1'")
+        sync = manage("sync_wagers", env=env)
+        assert sync.returncode == 0, sync.stderr
+        # ...and the sync's leaderboard.updated event once more, without a reload.
+        page.wait_for_function(f"{refreshes} === '2'", timeout=10_000)
+        assert "Updated" in page.locator("[data-updated-cue]").inner_text()
+        assert page.evaluate("window.__noReload") is True
+        assert page.locator("table.board tbody tr").count() == 50
+        screenshot("leaderboard-live")
