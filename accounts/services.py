@@ -98,32 +98,11 @@ def email_verify(token: str) -> User:
 
 def goated_claim_request(user: User, goated_name: str):
     """A site user's claim to own a Goated player: checked against the feed, then queued for staff review."""
-    from django.db import IntegrityError, transaction
+    from telegram_bot.services import verification_request_create
 
-    from races.models import Player
-    from telegram_bot.models import VerificationRequest
-
-    name = goated_name.strip()
-    if user.player_id:
-        raise ClaimRefused("Your account is already linked to a Goated player.")
     if user.verification_status == User.VerificationStatus.PENDING:
         raise ClaimRefused("You already have a request waiting for review; staff will answer it soon.")
-    player = Player.objects.filter(name__iexact=name).select_related("site_user").first()
-    if player is None:
-        raise ClaimRefused(
-            f"No player called “{name[:40]}” is in our feed. Check the spelling, and make sure you signed up "
-            "with our referral code; new players appear after the next sync."
-        )
-    if getattr(player, "site_user", None) is not None:
-        raise ClaimRefused("That Goated player is already linked to another account. Contact support if it is yours.")
-    try:
-        with transaction.atomic():
-            request = VerificationRequest.objects.create(
-                user=user, goated_name=player.name, player=player, source=VerificationRequest.Source.SITE
-            )
-            User.objects.filter(pk=user.pk).update(verification_status=User.VerificationStatus.PENDING)
-    except IntegrityError:
-        raise ClaimRefused("You already have a request waiting for review; staff will answer it soon.") from None
+    request = verification_request_create(user=user, goated_name=goated_name)
     user.verification_status = User.VerificationStatus.PENDING
     return request
 

@@ -135,10 +135,11 @@ def _telegram_link(user) -> str | None:
     """The t.me deep link for linking Telegram, when the bot is configured and the account is not linked yet."""
     from django.conf import settings
 
-    issue = getattr(services, "telegram_link_token_issue", None)
-    if user.telegram_id or not settings.TELEGRAM_BOT_USERNAME or issue is None:
+    from telegram_bot.services import telegram_link_token_issue
+
+    if user.telegram_id or not settings.TELEGRAM_BOT_USERNAME or not settings.TELEGRAM_BOT_TOKEN:
         return None
-    return f"https://t.me/{settings.TELEGRAM_BOT_USERNAME}?start={issue(user)}"
+    return f"https://t.me/{settings.TELEGRAM_BOT_USERNAME}?start={telegram_link_token_issue(user)}"
 
 
 @require_POST

@@ -31,6 +31,8 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "support.supportticket": ("view", "change"),
         "support.ticketmessage": ("view", "add"),
         "telegram_bot.verificationrequest": ("view", "change"),
+        "telegram_bot.botuser": ("view",),
+        "telegram_bot.telegramlinktoken": ("view",),
         "goatedvips.auditentry": ("view",),
     },
     SUPPORT: {

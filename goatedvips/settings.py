@@ -306,3 +306,8 @@ LOGGING = {
 }
 
 HEALTH_CHECK_TIMEOUT_SECONDS = 2.0
+
+# Telegram bot: outgoing broadcast pace (Telegram allows ~30 messages/s to different chats) and the per-user
+# command limit (commands per minute) before the bot answers "slow down".
+TELEGRAM_BROADCAST_PER_SECOND = env.float("TELEGRAM_BROADCAST_PER_SECOND", default=25.0)
+TELEGRAM_COMMANDS_PER_MINUTE = env.int("TELEGRAM_COMMANDS_PER_MINUTE", default=20)

@@ -22,6 +22,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("", include("races.urls")),
     path("accounts/", include("accounts.urls")),
+    path("", include("telegram_bot.urls")),
     path("", include((pages, "pages"))),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

@@ -198,11 +198,23 @@ def _after_finalize_on_commit(race_id: int) -> None:
 
 
 def race_winners_notify(race_id: int) -> int:
-    """Mark each winner notified exactly once (claimed per row); Telegram DMs hang off this step."""
+    """Tell each winner once (claimed per row): a Telegram DM where linked and allowed by their preferences (the
+    in-site notification was written at finalization)."""
+    from telegram_bot.tasks import telegram_message_send_task
+
     sent = 0
-    for result in RaceResult.objects.filter(race_id=race_id, prize__gt=0, notified_at__isnull=True):
-        if RaceResult.objects.filter(pk=result.pk, notified_at__isnull=True).update(notified_at=timezone.now()):
-            sent += 1
+    results = RaceResult.objects.filter(race_id=race_id, prize__gt=0, notified_at__isnull=True).select_related(
+        "race", "player__site_user__notification_preferences"
+    )
+    for result in results:
+        if not RaceResult.objects.filter(pk=result.pk, notified_at__isnull=True).update(notified_at=timezone.now()):
+            continue
+        sent += 1
+        user = getattr(result.player, "site_user", None)
+        prefs = getattr(user, "notification_preferences", None) if user else None
+        if user and user.telegram_id and (prefs is None or (prefs.push_notifications and prefs.wager_race_updates)):
+            text = f"🏆 You finished #{result.rank} in {result.race.title}! Your prize: ${result.prize:,.2f}."
+            telegram_message_send_task.delay_on_commit(user.telegram_id, text)
     return sent
 
 

@@ -62,3 +62,36 @@ class VerificationRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.goated_name} ({self.get_status_display()})"
+
+
+class TelegramLinkToken(models.Model):
+    """A one-time code behind `t.me/<bot>?start=<token>` that ties a Telegram account to a site user."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="telegram_link_tokens")
+    nonce = models.CharField(max_length=16, unique=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Telegram link code for {self.user} ({'used' if self.used_at else 'unused'})"
+
+
+class BotUser(models.Model):
+    """Everyone who talked to the bot: where to reach them, and whether they blocked us."""
+
+    telegram_id = models.BigIntegerField(unique=True)
+    username = models.CharField(max_length=32, blank=True)
+    first_name = models.CharField(max_length=64, blank=True)
+    blocked_at = models.DateTimeField(null=True, blank=True, help_text="Set when Telegram says the user blocked us.")
+    first_seen = models.DateTimeField(default=timezone.now)
+    last_seen = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-last_seen"]
+
+    def __str__(self) -> str:
+        return f"@{self.username}" if self.username else str(self.telegram_id)

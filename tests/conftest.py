@@ -82,3 +82,14 @@ def pytest_report_header(config):
         f"cache: {settings.CACHES['default']['BACKEND'].rsplit('.', 1)[-1]}, "
         f"channel layer: {settings.CHANNEL_LAYERS['default']['BACKEND'].rsplit('.', 1)[-1]}",
     ]
+
+
+@pytest.fixture
+def vip_ladder(django_db_blocker):
+    """The VIP tiers of the data migration, for transactional tests (their flush empties every table)."""
+    import importlib
+
+    from django.apps import apps
+
+    with django_db_blocker.unblock():
+        importlib.import_module("vip.migrations.0002_seed_vip_tiers").seed(apps, None)

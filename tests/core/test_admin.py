@@ -10,6 +10,7 @@ from rest_framework.authtoken.models import Token
 from accounts.models import NewsletterSubscription, Notification, NotificationPreferences
 from goatedvips.audit import audit_record
 from races.models import HistoricalRace, RaceParticipant, RaceProgressSample, RaceResult, TransformationLog
+from telegram_bot.models import BotUser, TelegramLinkToken
 from tests.factories import (
     BonusCodeFactory,
     PlayerFactory,
@@ -50,6 +51,8 @@ def some_rows(db):
     Token.objects.create(user=spin.user)
     TicketMessageFactory(ticket=SupportTicketFactory())
     VerificationRequestFactory()
+    BotUser.objects.create(telegram_id=424242, username="goatfan")
+    TelegramLinkToken.objects.create(user=spin.user, nonce="abcdefghijkl", expires_at=race.end_date)
     audit_record(actor=None, action="race.start", target=race, before={"status": "upcoming"}, after={"status": "live"})
 
 
@@ -61,6 +64,7 @@ def test_every_app_model_is_registered_in_admin():
         "races.TransformationLog",
         "races.RaceProgressSample", "vip.VipTier", "vip.BonusCode", "vip.BonusCodeClaim", "vip.WheelSegment",
         "vip.WheelSpin", "support.SupportTicket", "support.TicketMessage", "telegram_bot.VerificationRequest",
+        "telegram_bot.BotUser", "telegram_bot.TelegramLinkToken",
     }  # fmt: skip
     assert expected <= labels
 

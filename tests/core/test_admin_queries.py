@@ -18,6 +18,7 @@ from rest_framework.authtoken.models import Token
 from accounts.models import NewsletterSubscription, Notification, NotificationPreferences
 from goatedvips.audit import audit_record
 from races.models import HistoricalRace, RaceParticipant, RaceProgressSample, RaceResult, TransformationLog
+from telegram_bot.models import BotUser, TelegramLinkToken
 from tests import factories as f
 from vip.models import BonusCodeClaim, VipTier
 
@@ -111,6 +112,13 @@ BUILDERS = {
     "vip.wheelspin": lambda n: f.WheelSpinFactory.create_batch(n),
     "support.supportticket": lambda n: f.SupportTicketFactory.create_batch(n, assigned_to=f.StaffFactory()),
     "support.ticketmessage": lambda n: f.TicketMessageFactory.create_batch(n),
+    "telegram_bot.botuser": lambda n: [BotUser.objects.create(telegram_id=10_000 + next(SEQ)) for _ in range(n)],
+    "telegram_bot.telegramlinktoken": lambda n: [
+        TelegramLinkToken.objects.create(
+            user=f.UserFactory(), nonce=f"n{next(SEQ)}", expires_at=timezone.now() + timedelta(minutes=5)
+        )
+        for _ in range(n)
+    ],
     "telegram_bot.verificationrequest": lambda n: f.VerificationRequestFactory.create_batch(
         n, player=f.PlayerFactory()
     ),

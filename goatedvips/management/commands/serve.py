@@ -28,9 +28,32 @@ class Command(BaseCommand):
             else:
                 scheduler = EmbeddedScheduler()
                 scheduler.start()
+        if settings.EMBEDDED and settings.TELEGRAM_BOT_TOKEN and not settings.TELEGRAM_WEBHOOK_SECRET:
+            _bot_polling_thread_start(self.stdout)
+        elif not settings.TELEGRAM_BOT_TOKEN:
+            self.stdout.write("Telegram bot: not configured (set TELEGRAM_BOT_TOKEN to enable it).")
         self.stdout.write(self.style.SUCCESS(f"GoatedVIPs on http://{host}:{port}/ (admin: /admin/, API: /api/docs/)"))
         try:
             CommandLineInterface().run(["-b", host, "-p", str(port), "goatedvips.asgi:application"])
         finally:
             if scheduler:
                 scheduler.stop()
+
+
+def _bot_polling_thread_start(stdout) -> None:
+    """Embedded mode with a token: long-poll the bot in this process, on its own thread and event loop."""
+    import asyncio
+    import threading
+
+    from telegram_bot.bot import bot_create, dispatcher_create
+
+    def run() -> None:
+        async def main():
+            bot = bot_create()
+            await bot.delete_webhook(drop_pending_updates=False)
+            await dispatcher_create().start_polling(bot, handle_signals=False)
+
+        asyncio.run(main())
+
+    threading.Thread(target=run, name="telegram-bot", daemon=True).start()
+    stdout.write("Telegram bot: polling in this process.")

@@ -1,0 +1,293 @@
+"""The aiogram 3 bot: Bot + Dispatcher factories, routers per topic. Handlers only parse and call services."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from html import escape
+
+from aiogram import BaseMiddleware, Bot, Dispatcher, F, Router
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ChatType, ParseMode
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramRetryAfter
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.core.cache import cache
+
+from telegram_bot import selectors, services
+
+logger = logging.getLogger(__name__)
+
+
+def bot_create(token: str | None = None) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.TELEGRAM_API_URL))
+    return Bot(
+        token or settings.TELEGRAM_BOT_TOKEN,
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )
+
+
+# --- middleware: who is this, and are they going too fast ----------------------------------------------------
+
+
+class RateLimit(BaseMiddleware):
+    """TELEGRAM_COMMANDS_PER_MINUTE per user (a cache window shared by every bot process)."""
+
+    async def __call__(self, handler, event, data):
+        user = getattr(event, "from_user", None)
+        if user is None:
+            return await handler(event, data)
+        if not await sync_to_async(_allow)(user.id):
+            if isinstance(event, Message):
+                await event.answer("Easy there! You're sending commands too fast; try again in a minute. 🐐")
+            elif isinstance(event, CallbackQuery):
+                await event.answer("Too fast, try again in a minute.", show_alert=False)
+            return None
+        await sync_to_async(services.bot_user_seen)(user.id, user.username or "", user.first_name or "")
+        return await handler(event, data)
+
+
+def _allow(telegram_id: int) -> bool:
+    key = f"bot:rate:{telegram_id}:{int(time.time() // 60)}"
+    try:
+        cache.add(key, 0, timeout=70)
+        return cache.incr(key) <= settings.TELEGRAM_COMMANDS_PER_MINUTE
+    except Exception:  # no cache, no limit: better than no bot
+        return True
+
+
+async def _reviewer(message_or_query) -> object | None:
+    user = await sync_to_async(services.site_user_for)(message_or_query.from_user.id)
+    return user if await sync_to_async(services.is_staff_reviewer)(user) else None
+
+
+# --- player commands --------------------------------------------------------------------------------------------
+
+
+async def start_with_token(message: Message, command: CommandObject) -> None:
+    try:
+        user = await sync_to_async(services.telegram_link_token_consume)(
+            command.args or "", message.from_user.id, message.from_user.username or ""
+        )
+    except services.BotError as exc:
+        await message.answer(escape(exc.message))
+        return
+    await message.answer(f"✅ Linked to your site account <b>{escape(user.username)}</b>.\n\n{selectors.HELP}")
+
+
+async def start(message: Message) -> None:
+    name = escape(message.from_user.first_name or "there")
+    await message.answer(f"Welcome to GoatedVIPs, {name}! 🐐\n\n{selectors.HELP}")
+
+
+async def help_command(message: Message) -> None:
+    staff = await _reviewer(message)
+    await message.answer(selectors.HELP + (selectors.STAFF_HELP if staff else ""))
+
+
+async def verify(message: Message, command: CommandObject) -> None:
+    if message.chat.type != ChatType.PRIVATE:
+        await message.answer("Please send /verify in a private chat with me, not in a group.")
+        return
+    try:
+        request = await sync_to_async(services.verification_request_create)(
+            goated_name=command.args or "",
+            telegram_id=message.from_user.id,
+            telegram_username=message.from_user.username or "",
+        )
+    except services.BotError as exc:
+        await message.answer(escape(exc.message))
+        return
+    await message.answer(
+        f"Thanks! Request #{request.pk} to link <b>{escape(request.goated_name)}</b> is waiting for staff review. "
+        "I'll message you when it's decided."
+    )
+
+
+async def stats(message: Message) -> None:
+    await message.answer(await sync_to_async(selectors.stats_text)(message.from_user.id))
+
+
+async def race(message: Message) -> None:
+    await message.answer(await sync_to_async(selectors.race_text)(message.from_user.id))
+
+
+async def leaderboard(message: Message) -> None:
+    await message.answer(await sync_to_async(selectors.leaderboard_text)())
+
+
+async def bonus_codes(message: Message) -> None:
+    await message.answer(await sync_to_async(selectors.bonus_codes_text)(message.from_user.id))
+
+
+async def play(message: Message) -> None:
+    await message.answer(selectors.play_text())
+
+
+# --- staff commands -----------------------------------------------------------------------------------------------
+
+NOT_STAFF = "That command is for staff. Send /help to see what I can do for you."
+
+
+def _review_buttons(request_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(text="✅ Approve", callback_data=f"verif:approve:{request_id}"),
+                InlineKeyboardButton(text="❌ Reject", callback_data=f"verif:reject:{request_id}"),
+            ]
+        ]
+    )
+
+
+async def pending(message: Message) -> None:
+    if not await _reviewer(message):
+        await message.answer(NOT_STAFF)
+        return
+    requests = await sync_to_async(selectors.pending_requests)()
+    if not requests:
+        await message.answer("No verification requests are waiting. 🎉")
+        return
+    for r in requests:
+        await message.answer(await sync_to_async(selectors.request_text)(r), reply_markup=_review_buttons(r.pk))
+
+
+def _request_id(raw: str | None) -> tuple[int | None, str]:
+    parts = (raw or "").split(maxsplit=1)
+    if not parts or not parts[0].lstrip("#").isdigit():
+        return None, ""
+    return int(parts[0].lstrip("#")), parts[1] if len(parts) > 1 else ""
+
+
+async def _decide(message_or_query, request_id: int, approve: bool, reason: str = "") -> str:
+    actor = await _reviewer(message_or_query)
+    if actor is None:
+        return NOT_STAFF
+    decide = services.verification_approve if approve else services.verification_reject
+    kwargs = {} if approve else {"reason": reason}
+    try:
+        request = await sync_to_async(decide)(request_id, actor=actor, source="bot", **kwargs)
+    except services.BotError as exc:
+        return escape(exc.message)
+    return f"{'✅ Approved' if approve else '❌ Rejected'} #{request.pk} ({escape(request.goated_name)})."
+
+
+async def approve(message: Message, command: CommandObject) -> None:
+    request_id, _ = _request_id(command.args)
+    if request_id is None:
+        await message.answer("Usage: /approve <i>request id</i>")
+        return
+    await message.answer(await _decide(message, request_id, True))
+
+
+async def reject(message: Message, command: CommandObject) -> None:
+    request_id, reason = _request_id(command.args)
+    if request_id is None:
+        await message.answer("Usage: /reject <i>request id</i> [reason]")
+        return
+    await message.answer(await _decide(message, request_id, False, reason))
+
+
+async def review_button(query: CallbackQuery) -> None:
+    parts = (query.data or "").split(":")
+    if len(parts) != 3 or parts[1] not in ("approve", "reject") or not parts[2].isdigit():
+        await query.answer("Unknown button.")
+        return
+    outcome = await _decide(query, int(parts[2]), parts[1] == "approve")
+    await query.answer(outcome[:190].replace("<b>", "").replace("</b>", ""))
+    if query.message is not None:
+        await query.message.edit_reply_markup(reply_markup=None)
+        await query.message.answer(outcome)
+
+
+async def broadcast(message: Message, command: CommandObject, bot: Bot) -> None:
+    actor = await _reviewer(message)
+    if actor is None:
+        await message.answer(NOT_STAFF)
+        return
+    text = (command.args or "").strip()
+    if not text:
+        await message.answer("Usage: /broadcast <i>text</i> — goes to verified users who allow messages.")
+        return
+    report = await broadcast_send(bot, text, progress=message.answer)
+    await sync_to_async(services.broadcast_audit)(actor, text, report)
+    await message.answer(
+        f"Broadcast done: {report.sent} sent, {report.blocked} blocked the bot (skipped from now on), "
+        f"{report.failed} failed, in {report.seconds:.0f} s."
+    )
+
+
+async def broadcast_send(bot: Bot, text: str, progress=None) -> services.BroadcastReport:
+    """Send to every recipient at TELEGRAM_BROADCAST_PER_SECOND at most; mark users who blocked the bot."""
+    recipients = await sync_to_async(services.broadcast_recipients)()
+    report = services.BroadcastReport(recipients=len(recipients))
+    interval = 1.0 / settings.TELEGRAM_BROADCAST_PER_SECOND
+    started = time.monotonic()
+    if progress:
+        await progress(f"Sending to {len(recipients)} users…")
+    for i, chat_id in enumerate(recipients):
+        # Pace by schedule, not by sleep-after-send, so slow responses never push us over the limit.
+        delay = started + i * interval - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        try:
+            await bot.send_message(chat_id, text)
+            report.sent += 1
+        except TelegramForbiddenError:
+            report.blocked += 1
+            await sync_to_async(services.bot_user_blocked)(chat_id)
+        except TelegramRetryAfter as exc:
+            await asyncio.sleep(exc.retry_after)
+            started += exc.retry_after
+            try:
+                await bot.send_message(chat_id, text)
+                report.sent += 1
+            except Exception:
+                report.failed += 1
+        except TelegramBadRequest:
+            report.failed += 1
+        if progress and (i + 1) % 250 == 0 and i + 1 < len(recipients):
+            await progress(f"…{i + 1} of {len(recipients)}")
+    report.seconds = time.monotonic() - started
+    return report
+
+
+# --- everything else ----------------------------------------------------------------------------------------------
+
+
+async def anything_else(message: Message) -> None:
+    if message.chat.type != ChatType.PRIVATE and not (message.text or "").startswith("/"):
+        return  # group chatter is not for us
+    await message.answer("I didn't get that.\n\n" + selectors.HELP)
+
+
+def dispatcher_create() -> Dispatcher:
+    """A new Dispatcher with fresh routers (a router can belong to one dispatcher only)."""
+    player, staff, fallback = Router(name="player"), Router(name="staff"), Router(name="fallback")
+    player.message.register(start_with_token, CommandStart(deep_link=True))
+    player.message.register(start, CommandStart())
+    player.message.register(help_command, Command("help"))
+    player.message.register(verify, Command("verify"))
+    player.message.register(stats, Command("stats"))
+    player.message.register(race, Command("race"))
+    player.message.register(leaderboard, Command("leaderboard"))
+    player.message.register(bonus_codes, Command("bonuscodes"))
+    player.message.register(play, Command("play"))
+    staff.message.register(pending, Command("pending"))
+    staff.message.register(approve, Command("approve"))
+    staff.message.register(reject, Command("reject"))
+    staff.callback_query.register(review_button, F.data.startswith("verif:"))
+    staff.message.register(broadcast, Command("broadcast"))
+    fallback.message.register(anything_else)
+    dp = Dispatcher()
+    limiter = RateLimit()
+    dp.message.outer_middleware(limiter)
+    dp.callback_query.outer_middleware(limiter)
+    dp.include_routers(staff, player, fallback)
+    return dp

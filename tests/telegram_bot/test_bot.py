@@ -1,0 +1,353 @@
+"""The real aiogram Dispatcher against a local fake Bot API server."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import time
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from accounts.models import Notification, User
+from goatedvips.models import AuditEntry
+from races.standings import races_refresh_after_sync
+from races.sync import player_ranks_recompute
+from telegram_bot.bot import bot_create, broadcast_send, dispatcher_create
+from telegram_bot.models import BotUser, TelegramLinkToken, VerificationRequest
+from telegram_bot.services import telegram_link_token_issue
+from tests.factories import BonusCodeFactory, PlayerFactory, UserFactory, WagerRaceFactory
+from tests.telegram_bot.fake_telegram import TOKEN, button, install, message
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("vip_ladder")]
+PLAYER_TG, STAFF_TG, OTHER_TG = 1001, 2002, 3003
+
+
+@pytest.fixture
+def tg(httpserver, settings):
+    settings.TELEGRAM_BOT_TOKEN = TOKEN
+    settings.TELEGRAM_API_URL = httpserver.url_for("/").rstrip("/")
+    settings.TELEGRAM_BOT_USERNAME = "GoatedVIPsBot"
+    settings.REFERRAL_URL = "https://goated.example/r/VIP"
+    return install(httpserver)
+
+
+@pytest.fixture
+def feed_updates():
+    dp = dispatcher_create()
+
+    async def run(updates):
+        bot = bot_create()
+        try:
+            for update in updates:
+                await dp.feed_raw_update(bot, update)
+        finally:
+            await bot.session.close()
+
+    return lambda *updates: asyncio.run(run(updates))
+
+
+@pytest.fixture
+def reviewer():
+    user = UserFactory(username="reviewer", is_staff=True, telegram_id=STAFF_TG)
+    user.groups.add(Group.objects.get(name="Support"))
+    return user
+
+
+def goat(name="LuckyGoat88", **kw):
+    player = PlayerFactory(name=name, **kw)
+    player_ranks_recompute()
+    return player
+
+
+# --- player commands ----------------------------------------------------------------------------------------
+
+
+def test_start_and_help_greet_and_list_commands(tg, feed_updates):
+    feed_updates(message("/start", user_id=PLAYER_TG))
+    assert "Welcome to GoatedVIPs" in tg.last(PLAYER_TG)
+    feed_updates(message("/help", user_id=PLAYER_TG))
+    assert "/stats" in tg.last(PLAYER_TG)
+    assert "/broadcast" not in tg.last(PLAYER_TG)
+    assert BotUser.objects.filter(telegram_id=PLAYER_TG).exists()
+
+
+def test_unknown_commands_and_free_text_get_help_but_group_chatter_is_ignored(tg, feed_updates):
+    feed_updates(message("/dance", user_id=PLAYER_TG), message("hello?", user_id=PLAYER_TG))
+    assert all("I didn't get that" in t for t in tg.sent(PLAYER_TG)[-2:])
+    before = len(tg.calls)
+    feed_updates(message("nice win!", user_id=OTHER_TG, chat_type="supergroup"))
+    assert len(tg.calls) == before
+
+
+def test_leaderboard_and_play(tg, feed_updates):
+    goat("Top<b>Goat", wager_month=Decimal("5000"))
+    feed_updates(message("/leaderboard", user_id=PLAYER_TG), message("/play", user_id=PLAYER_TG))
+    board, play = tg.sent(PLAYER_TG)[-2:]
+    assert "1. Top&lt;b&gt;Goat – $5,000" in board  # feed names are escaped
+    assert "https://goated.example/r/VIP" in play
+
+
+def test_stats_and_race_need_a_verified_account(tg, feed_updates):
+    feed_updates(message("/stats", user_id=PLAYER_TG))
+    assert "/verify" in tg.last(PLAYER_TG)
+
+
+def test_stats_and_race_for_a_linked_player(tg, feed_updates):
+    player = goat(wager_month=Decimal("800"), wager_all_time=Decimal("12000"))
+    goat("Leader", wager_month=Decimal("1000"), wager_all_time=Decimal("20000"))
+    UserFactory(telegram_id=PLAYER_TG, player=player, verification_status="verified")
+    now = timezone.now()
+    WagerRaceFactory(
+        status="live", start_date=now - timedelta(days=1), end_date=now + timedelta(days=2, hours=3),
+        prize_distribution={"1": 60, "2": 40}, prize_pool=Decimal("100"),
+    )  # fmt: skip
+    races_refresh_after_sync(now)
+    feed_updates(message("/stats", user_id=PLAYER_TG), message("/race", user_id=PLAYER_TG))
+    stats, race = tg.sent(PLAYER_TG)[-2:]
+    assert "LuckyGoat88" in stats
+    assert "Bronze" in stats
+    assert "to reach Silver" in stats
+    # A race that is not a calendar month counts all-time growth since it went live (DESIGN.md §5).
+    assert "You are <b>#2</b> with $12,000.00" in race
+    assert "Current prize: $40.00" in race
+    assert "$8,000.00 more to pass #1" in race
+    assert "ends in 2d" in race
+
+
+def test_bonus_codes_show_only_what_the_user_may_claim(tg, feed_updates):
+    BonusCodeFactory(code="EVERYONE5", audience="everyone")
+    BonusCodeFactory(code="VIPONLY9", audience="verified")
+    feed_updates(message("/bonuscodes", user_id=PLAYER_TG))
+    text = tg.last(PLAYER_TG)
+    assert "EVERYONE5" in text
+    assert "VIPONLY9" not in text
+
+
+# --- linking and verification: the full flow -----------------------------------------------------------------
+
+
+def test_link_verify_and_approve_by_button_then_the_user_is_linked_and_told(tg, feed_updates, reviewer):
+    site_user = UserFactory(username="siteuser")
+    player = goat()
+    token = telegram_link_token_issue(site_user)
+    assert len(token) <= 64
+    feed_updates(message(f"/start {token}", user_id=PLAYER_TG, username="luckytg"))
+    assert "Linked to your site account <b>siteuser</b>" in tg.last(PLAYER_TG)
+    site_user.refresh_from_db()
+    assert (site_user.telegram_id, site_user.telegram_username) == (PLAYER_TG, "luckytg")
+
+    feed_updates(message("/verify luckygoat88", user_id=PLAYER_TG))
+    request = VerificationRequest.objects.get()
+    assert (request.user, request.player, request.status) == (site_user, player, "pending")
+    assert "waiting for staff review" in tg.last(PLAYER_TG)
+    assert "Verification request" in tg.last(STAFF_TG)  # staff are told
+
+    feed_updates(message("/pending", user_id=STAFF_TG))
+    pending = [c for c in tg.calls if c.method == "sendMessage" and "reply_markup" in c.params][-1]
+    assert "verif:approve:" in pending.params["reply_markup"]
+    feed_updates(button(f"verif:approve:{request.pk}", user_id=STAFF_TG))
+    site_user.refresh_from_db()
+    assert site_user.player == player
+    assert site_user.verification_status == "verified"
+    assert "You are now linked" in tg.last(PLAYER_TG)
+    assert Notification.objects.filter(user=site_user, kind="verification").exists()
+    assert AuditEntry.objects.get(action="verification.approve").actor == reviewer
+
+
+def test_link_codes_cannot_be_replayed_forged_or_used_after_expiry(tg, feed_updates):
+    site_user = UserFactory()
+    token = telegram_link_token_issue(site_user)
+    feed_updates(message(f"/start {token}", user_id=PLAYER_TG))
+    feed_updates(message(f"/start {token}", user_id=OTHER_TG))
+    assert "already used" in tg.last(OTHER_TG)
+    forged = token[:12] + "A" * 22
+    feed_updates(message(f"/start {forged}", user_id=OTHER_TG))
+    assert "not valid" in tg.last(OTHER_TG)
+    late = telegram_link_token_issue(UserFactory())
+    TelegramLinkToken.objects.filter(nonce=late[:12]).update(expires_at=timezone.now() - timedelta(seconds=1))
+    feed_updates(message(f"/start {late}", user_id=OTHER_TG))
+    assert "expired" in tg.last(OTHER_TG)
+    assert User.objects.filter(telegram_id=OTHER_TG).count() == 0
+
+
+def test_verify_rules(tg, feed_updates):
+    goat()
+    taken = goat("Taken")
+    UserFactory(player=taken)
+    feed_updates(message("/verify LuckyGoat88", user_id=PLAYER_TG, chat_type="group"))
+    assert "private chat" in tg.last(-1000 - PLAYER_TG)
+    feed_updates(message("/verify", user_id=PLAYER_TG))
+    assert "Tell me your Goated username" in tg.last(PLAYER_TG)
+    feed_updates(message("/verify Nobody", user_id=PLAYER_TG))
+    assert "No player called “Nobody”" in tg.last(PLAYER_TG)
+    feed_updates(message("/verify Taken", user_id=PLAYER_TG))
+    assert "already linked to another account" in tg.last(PLAYER_TG)
+    feed_updates(message("/verify LuckyGoat88", user_id=PLAYER_TG), message("/verify LuckyGoat88", user_id=PLAYER_TG))
+    assert "already have a request waiting" in tg.last(PLAYER_TG)
+    assert VerificationRequest.objects.count() == 1
+
+
+def test_staff_commands_are_refused_to_players_and_reject_works_with_a_reason(tg, feed_updates, reviewer):
+    goat()
+    feed_updates(message("/verify LuckyGoat88", user_id=PLAYER_TG))
+    request = VerificationRequest.objects.get()
+    for command in ("/pending", f"/approve {request.pk}", "/broadcast hi"):
+        feed_updates(message(command, user_id=OTHER_TG))
+        assert "for staff" in tg.last(OTHER_TG)
+    feed_updates(message(f"/reject {request.pk} not your account", user_id=STAFF_TG))
+    assert f"Rejected #{request.pk}" in tg.last(STAFF_TG)
+    assert "not your account" in tg.last(PLAYER_TG)
+    feed_updates(message(f"/approve {request.pk}", user_id=STAFF_TG))
+    assert "already rejected" in tg.last(STAFF_TG)
+    feed_updates(message("/approve abc", user_id=STAFF_TG))
+    assert "Usage" in tg.last(STAFF_TG)
+
+
+def test_commands_are_rate_limited_per_user_with_a_polite_reply(tg, feed_updates, settings):
+    settings.TELEGRAM_COMMANDS_PER_MINUTE = 3
+    feed_updates(*[message("/help", user_id=PLAYER_TG) for _ in range(4)])
+    assert "too fast" in tg.last(PLAYER_TG)
+    feed_updates(message("/help", user_id=OTHER_TG))
+    assert "/stats" in tg.last(OTHER_TG)
+
+
+# --- broadcast ----------------------------------------------------------------------------------------------
+
+
+def test_broadcast_to_1000_users_respects_the_pace_and_skips_blocked_users(tg, settings, reviewer):
+    settings.TELEGRAM_BROADCAST_PER_SECOND = 400  # the production pace is 25/s; the rule under test is the same
+    users = [
+        User(username=f"fan{i}", email=f"fan{i}@example.com", telegram_id=50_000 + i, verification_status="verified")
+        for i in range(1000)
+    ]
+    User.objects.bulk_create(users)
+    tg.blocked = {50_007, 50_500}
+    BotUser.objects.create(telegram_id=50_999, blocked_at=timezone.now())  # blocked earlier: not even tried
+
+    async def run():
+        bot = bot_create()
+        try:
+            return await broadcast_send(bot, "Monthly race starts now!")
+        finally:
+            await bot.session.close()
+
+    report = asyncio.run(run())
+    assert (report.recipients, report.sent, report.blocked) == (999, 997, 2)
+    stamps = sorted(c.at for c in tg.calls if c.method == "sendMessage")
+    assert len(stamps) == 999
+    # Never more than the allowed number of messages in any one-second window (+1 for the window's edge).
+    window = [j - i for i, j in zip(range(len(stamps)), _window_ends(stamps, 1.0), strict=True)]
+    assert max(window) <= 400 + 1
+    assert BotUser.objects.filter(telegram_id__in=[50_007, 50_500], blocked_at__isnull=False).count() == 2
+
+
+def _window_ends(stamps: list[float], width: float) -> list[int]:
+    ends, j = [], 0
+    for start in stamps:
+        while j < len(stamps) and stamps[j] < start + width:
+            j += 1
+        ends.append(j)
+    return ends
+
+
+def test_broadcast_command_reports_progress_and_is_audited(tg, feed_updates, reviewer, settings):
+    settings.TELEGRAM_BROADCAST_PER_SECOND = 1000
+    UserFactory(telegram_id=70_001, verification_status="verified")
+    feed_updates(message("/broadcast New race!", user_id=STAFF_TG))
+    assert "Broadcast done: 1 sent" in tg.last(STAFF_TG)
+    assert tg.last(70_001) == "New race!"
+    assert AuditEntry.objects.get(action="telegram.broadcast").actor == reviewer
+
+
+# --- webhook ------------------------------------------------------------------------------------------------
+
+
+def test_webhook_checks_the_secret_and_never_asks_telegram_to_retry(tg, client, settings):
+    settings.TELEGRAM_WEBHOOK_SECRET = "s3cret-value"
+    update = json.dumps(message("/start", user_id=PLAYER_TG))
+    url = "/telegram/webhook/"
+    assert client.post(url, update, content_type="application/json").status_code == 401
+    wrong = {"HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN": "nope"}
+    assert client.post(url, update, content_type="application/json", **wrong).status_code == 401
+    good = {"HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN": "s3cret-value"}
+    assert client.post(url, "{not json", content_type="application/json", **good).status_code == 200
+    assert client.post(url, "[1, 2]", content_type="application/json", **good).status_code == 200
+    assert not tg.sent()
+    assert client.post(url, update, content_type="application/json", **good).status_code == 200
+    assert "Welcome to GoatedVIPs" in tg.last(PLAYER_TG)
+
+
+# --- login widget -------------------------------------------------------------------------------------------
+
+
+def _signed(fields: dict) -> dict:
+    check = "\n".join(f"{k}={fields[k]}" for k in sorted(fields))
+    secret = hashlib.sha256(TOKEN.encode()).digest()
+    return {**fields, "hash": hmac.new(secret, check.encode(), hashlib.sha256).hexdigest()}
+
+
+def test_telegram_login_widget(tg, client):
+    user = UserFactory(username="tgfan", telegram_id=PLAYER_TG)
+    fields = {"id": str(PLAYER_TG), "first_name": "Goat", "username": "tgfan", "auth_date": str(int(time.time()))}
+    response = client.get("/accounts/telegram/login/", _signed(fields))
+    assert response["Location"] == "/"
+    assert client.session["_auth_user_id"] == str(user.pk)
+    client.logout()
+    tampered = {**_signed(fields), "id": str(OTHER_TG)}
+    assert client.get("/accounts/telegram/login/", tampered)["Location"] == "/accounts/login/"
+    stale = _signed({**fields, "auth_date": str(int(time.time()) - 2 * 86400)})
+    client.get("/accounts/telegram/login/", stale)
+    assert "_auth_user_id" not in client.session
+
+
+# --- notifications out of the site --------------------------------------------------------------------------
+
+
+def test_outgoing_messages_classify_transient_and_permanent_errors(tg, httpserver):
+    from telegram_bot.tasks import TelegramTransient, telegram_send_message
+
+    assert telegram_send_message(PLAYER_TG, "hi") == "sent"
+    tg.blocked = {OTHER_TG}
+    assert telegram_send_message(OTHER_TG, "hi") == "blocked"
+    assert BotUser.objects.get(telegram_id=OTHER_TG).blocked_at is not None
+    httpserver.clear()
+    path = f"/bot{TOKEN}/sendMessage"
+    httpserver.expect_ordered_request(path).respond_with_json(
+        {"ok": False, "error_code": 429, "parameters": {"retry_after": 7}}, status=429
+    )
+    httpserver.expect_ordered_request(path).respond_with_json({"ok": False, "error_code": 502}, status=502)
+    httpserver.expect_ordered_request(path).respond_with_json(
+        {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"}, status=400
+    )
+    with pytest.raises(TelegramTransient) as limited:
+        telegram_send_message(PLAYER_TG, "hi")
+    assert limited.value.retry_after == 7
+    with pytest.raises(TelegramTransient):
+        telegram_send_message(PLAYER_TG, "hi")
+    assert telegram_send_message(PLAYER_TG, "hi") == "gone"  # permanent: no retry
+
+
+def test_race_winners_get_a_telegram_dm_when_linked_and_allowed(tg):
+    from races.lifecycle import race_finalize
+
+    now = timezone.now()
+    race = WagerRaceFactory(
+        status="live", start_date=now - timedelta(days=1), end_date=now + timedelta(hours=1),
+        prize_distribution={"1": 60, "2": 40}, prize_pool=Decimal("100"), title="Sprint",
+    )  # fmt: skip
+    winner, quiet = goat("Winner", wager_all_time=Decimal("900")), goat("Quiet", wager_all_time=Decimal("500"))
+    UserFactory(player=winner, telegram_id=PLAYER_TG)
+    muted = UserFactory(player=quiet, telegram_id=OTHER_TG)
+    from accounts.models import NotificationPreferences
+
+    NotificationPreferences.objects.create(user=muted, push_notifications=False)
+    races_refresh_after_sync(now)
+    race_finalize(race.pk, force=True)
+    assert "You finished #1 in Sprint" in tg.last(PLAYER_TG)
+    assert not tg.sent(OTHER_TG)
