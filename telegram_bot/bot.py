@@ -228,14 +228,16 @@ async def broadcast_send(bot: Bot, text: str, progress=None) -> services.Broadca
     recipients = await sync_to_async(services.broadcast_recipients)()
     report = services.BroadcastReport(recipients=len(recipients))
     interval = 1.0 / settings.TELEGRAM_BROADCAST_PER_SECOND
-    started = time.monotonic()
+    started = next_at = time.monotonic()
     if progress:
         await progress(f"Sending to {len(recipients)} users…")
     for i, chat_id in enumerate(recipients):
-        # Pace by schedule, not by sleep-after-send, so slow responses never push us over the limit.
-        delay = started + i * interval - time.monotonic()
+        # At least `interval` between sends, and never a catch-up burst after a slow stretch: any one-second
+        # window holds at most the allowed number of messages.
+        delay = next_at - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
+        next_at = max(next_at, time.monotonic()) + interval
         try:
             await bot.send_message(chat_id, text)
             report.sent += 1
@@ -244,7 +246,7 @@ async def broadcast_send(bot: Bot, text: str, progress=None) -> services.Broadca
             await sync_to_async(services.bot_user_blocked)(chat_id)
         except TelegramRetryAfter as exc:
             await asyncio.sleep(exc.retry_after)
-            started += exc.retry_after
+            next_at = time.monotonic() + interval
             try:
                 await bot.send_message(chat_id, text)
                 report.sent += 1

@@ -221,7 +221,7 @@ def test_commands_are_rate_limited_per_user_with_a_polite_reply(tg, feed_updates
 
 
 def test_broadcast_to_1000_users_respects_the_pace_and_skips_blocked_users(tg, settings, reviewer):
-    settings.TELEGRAM_BROADCAST_PER_SECOND = 400  # the production pace is 25/s; the rule under test is the same
+    settings.TELEGRAM_BROADCAST_PER_SECOND = 200  # the production pace is 25/s; the rule under test is the same
     users = [
         User(username=f"fan{i}", email=f"fan{i}@example.com", telegram_id=50_000 + i, verification_status="verified")
         for i in range(1000)
@@ -241,9 +241,10 @@ def test_broadcast_to_1000_users_respects_the_pace_and_skips_blocked_users(tg, s
     assert (report.recipients, report.sent, report.blocked) == (999, 997, 2)
     stamps = sorted(c.at for c in tg.calls if c.method == "sendMessage")
     assert len(stamps) == 999
-    # Never more than the allowed number of messages in any one-second window (+1 for the window's edge).
+    # Never more than the allowed number in any one-second window (+2: a window's edges and arrival jitter).
     window = [j - i for i, j in zip(range(len(stamps)), _window_ends(stamps, 1.0), strict=True)]
-    assert max(window) <= 400 + 1
+    assert max(window) <= 200 + 2
+    assert stamps[-1] - stamps[0] >= (999 - 1) / 200 * 0.98
     assert BotUser.objects.filter(telegram_id__in=[50_007, 50_500], blocked_at__isnull=False).count() == 2
 
 
