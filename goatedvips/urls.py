@@ -13,6 +13,8 @@ api_v1 = [
     path("", ApiRootView.as_view(), name="root"),
     path("", include("accounts.api_urls")),
     path("", include("races.api_urls")),
+    path("", include("vip.api_urls")),
+    path("", include("support.api_urls")),
 ]
 
 PAGES = ["how-it-works", "faq", "provably-fair", "terms", "privacy"]
@@ -23,6 +25,8 @@ urlpatterns = [
     path("", include("races.urls")),
     path("accounts/", include("accounts.urls")),
     path("", include("telegram_bot.urls")),
+    path("", include("vip.urls")),
+    path("", include("support.urls")),
     path("", include((pages, "pages"))),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

@@ -42,3 +42,44 @@ def ticket_message_post(ticket: SupportTicket, author, body: str) -> TicketMessa
             )
         transaction.on_commit(lambda: realtime.ticket_message_announce(message))
     return message
+
+
+def ticket_open(
+    user, *, subject: str, description: str, priority: str = SupportTicket.Priority.MEDIUM
+) -> SupportTicket:
+    subject, description = (subject or "").strip(), (description or "").strip()
+    errors = {}
+    if not subject:
+        errors["subject"] = ["Give the ticket a subject."]
+    if not description:
+        errors["description"] = ["Describe what you need help with."]
+    if priority not in SupportTicket.Priority.values:
+        errors["priority"] = [f"Choose one of: {', '.join(SupportTicket.Priority.values)}."]
+    if errors:
+        raise ServiceError("The ticket is incomplete.", fields=errors)
+    return SupportTicket.objects.create(
+        user=user, subject=subject[:150], description=description[:5000], priority=priority
+    )
+
+
+def ticket_update(ticket: SupportTicket, *, actor, status: str | None = None, assign_to=None) -> SupportTicket:
+    """Staff change a ticket's status or assignee (audited)."""
+    from goatedvips.audit import audit_record
+
+    if not is_support_staff(actor):
+        raise ServiceError("Only support staff can change tickets.", code="forbidden")
+    before = {"status": ticket.status, "assigned_to": ticket.assigned_to_id}
+    if status is not None:
+        if status not in SupportTicket.Status.values:
+            raise ServiceError(f"Choose one of: {', '.join(SupportTicket.Status.values)}.", fields={"status": ["bad"]})
+        ticket.status = status
+        ticket.closed_at = timezone.now() if status == SupportTicket.Status.CLOSED else None
+    if assign_to is not None:
+        ticket.assigned_to = assign_to
+    with transaction.atomic():
+        ticket.save(update_fields=["status", "closed_at", "assigned_to", "updated_at"])
+        audit_record(
+            actor=actor, action="ticket.update", target=ticket, before=before,
+            after={"status": ticket.status, "assigned_to": ticket.assigned_to_id},
+        )  # fmt: skip
+    return ticket

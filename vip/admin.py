@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 
 from vip.models import BonusCode, BonusCodeClaim, VipTier, WheelSegment, WheelSpin
@@ -19,6 +20,15 @@ class BonusCodeClaimInline(admin.TabularInline):
     max_num = 0
 
 
+class BulkGenerateForm(forms.Form):
+    prefix = forms.RegexField(regex=r"^[A-Za-z0-9]{1,12}$", help_text="1-12 letters or digits, e.g. XMAS")
+    count = forms.IntegerField(min_value=1, max_value=1000, initial=10)
+    amount = forms.DecimalField(min_value=0, max_digits=14, decimal_places=2)
+    claim_limit = forms.IntegerField(min_value=1, required=False, initial=1, help_text="Empty: unlimited")
+    days_valid = forms.IntegerField(min_value=1, max_value=3650, required=False, initial=30)
+    description = forms.CharField(max_length=200, required=False)
+
+
 @admin.register(BonusCode)
 class BonusCodeAdmin(admin.ModelAdmin):
     list_display = (
@@ -38,6 +48,52 @@ class BonusCodeAdmin(admin.ModelAdmin):
     raw_id_fields = ("owner",)
     readonly_fields = ("claims_count", "created_by", "created_at")
     inlines = [BonusCodeClaimInline]
+    actions = ["deactivate"]
+    change_list_template = "admin/vip/bonuscode/change_list.html"
+
+    def get_urls(self):
+        from django.urls import path
+
+        generate = path("generate/", self.admin_site.admin_view(self.generate_view), name="vip_bonuscode_generate")
+        return [generate, *super().get_urls()]
+
+    def generate_view(self, request):
+        """Bulk-generate N codes with a prefix (operators: needs the add permission)."""
+        from django.core.exceptions import PermissionDenied
+        from django.shortcuts import redirect
+        from django.template.response import TemplateResponse
+
+        from goatedvips.errors import ServiceError
+        from vip.services import bonus_codes_generate
+
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = BulkGenerateForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                codes = bonus_codes_generate(
+                    prefix=data["prefix"], count=data["count"], amount=data["amount"],
+                    claim_limit=data["claim_limit"], days_valid=data["days_valid"],
+                    description=data["description"], actor=request.user,
+                )  # fmt: skip
+            except ServiceError as exc:
+                form.add_error(None, exc.message)
+            else:
+                self.message_user(request, f"Generated {len(codes)} codes: {codes[0].code} … {codes[-1].code}.")
+                return redirect(f"../?q={data['prefix'].upper()}-")
+        context = {**self.admin_site.each_context(request), "form": form, "title": "Generate bonus codes",
+                   "opts": self.model._meta}  # fmt: skip
+        return TemplateResponse(request, "admin/vip/bonuscode/generate.html", context)
+
+    @admin.action(description="Deactivate selected codes", permissions=["change"])
+    def deactivate(self, request, queryset):
+        from goatedvips.audit import audit_record
+
+        ids = list(queryset.filter(is_active=True).values_list("pk", flat=True))
+        BonusCode.objects.filter(pk__in=ids).update(is_active=False)
+        audit_record(actor=request.user, action="bonus_code.deactivate", after={"ids": ids}, source="admin")
+        self.message_user(request, f"Deactivated {len(ids)} code(s).")
 
     def save_model(self, request, obj, form, change):
         if not change:

@@ -1,0 +1,39 @@
+/* A support thread that updates live: /ws/support/<id>/ pushes "ticket.message" events. */
+(function () {
+  "use strict";
+  var thread = document.getElementById("thread");
+  if (!thread) return;
+  var seen = {};
+  thread.querySelectorAll("[data-id]").forEach(function (n) { seen[n.getAttribute("data-id")] = true; });
+  function add(m) {
+    if (seen[m.id]) return;
+    seen[m.id] = true;
+    var box = document.createElement("div");
+    box.className = "msg" + (m.is_staff_reply ? " staff" : "");
+    box.setAttribute("data-id", m.id);
+    var who = document.createElement("p");
+    who.className = "who";
+    who.textContent = m.author + (m.is_staff_reply ? " · support" : "");
+    var body = document.createElement("p");
+    body.textContent = m.body;
+    box.append(who, body);
+    thread.append(box);
+  }
+  var attempt = 0;
+  function connect() {
+    var ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host +
+      "/ws/support/" + thread.getAttribute("data-ticket") + "/");
+    ws.onopen = function () { attempt = 0; };
+    ws.onmessage = function (event) {
+      var msg = JSON.parse(event.data);
+      if (msg.type === "snapshot") msg.data.messages.forEach(add);
+      if (msg.type === "ticket.message") add(msg.message);
+    };
+    ws.onclose = function (event) {
+      if (event.code >= 4400 && event.code < 4500) return;  // refused: retrying will not help
+      attempt += 1;
+      setTimeout(connect, Math.min(30000, 500 * Math.pow(2, attempt)) * (0.5 + Math.random() / 2));
+    };
+  }
+  connect();
+})();

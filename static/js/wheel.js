@@ -1,0 +1,37 @@
+/* The daily wheel: spin through the API, then turn the wheel to the segment the server picked. */
+(function () {
+  "use strict";
+  var form = document.getElementById("spin-form");
+  if (!form) return;
+  var wheel = document.getElementById("wheel");
+  var out = document.getElementById("spin-result");
+  var bounds = [], edge = 0;
+  wheel.getAttribute("data-segments").split(",").forEach(function (part) {
+    var bits = part.split(":"), pct = Number(bits[1]);
+    bounds.push({ position: Number(bits[0]), from: edge, to: edge + pct });
+    edge += pct;
+  });
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    form.querySelector("button").disabled = true;
+    var csrf = form.querySelector("[name=csrfmiddlewaretoken]").value;
+    fetch("/api/v1/wheel/spin/", {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+      body: JSON.stringify({ client_seed: document.getElementById("client-seed").value })
+    }).then(function (r) { return r.json().then(function (body) { return { ok: r.ok, body: body }; }); })
+      .then(function (res) {
+        if (!res.ok) { out.textContent = res.body.error ? res.body.error.message : "Spin refused."; return; }
+        var spin = res.body, seg = bounds.find(function (b) { return b.position === spin.position; });
+        var middle = seg ? (seg.from + seg.to) / 2 : 0;
+        // The pointer is at the top: turn so the middle of the winning slice ends under it.
+        wheel.style.transform = "rotate(" + (5 * 360 + (360 - middle * 3.6)) + "deg)";
+        setTimeout(function () {
+          out.textContent = "The wheel stopped on “" + spin.segment + "”." +
+            (spin.reward_code ? " Your code: " + spin.reward_code + "." : "") +
+            " Server seed: " + spin.server_seed + " (nonce " + spin.nonce + ", client seed " + spin.client_seed + ").";
+          out.setAttribute("data-segment", spin.segment);
+        }, 4200);
+      });
+  });
+})();

@@ -1,0 +1,114 @@
+"""Operators and support staff in Django admin, in Chromium: the daily work, each step audited."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from goatedvips.models import AuditEntry
+from races.models import WagerRace
+from support.models import SupportTicket
+from telegram_bot.models import VerificationRequest
+from tests.factories import TEST_PASSWORD, PlayerFactory, UserFactory, VerificationRequestFactory, WagerRaceFactory
+from vip.models import BonusCode
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+def admin_login(page, base: str, username: str) -> None:
+    page.goto(f"{base}/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", TEST_PASSWORD)
+    page.click("input[type=submit]")
+
+
+def run_action(page, action: str, *labels: str, download: bool = False) -> None:
+    for label in labels:
+        page.locator("#result_list tr", has_text=label).locator("input.action-select").check()
+    page.select_option("select[name=action]", action)
+    page.click("button[name=index]")
+    if not download:
+        page.wait_for_selector("ul.messagelist")
+
+
+def test_an_operator_runs_the_back_office(live_server, page, screenshot):
+    operator = UserFactory(username="op", is_staff=True)
+    operator.groups.add(Group.objects.get(name="Operators"))
+    base = live_server.url
+    admin_login(page, base, "op")
+    assert page.locator("#dashboard").is_visible()
+    screenshot("backoffice-dashboard")
+
+    # Create a race with a prize table.
+    page.goto(f"{base}/admin/races/wagerrace/add/")
+    page.fill("#id_title", "Browser Weekend Race")
+    page.select_option("#id_type", "weekend")
+    start, end = timezone.now() + timedelta(days=1), timezone.now() + timedelta(days=3)
+    page.fill("#id_start_date_0", start.strftime("%Y-%m-%d"))
+    page.fill("#id_start_date_1", "00:00:00")
+    page.fill("#id_end_date_0", end.strftime("%Y-%m-%d"))
+    page.fill("#id_end_date_1", "00:00:00")
+    page.fill("#id_prize_pool", "300")
+    page.fill("#id_min_wager", "0")
+    page.fill("#id_prize_distribution", '{"1": 60, "2": 40}')
+    page.click("input[name=_save]")
+    page.wait_for_selector("ul.messagelist")
+    created = WagerRace.objects.get(title="Browser Weekend Race")
+    assert created.prize_distribution == {"1": 60, "2": 40}
+
+    # Finalize a live race.
+    live = WagerRaceFactory(title="Live Monthly", status="live", start_date=timezone.now() - timedelta(days=5))
+    page.goto(f"{base}/admin/races/wagerrace/")
+    run_action(page, "finalize_now", "Live Monthly")
+    assert "Finalized: 1 race(s)." in page.content()
+    live.refresh_from_db()
+    assert live.status == "completed"
+
+    # Export standings as CSV.
+    page.goto(f"{base}/admin/races/wagerrace/")
+    with page.expect_download() as download:
+        run_action(page, "export_csv", "Live Monthly", download=True)
+    assert download.value.suggested_filename.endswith(".csv")
+
+    # Approve verification requests in bulk.
+    requests = [VerificationRequestFactory(goated_name=f"Claim{i}", player=PlayerFactory(), user=UserFactory())
+                for i in range(2)]  # fmt: skip
+    page.goto(f"{base}/admin/telegram_bot/verificationrequest/")
+    run_action(page, "approve", "Claim0", "Claim1")
+    assert "Approved: 2 request(s)." in page.content()
+    assert set(
+        VerificationRequest.objects.filter(pk__in=[r.pk for r in requests]).values_list("status", flat=True)
+    ) == {"approved"}
+
+    # Generate bonus codes.
+    page.goto(f"{base}/admin/vip/bonuscode/")
+    page.click("#generate-codes")
+    page.fill("#id_prefix", "BROWSER")
+    page.fill("#id_count", "12")
+    page.fill("#id_amount", "5")
+    page.click("#generate-submit")
+    page.wait_for_selector("ul.messagelist")
+    assert "Generated 12 codes" in page.content()
+    assert BonusCode.objects.filter(code__startswith="BROWSER-").count() == 12
+    screenshot("backoffice-codes")
+
+    actions = set(AuditEntry.objects.filter(actor=operator).values_list("action", flat=True))
+    assert {"race.finalize", "race.export_csv", "verification.approve", "bonus_code.generate"} <= actions
+    added = AuditEntry.objects.get(actor=operator, target_type="races.wagerrace", target_id=str(created.pk))
+    assert added.after["title"] == "Browser Weekend Race"
+
+
+def test_support_staff_reply_to_tickets_and_are_refused_on_races(live_server, page):
+    agent = UserFactory(username="helper", is_staff=True)
+    agent.groups.add(Group.objects.get(name="Support"))
+    ticket = SupportTicket.objects.create(user=UserFactory(), subject="Lost code", description="Help")
+    admin_login(page, live_server.url, "helper")
+    page.goto(f"{live_server.url}/support/{ticket.pk}/")
+    page.fill("#reply-body", "Here is a new one.")
+    page.click("form.reply button")
+    assert page.locator(".msg.staff").inner_text().endswith("Here is a new one.")
+    response = page.goto(f"{live_server.url}/admin/races/wagerrace/")
+    assert response.status == 403

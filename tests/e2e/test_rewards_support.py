@@ -1,0 +1,93 @@
+"""Players in Chromium: claim a code, spin the wheel, and watch a staff reply arrive live in a ticket."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import Group
+
+from support.models import SupportTicket
+from tests.factories import TEST_PASSWORD, BonusCodeFactory, UserFactory, WheelSegmentFactory
+from tests.realtime.servers import child_env, daphne_servers
+from vip.models import WheelSegment
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+def sign_in(page, base: str, username: str) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", TEST_PASSWORD)
+    page.click("form button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+def test_claim_a_code_and_spin_the_wheel(live_server, page, screenshot):
+    UserFactory(username="spinner")
+    BonusCodeFactory(code="BROWSER5", amount=Decimal("5"))
+    WheelSegment.objects.all().delete()
+    WheelSegmentFactory(position=0, label="Five dollars", weight=1, reward_amount=Decimal("5"), color="#D7FF00")
+    sign_in(page, live_server.url, "spinner")
+    page.goto(f"{live_server.url}/bonus-codes/")
+    page.locator('[data-code="BROWSER5"] button').click()
+    assert "Claimed BROWSER5" in page.content()
+    assert page.locator('[data-code="BROWSER5"] .badge').inner_text() == "claimed"
+    screenshot("bonus-codes")
+    page.goto(f"{live_server.url}/wheel/")
+    seed_hash = page.locator("#seed-hash").inner_text()
+    page.fill("#client-seed", "browser-seed")
+    page.click("#spin")
+    page.wait_for_selector("#spin-result[data-segment]", timeout=10_000)
+    result = page.locator("#spin-result").inner_text()
+    assert "Five dollars" in result
+    assert "Your code: WHEEL-" in result
+    screenshot("wheel-after-spin")
+    page.goto(f"{live_server.url}/wheel/")
+    page.click("text=check")
+    assert page.locator("#verify-result").is_visible()
+    assert seed_hash in page.content()  # the revealed seed hashes to what was committed before the spin
+
+
+def test_a_staff_reply_arrives_live_in_the_players_ticket(browser):
+    player = UserFactory(username="asker")
+    agent = UserFactory(username="agent", is_staff=True)
+    agent.groups.add(Group.objects.get(name="Support"))
+    ticket = SupportTicket.objects.create(user=player, subject="Where is my prize?", description="Race #3")
+    with daphne_servers(1, child_env()) as (port,):
+        base = f"http://127.0.0.1:{port}"
+        player_page = signed_in_page(browser, base, player)
+        player_page.goto(f"{base}/support/{ticket.pk}/")
+        player_page.evaluate("window.__noReload = true")
+        staff_page = signed_in_page(browser, base, agent)
+        staff_page.goto(f"{base}/support/{ticket.pk}/")
+        staff_page.fill("#reply-body", "Paid just now, check your Goated balance.")
+        staff_page.click("form.reply button")
+        player_page.wait_for_selector(".msg.staff", timeout=10_000)
+        assert "Paid just now" in player_page.locator(".msg.staff").inner_text()
+        assert player_page.evaluate("window.__noReload") is True
+        player_page.screenshot(path=str(_artifact("support-live-reply")), full_page=True)
+
+
+def signed_in_page(browser, base: str, user):
+    """A browser context carrying a session created here (the server process shares the database, not this
+    process's fast test password hasher)."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.save()
+    context = browser.new_context()
+    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session.session_key, "url": base}])
+    return context.new_page()
+
+
+def _artifact(name: str):
+    from tests.e2e.conftest import ARTIFACTS
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS / f"{name}.png"

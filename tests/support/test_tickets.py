@@ -1,0 +1,110 @@
+"""Support tickets: owners only (404 for others), staff replies marked by the server, pages, rate limits."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group
+
+from accounts.models import Notification
+from goatedvips.models import AuditEntry
+from support.models import SupportTicket, TicketMessage
+from support.services import ticket_update
+from tests.factories import SupportTicketFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+TICKETS = "/api/v1/support/tickets/"
+
+
+@pytest.fixture
+def support_agent():
+    agent = UserFactory(username="agent", is_staff=True)
+    agent.groups.add(Group.objects.get(name="Support"))
+    return agent
+
+
+def test_a_player_opens_a_ticket_and_sees_only_their_own(player_api, other_user):
+    SupportTicketFactory(user=other_user, subject="Not yours")
+    created = player_api.post(
+        TICKETS, {"subject": "Bonus missing", "description": "Where is it?", "priority": "high"}, format="json"
+    )
+    assert created.status_code == 201
+    assert created.json()["status"] == "open"
+    listed = player_api.get(TICKETS).json()
+    assert [t["subject"] for t in listed["results"]] == ["Bonus missing"]
+
+
+def test_another_players_ticket_is_a_404_for_read_and_reply(player_api, other_user):
+    theirs = SupportTicketFactory(user=other_user)
+    assert player_api.get(f"{TICKETS}{theirs.pk}/").status_code == 404
+    reply = player_api.post(f"{TICKETS}{theirs.pk}/messages/", {"body": "let me in"}, format="json")
+    assert reply.status_code == 404
+    assert player_api.get(f"{TICKETS}999999/").json()["error"]["code"] == "not_found"  # same answer as missing
+    assert not TicketMessage.objects.exists()
+
+
+def test_a_client_cannot_mark_its_message_as_a_staff_reply(player_api, player_user):
+    ticket = SupportTicketFactory(user=player_user)
+    response = player_api.post(f"{TICKETS}{ticket.pk}/messages/", {"body": "hi", "is_staff_reply": True}, format="json")
+    assert response.status_code == 201
+    assert response.json()["is_staff_reply"] is False
+    assert TicketMessage.objects.get().is_staff_reply is False
+
+
+def test_staff_reply_is_marked_by_the_server_and_notifies_the_owner(api_client, support_agent, player_user):
+    ticket = SupportTicketFactory(user=player_user)
+    api_client.force_authenticate(support_agent)
+    assert len(api_client.get(TICKETS).json()["results"]) == 1  # staff see every ticket
+    response = api_client.post(f"{TICKETS}{ticket.pk}/messages/", {"body": "On it!"}, format="json")
+    assert response.json()["is_staff_reply"] is True
+    ticket.refresh_from_db()
+    assert ticket.status == SupportTicket.Status.IN_PROGRESS
+    assert Notification.objects.get(user=player_user).title.startswith("Support replied")
+
+
+def test_bad_input_and_anonymous(player_api, player_user):
+    from rest_framework.test import APIClient
+
+    assert APIClient().get(TICKETS).status_code == 401
+    bad = player_api.post(TICKETS, {"subject": "", "description": "x", "priority": "urgent"}, format="json")
+    assert bad.status_code == 400
+    assert set(bad.json()["error"]["fields"]) >= {"subject", "priority"}
+    ticket = SupportTicketFactory(user=player_user)
+    assert player_api.post(f"{TICKETS}{ticket.pk}/messages/", {"body": "   "}, format="json").status_code == 400
+    SupportTicket.objects.filter(pk=ticket.pk).update(status="closed")
+    closed = player_api.post(f"{TICKETS}{ticket.pk}/messages/", {"body": "again"}, format="json")
+    assert closed.status_code == 409
+
+
+def test_ticket_creation_is_rate_limited(player_api, client, player_user):
+    for i in range(5):
+        player_api.post(TICKETS, {"subject": f"s{i}", "description": "d"}, format="json")
+    assert player_api.post(TICKETS, {"subject": "s", "description": "d"}, format="json").status_code == 429
+    client.force_login(player_user)
+    assert client.post("/support/new/", {"subject": "s", "description": "d"}).status_code == 429
+
+
+def test_support_pages(client, player_user, other_user):
+    client.force_login(player_user)
+    assert "No tickets yet" in client.get("/support/").content.decode()
+    response = client.post("/support/new/", {"subject": "Payout", "description": "When?", "priority": "low"})
+    ticket = SupportTicket.objects.get(user=player_user)
+    assert response["Location"] == f"/support/{ticket.pk}/"
+    client.post(f"/support/{ticket.pk}/", {"body": "Any news?"})
+    page = client.get(f"/support/{ticket.pk}/").content.decode()
+    assert "Any news?" in page
+    assert f'data-ticket="{ticket.pk}"' in page
+    theirs = SupportTicketFactory(user=other_user)
+    assert client.get(f"/support/{theirs.pk}/").status_code == 404
+    assert client.post("/support/new/", {"subject": "", "description": ""}).status_code == 400
+
+
+def test_staff_assign_and_close_tickets_with_an_audit_trail(support_agent, player_user):
+    ticket = SupportTicketFactory(user=player_user)
+    ticket_update(ticket, actor=support_agent, status="closed", assign_to=support_agent)
+    ticket.refresh_from_db()
+    assert ticket.status == "closed"
+    assert ticket.closed_at is not None
+    assert ticket.assigned_to == support_agent
+    assert AuditEntry.objects.get(action="ticket.update").actor == support_agent
+    with pytest.raises(Exception, match="Only support staff"):
+        ticket_update(ticket, actor=player_user, status="open")
