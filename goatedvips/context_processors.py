@@ -7,4 +7,5 @@ def site(request: HttpRequest) -> dict:
         "SITE_NAME": settings.SITE_NAME,
         "REFERRAL_URL": settings.REFERRAL_URL,
         "TELEGRAM_BOT_USERNAME": settings.TELEGRAM_BOT_USERNAME,
+        "TELEGRAM_LOGIN_ENABLED": bool(settings.TELEGRAM_BOT_TOKEN),
     }

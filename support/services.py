@@ -40,8 +40,23 @@ def ticket_message_post(ticket: SupportTicket, author, body: str) -> TicketMessa
                 body=body[:300],
                 url=f"/support/{ticket.pk}/",
             )
+            _telegram_reply_notify(ticket, body)
         transaction.on_commit(lambda: realtime.ticket_message_announce(message))
     return message
+
+
+def _telegram_reply_notify(ticket: SupportTicket, body: str) -> None:
+    """A staff reply also goes to the player's Telegram if linked and allowed by their preferences."""
+    from html import escape
+
+    from accounts.models import NotificationPreferences
+    from telegram_bot.tasks import telegram_message_send_task
+
+    owner = ticket.user
+    prefs = NotificationPreferences.objects.filter(user=owner).first()
+    if owner.telegram_id and (prefs is None or prefs.push_notifications):
+        text = f"💬 Support replied to “{escape(ticket.subject[:80])}”:\n{escape(body[:500])}"
+        telegram_message_send_task.delay_on_commit(owner.telegram_id, text)
 
 
 def ticket_open(

@@ -108,3 +108,41 @@ def test_staff_assign_and_close_tickets_with_an_audit_trail(support_agent, playe
     assert AuditEntry.objects.get(action="ticket.update").actor == support_agent
     with pytest.raises(Exception, match="Only support staff"):
         ticket_update(ticket, actor=player_user, status="open")
+
+
+def test_support_inbox_in_admin_filters_replies_inline_and_closes(client, support_agent, player_user):
+    mine = SupportTicketFactory(user=player_user, subject="Mine", assigned_to=support_agent)
+    SupportTicketFactory(user=player_user, subject="Nobody's")
+    client.force_login(support_agent)
+    inbox = "/admin/support/supportticket/"
+    unassigned = client.get(inbox, {"assigned": "none"}).content.decode()
+    assert "Nobody&#x27;s" in unassigned
+    assert ">Mine<" not in unassigned
+    assert ">Mine<" in client.get(inbox, {"assigned": "me"}).content.decode()
+    change = f"{inbox}{mine.pk}/change/"
+    form = {
+        "subject": "Mine", "description": mine.description, "status": "open", "priority": "medium",
+        "assigned_to": support_agent.pk, "user": player_user.pk, "reply": "Answered from the inbox.",
+        "messages-TOTAL_FORMS": "0", "messages-INITIAL_FORMS": "0",
+    }  # fmt: skip
+    assert client.post(change, form).status_code == 302
+    reply = TicketMessage.objects.get(ticket=mine)
+    assert reply.is_staff_reply is True
+    assert reply.author == support_agent
+    client.post(inbox, {"action": "close", "_selected_action": [mine.pk]})
+    mine.refresh_from_db()
+    assert mine.status == "closed"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_staff_reply_reaches_the_players_telegram_when_allowed(httpserver, settings, support_agent):
+    from support.services import ticket_message_post
+    from tests.telegram_bot.fake_telegram import TOKEN, install
+
+    settings.TELEGRAM_BOT_TOKEN = TOKEN
+    settings.TELEGRAM_API_URL = httpserver.url_for("/").rstrip("/")
+    fake = install(httpserver)
+    owner = UserFactory(telegram_id=5150)
+    ticket = SupportTicketFactory(user=owner, subject="Payout")
+    ticket_message_post(ticket, support_agent, "Sent <today>")
+    assert fake.last(5150) == "💬 Support replied to “Payout”:\nSent &lt;today&gt;"
