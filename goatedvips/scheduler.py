@@ -12,7 +12,6 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from celery import current_app
 from celery.schedules import maybe_schedule
 from django.conf import settings
 from django.db import close_old_connections
@@ -35,6 +34,12 @@ class Job:
 
 class EmbeddedScheduler:
     def __init__(self, beat_schedule: dict | None = None, tick_seconds: float | None = None):
+        from goatedvips.celery import app
+
+        # autodiscover_tasks() is lazy: a worker imports the tasks modules when it starts; a plain process
+        # (`manage.py serve`) must do it here or no scheduled task is registered.
+        app.autodiscover_tasks(force=True)
+        self.app = app
         beat_schedule = settings.CELERY_BEAT_SCHEDULE if beat_schedule is None else beat_schedule
         self.tick_seconds = tick_seconds or settings.EMBEDDED_SCHEDULER_TICK_SECONDS
         self.jobs = [
@@ -62,7 +67,7 @@ class EmbeddedScheduler:
         job.last_run_at = timezone.now()
         started = time.monotonic()
         try:
-            current_app.tasks[job.task].apply(args=job.args, kwargs=job.kwargs, throw=True)
+            self.app.tasks[job.task].apply(args=job.args, kwargs=job.kwargs, throw=True)
             job.runs += 1
             logger.debug("scheduler: %s ran in %.0f ms", job.name, (time.monotonic() - started) * 1000)
         except Exception:

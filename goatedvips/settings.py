@@ -244,6 +244,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Races and tickets both have a "status" field: name each choice set.
+    "ENUM_NAME_OVERRIDES": {
+        "RaceStatusEnum": "races.models.WagerRace.Status",
+        "TicketStatusEnum": "support.models.SupportTicket.Status",
+    },
 }
 
 # --- Rate limits --------------------------------------------------------------------------------------------------

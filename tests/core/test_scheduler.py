@@ -65,3 +65,19 @@ def test_the_scheduler_thread_starts_and_stops_cleanly():
     scheduler.stop()
     assert CALLS == ["tick"]
     assert not scheduler._thread.is_alive()
+
+
+def test_a_fresh_process_registers_every_scheduled_task():
+    """`manage.py serve` imports no tasks module by itself; the scheduler must make them importable."""
+    import subprocess
+    import sys
+
+    code = (
+        "import django; django.setup()\n"
+        "from goatedvips.scheduler import EmbeddedScheduler\n"
+        "s = EmbeddedScheduler()\n"
+        "missing = [j.task for j in s.jobs if j.task not in s.app.tasks]\n"
+        "print('missing:', missing)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert "missing: []" in out.stdout
