@@ -37,8 +37,12 @@ class Dashboard:
     last_sync_age: timedelta | None = None
     last_failure: TransformationLog | None = None
     feed: object = None  # races.sync.FeedStatus
+    volume_series: list[tuple[datetime, Decimal]] = field(default_factory=list)
     chart_race: str = ""
     chart_series: list[tuple[str, list[tuple[datetime, int]]]] = field(default_factory=list)
+
+
+VOLUME_POINTS = 120  # the last 120 syncs: two hours at the default interval
 
 
 def dashboard_summary(now: datetime | None = None) -> Dashboard:
@@ -70,6 +74,12 @@ def dashboard_summary(now: datetime | None = None) -> Dashboard:
     from races.sync import feed_status
 
     d.feed = feed_status()
+    syncs = TransformationLog.objects.filter(payload__kind="sync", payload__ok=True).order_by("-created_at")
+    d.volume_series = [
+        (log.created_at, Decimal(log.payload["volume"]["month"]))
+        for log in reversed(syncs.only("created_at", "payload")[:VOLUME_POINTS])
+        if "volume" in log.payload
+    ]
     if d.live_races:
         race_id = d.live_races[0].id
         d.chart_race = d.live_races[0].title

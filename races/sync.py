@@ -18,6 +18,7 @@ from decimal import Context, Decimal
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from races.feed import FeedBatch, FeedError, FeedRow, feed_load
@@ -294,6 +295,7 @@ def _apply(batch: FeedBatch, result: SyncResult, fetched_at: datetime, started: 
             result.created, result.updated = _upsert_portable(batch.rows, fetched_at)
             rows_written = result.created + result.updated + player_ranks_recompute()
         result.unchanged = len(batch.rows) - result.created - result.updated
+        volume = Player.objects.aggregate(today=Sum("wager_today"), week=Sum("wager_week"), month=Sum("wager_month"))
         result.races = races_refresh_after_sync(fetched_at)
         result.duration_ms = int((time.monotonic() - started) * 1000)
         rejected_note = f" ({batch.rejected:,} rows rejected)" if batch.rejected else ""
@@ -305,6 +307,8 @@ def _apply(batch: FeedBatch, result: SyncResult, fetched_at: datetime, started: 
             "rows_written": rows_written,
             "races": result.races,
             "as_of": fetched_at.isoformat(),
+            # Totals over every player, for the dashboard's wager-volume chart.
+            "volume": {k: str((v or Decimal("0")).quantize(Decimal("0.01"))) for k, v in volume.items()},
             **result.counts(),
         }
         if batch.reject_reasons:

@@ -20,7 +20,7 @@ def rank_chart(series, width: int = 640, height: int = 220):
     """Rank over time as inline SVG (rank 1 at the top), drawn on the server: no chart library needed."""
     points = [p for _, pts in series for p in pts]
     if len(points) < 2:
-        return format_html('<p class="help">The chart appears after a few syncs of a live race.</p>')
+        return format_html('<p class="help">{}</p>', "The chart appears after a few syncs of a live race.")
     t0 = min(t for t, _ in points).timestamp()
     t1 = max(t for t, _ in points).timestamp() or t0 + 1
     max_rank = max(r for _, r in points)
@@ -52,3 +52,26 @@ def rank_chart(series, width: int = 640, height: int = 220):
         lines,
         legend,
     )
+
+
+@register.simple_tag
+def volume_chart(series, width: int = 640, height: int = 160):
+    """Wagered this month (all players) after each sync, as an inline SVG line."""
+    if len(series) < 2:
+        return format_html('<p class="help">{}</p>', "The chart appears after a few feed syncs.")
+    t0, t1 = series[0][0].timestamp(), series[-1][0].timestamp()
+    low, high = min(v for _, v in series), max(v for _, v in series)
+    pad = 24
+
+    def xy(t, v):
+        x = pad + (t.timestamp() - t0) / max(t1 - t0, 1) * (width - 2 * pad)
+        y = height - pad - float((v - low) / max(high - low, 1)) * (height - 2 * pad)
+        return f"{x:.1f},{y:.1f}"
+
+    points = " ".join(xy(t, v) for t, v in series)
+    return format_html(
+        '<svg role="img" aria-label="Wagered this month over time" viewBox="0 0 {} {}" width="100%" '
+        'style="max-width:{}px;background:#111;border-radius:6px"><polyline fill="none" stroke="#D7FF00" '
+        'stroke-width="2" points="{}"/></svg><div class="chart-legend">${} → ${} this month</div>',
+        width, height, width, points, f"{low:,.2f}", f"{high:,.2f}",
+    )  # fmt: skip

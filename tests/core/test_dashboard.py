@@ -59,3 +59,17 @@ def test_dashboard_empty_state(staff_client):
     content = staff_client.get("/admin/").content.decode()
     assert "No race is live." in content
     assert "never" in content
+
+
+@pytest.mark.django_db
+def test_dashboard_draws_wager_volume_over_the_last_syncs(client, staff_user, settings):
+    from races.sync import sync_wagers
+
+    settings.AFFILIATE_API_URL = ""
+    client.force_login(staff_user)
+    assert "appears after a few feed syncs" in client.get("/admin/").content.decode()
+    sync_wagers()
+    sync_wagers()
+    page = client.get("/admin/").content.decode()
+    assert 'aria-label="Wagered this month over time"' in page
+    assert "this month</div>" in page
