@@ -352,3 +352,13 @@ def test_race_winners_get_a_telegram_dm_when_linked_and_allowed(tg):
     race_finalize(race.pk, force=True)
     assert "You finished #1 in Sprint" in tg.last(PLAYER_TG)
     assert not tg.sent(OTHER_TG)
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [("/help", "/stats"), ("/leaderboard", "this month"), ("/play", "goated.example"), ("/stats", "/verify"),
+     ("/race", "No race is live"), ("/bonuscodes", "No bonus codes"), ("/pending", "for staff")],
+)  # fmt: skip
+def test_commands_also_answer_in_group_chats(tg, feed_updates, command, expected):
+    feed_updates(message(command, user_id=PLAYER_TG, chat_type="supergroup"))
+    assert expected in tg.last(-1000 - PLAYER_TG)

@@ -226,3 +226,13 @@ def test_wheel_page_and_vip_ladder_render(client, player_user, segments):
     ladder = client.get("/vip/").content.decode()
     assert "Diamond" in ladder
     assert "Link your Goated account" in ladder
+
+
+def test_spins_are_rate_limited_with_429_json_and_html(player_api, client, player_user, segments):
+    for _ in range(5):
+        player_api.post("/api/v1/wheel/spin/", {}, format="json")
+    limited = player_api.post("/api/v1/wheel/spin/", {}, format="json")
+    assert limited.status_code == 429
+    assert limited.json()["error"]["code"] == "rate_limited"
+    client.force_login(player_user)
+    assert client.post("/wheel/spin/").status_code == 429
