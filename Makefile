@@ -18,7 +18,7 @@ DEPLOY_ENV := DEBUG=0 SECRET_KEY=deploy-check-$$(head -c 32 /dev/urandom | od -A
 	ALLOWED_HOSTS=goatedvips.example CSRF_TRUSTED_ORIGINS=https://goatedvips.example \
 	DATABASE_URL=$(PG_URL) REDIS_URL=redis://127.0.0.1:6379/0
 
-.PHONY: help run serve migrate seed test test-sqlite test-postgres test-e2e lint format checks services clean bench-sync
+.PHONY: help run serve migrate seed test test-sqlite test-postgres test-e2e lint format checks services clean bench-sync bench-fanout bench-http
 
 help:
 	@echo "make run    - install, migrate, seed demo data and serve http://$(HOST):$(PORT) (embedded mode)"
@@ -74,8 +74,14 @@ test-e2e: $(VENV)/.dev
 test: lint checks test-sqlite test-postgres test-e2e
 	@echo "All checks passed."
 
-bench-sync: $(VENV)/.runtime services
+bench-sync: $(VENV)/.dev services
 	$(PY) bench/sync.py
+
+bench-fanout: $(VENV)/.dev services
+	$(PY) bench/fanout.py
+
+bench-http: $(VENV)/.dev services
+	$(PY) bench/leaderboard_http.py
 
 format: $(VENV)/.dev
 	$(VENV)/bin/ruff format .
