@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from django.db.models import Count, QuerySet
 from django.utils import timezone
@@ -61,12 +61,17 @@ def race_prize_rows(race: WagerRace) -> list[dict]:
     return [{"rank": rank, "percent": percents[rank], "amount": amounts[rank]} for rank in sorted(percents)]
 
 
+def _cents(amount: Decimal) -> Decimal:
+    """Wagers are shown in cents rounded down, everywhere (leaderboards, races, bot), so figures always agree."""
+    return amount.quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+
+
 def race_standings(race: WagerRace, *, limit: int = 50, offset: int = 0) -> tuple[int, list[StandingRow]]:
     """Frozen results for a completed race, live standings (with the prize each rank would win) otherwise."""
     if race.status == WagerRace.Status.COMPLETED:
         results = RaceResult.objects.filter(race=race).order_by("rank")
         return results.count(), [
-            StandingRow(r.rank, r.uid, r.name, r.wagered, r.prize, r.prize_eligible)
+            StandingRow(r.rank, r.uid, r.name, _cents(r.wagered), r.prize, r.prize_eligible)
             for r in results[offset : offset + limit]
         ]
     prizes = prize_table(race.prize_pool, race.prize_distribution)
@@ -76,7 +81,7 @@ def race_standings(race: WagerRace, *, limit: int = 50, offset: int = 0) -> tupl
             p.rank,
             p.player.uid,
             p.player.name,
-            p.wagered,
+            _cents(p.wagered),
             prizes.get(p.rank, Decimal("0")) if p.prize_eligible else Decimal("0"),
             p.prize_eligible,
         )
