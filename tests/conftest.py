@@ -93,3 +93,19 @@ def vip_ladder(django_db_blocker):
 
     with django_db_blocker.unblock():
         importlib.import_module("vip.migrations.0002_seed_vip_tiers").seed(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _close_executor_connections():
+    """Close the DB connections that asgiref's shared sync_to_async thread opened (bot handlers, async tests):
+    left open, PostgreSQL refuses to drop the test database at the end of the run."""
+    yield
+    import asyncio
+
+    from asgiref.sync import sync_to_async
+    from django.db import connections
+
+    try:
+        asyncio.run(sync_to_async(connections.close_all)())
+    except RuntimeError:  # an event loop is running in this thread (browser tests): nothing of ours to close
+        pass
