@@ -106,6 +106,7 @@ def _close_executor_connections():
     from django.db import connections
 
     try:
+        asyncio.get_running_loop()
+    except RuntimeError:
         asyncio.run(sync_to_async(connections.close_all)())
-    except RuntimeError:  # an event loop is running in this thread (browser tests): nothing of ours to close
-        pass
+    # else: an event loop runs in this thread (browser tests): no executor connections of ours to close
