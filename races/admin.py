@@ -43,7 +43,9 @@ class PlayerAdmin(AuditedAdminMixin, admin.ModelAdmin):
         "last_seen",
         "updated_at",
     )
-    ordering = ("rank_all_time", "uid")
+    # The all-time leaderboard index's own order (same as rank_all_time for ranked players): a page of 100k+
+    # players is an index scan, not a sort.
+    ordering = ("-wager_all_time", "first_seen", "uid")
     # Counting 100k+ rows on every page is slow on PostgreSQL; the paginator shows "more" instead.
     show_full_result_count = False
 
