@@ -102,14 +102,50 @@ def races_refresh_after_sync(as_of: datetime) -> list[int]:
     races = WagerRace.objects.filter(status=WagerRace.Status.LIVE, start_date__lte=as_of, end_date__gte=as_of)
     # Row locks serialize this with finalization: a race being finalized waits for, or skips, this sync.
     for race in races.select_for_update():
+        leader_before = _leader(race)
         race_standings_recompute(race, as_of)
         race_progress_sample(race, as_of)
+        leader_after = _leader(race)
+        if leader_after is not None and leader_before is not None and leader_after != leader_before:
+            race_new_leader_notify(race, leader_after)
         refreshed.append(race.pk)
     if refreshed:
         from races import realtime
 
         transaction.on_commit(lambda: [realtime.race_updated_announce(pk) for pk in refreshed])
     return refreshed
+
+
+def _leader(race: WagerRace) -> int | None:
+    """The player in first place among those eligible for a prize."""
+    return (
+        RaceParticipant.objects.filter(race=race, rank__isnull=False, prize_eligible=True)
+        .order_by("rank")
+        .values_list("player_id", flat=True)
+        .first()
+    )
+
+
+def race_new_leader_notify(race: WagerRace, player_id: int) -> None:
+    """Tell a linked player they took the lead: in-site, and on Telegram if they allow race updates there."""
+    from accounts.models import Notification, NotificationPreferences, User
+    from accounts.services import notification_create
+    from telegram_bot.tasks import telegram_message_send_task
+
+    user = User.objects.filter(player_id=player_id, is_active=True).first()
+    if user is None:
+        return
+    prefs = NotificationPreferences.objects.filter(user=user).first()
+    if prefs is not None and not prefs.wager_race_updates:
+        return
+    key = f"race-lead:{race.pk}"
+    # Once per race per user: a tug of war at the top does not flood anyone.
+    if Notification.objects.filter(user=user, dedupe_key=key).exists():
+        return
+    title = f"You took the lead in {race.title}!"
+    notification_create(user, kind="race", title=title, url=f"/races/{race.pk}/", dedupe_key=key)
+    if user.telegram_id and (prefs is None or prefs.push_notifications):
+        telegram_message_send_task.delay_on_commit(user.telegram_id, f"🥇 {title} Keep it up!")
 
 
 def race_standings_top(race: WagerRace, limit: int) -> list[RaceParticipant]:

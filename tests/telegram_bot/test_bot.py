@@ -362,3 +362,25 @@ def test_race_winners_get_a_telegram_dm_when_linked_and_allowed(tg):
 def test_commands_also_answer_in_group_chats(tg, feed_updates, command, expected):
     feed_updates(message(command, user_id=PLAYER_TG, chat_type="supergroup"))
     assert expected in tg.last(-1000 - PLAYER_TG)
+
+
+def test_a_linked_player_who_takes_the_lead_is_told_once(tg):
+    now = timezone.now()
+    WagerRaceFactory(
+        status="live", start_date=now - timedelta(days=1), end_date=now + timedelta(days=1), title="Lead Race",
+        prize_distribution={"1": 100},
+    )  # fmt: skip
+    leader = goat("Leader", wager_all_time=Decimal("900"))
+    chaser = goat("Chaser", wager_all_time=Decimal("500"))
+    user = UserFactory(player=chaser, telegram_id=PLAYER_TG)
+    races_refresh_after_sync(now)
+    assert not tg.sent(PLAYER_TG)
+    type(chaser).objects.filter(pk=chaser.pk).update(wager_all_time=Decimal("1000"))
+    races_refresh_after_sync(now + timedelta(minutes=1))
+    assert "You took the lead in Lead Race" in tg.last(PLAYER_TG)
+    assert Notification.objects.filter(user=user, dedupe_key__startswith="race-lead:").count() == 1
+    type(leader).objects.filter(pk=leader.pk).update(wager_all_time=Decimal("2000"))
+    races_refresh_after_sync(now + timedelta(minutes=2))
+    type(chaser).objects.filter(pk=chaser.pk).update(wager_all_time=Decimal("3000"))
+    races_refresh_after_sync(now + timedelta(minutes=3))
+    assert len(tg.sent(PLAYER_TG)) == 1  # back in the lead: not told twice
