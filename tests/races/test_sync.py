@@ -292,7 +292,13 @@ def test_a_transient_500_is_retried_with_backoff(db, feed, httpserver, settings)
 def test_only_one_sync_runs_at_a_time(feed, httpserver):
     release = held_feed(httpserver)
     results = []
-    first = threading.Thread(target=lambda: results.append(sync_wagers()))
+    def first_sync():
+        try:
+            results.append(sync_wagers())
+        finally:
+            connection.close()  # this thread's own connection: left open it blocks dropping the test database
+
+    first = threading.Thread(target=first_sync)
     first.start()
     deadline = time.monotonic() + 5
     while not sync_running() and time.monotonic() < deadline:  # the first sync holds the lock
