@@ -292,6 +292,7 @@ def test_a_transient_500_is_retried_with_backoff(db, feed, httpserver, settings)
 def test_only_one_sync_runs_at_a_time(feed, httpserver):
     release = held_feed(httpserver)
     results = []
+
     def first_sync():
         try:
             results.append(sync_wagers())
