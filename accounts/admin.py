@@ -72,7 +72,7 @@ class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
 
 
 @admin.register(NotificationPreferences)
-class NotificationPreferencesAdmin(admin.ModelAdmin):
+class NotificationPreferencesAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("user", *NotificationPreferences.TOGGLES, "updated_at")
     list_filter = ("email_notifications", "push_notifications", "promotional_offers")
     search_fields = ("user__username", "user__email")
@@ -82,7 +82,7 @@ class NotificationPreferencesAdmin(admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("title", "user", "kind", "created_at", "read_at")
     list_filter = ("kind", ("read_at", admin.EmptyFieldListFilter))
     search_fields = ("title", "body", "user__username")
@@ -93,7 +93,7 @@ class NotificationAdmin(admin.ModelAdmin):
 
 
 @admin.register(NewsletterSubscription)
-class NewsletterSubscriptionAdmin(admin.ModelAdmin):
+class NewsletterSubscriptionAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("email", "is_subscribed", "source", "subscribed_at", "unsubscribed_at")
     list_filter = ("is_subscribed", "source")
     search_fields = ("email",)

@@ -224,7 +224,7 @@ class WagerRaceAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(RaceParticipant)
-class RaceParticipantAdmin(admin.ModelAdmin):
+class RaceParticipantAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("race", "rank", "player", "wagered", "prize_eligible", "updated_at")
     list_filter = ("race__status", "prize_eligible")
     search_fields = ("player__name", "=player__uid", "race__title")
@@ -234,7 +234,7 @@ class RaceParticipantAdmin(admin.ModelAdmin):
 
 
 @admin.register(RaceResult)
-class RaceResultAdmin(admin.ModelAdmin):
+class RaceResultAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("race", "rank", "name", "uid", "wagered", "prize", "prize_eligible", "notified_at")
     list_filter = ("prize_eligible", "race__type")
     search_fields = ("name", "=uid", "race__title")
@@ -244,7 +244,7 @@ class RaceResultAdmin(admin.ModelAdmin):
 
 
 @admin.register(HistoricalRace)
-class HistoricalRaceAdmin(admin.ModelAdmin):
+class HistoricalRaceAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """The archive is written by finalization only: read-only here."""
 
     list_display = ("title", "type", "year", "month", "prize_pool", "participant_count", "total_wagered", "status")
@@ -263,7 +263,7 @@ class HistoricalRaceAdmin(admin.ModelAdmin):
 
 
 @admin.register(RaceProgressSample)
-class RaceProgressSampleAdmin(admin.ModelAdmin):
+class RaceProgressSampleAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("race", "taken_at")
     list_filter = ("race__status",)
     list_select_related = ("race",)
@@ -275,7 +275,7 @@ class RaceProgressSampleAdmin(admin.ModelAdmin):
 
 
 @admin.register(TransformationLog)
-class TransformationLogAdmin(admin.ModelAdmin):
+class TransformationLogAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("created_at", "type", "message", "duration_ms", "resolved")
     list_filter = ("type", "resolved", ("created_at", admin.DateFieldListFilter))
     search_fields = ("message", "error_message")

@@ -92,7 +92,7 @@ class SupportTicketAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(TicketMessage)
-class TicketMessageAdmin(admin.ModelAdmin):
+class TicketMessageAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("ticket", "author", "is_staff_reply", "created_at")
     list_filter = ("is_staff_reply",)
     search_fields = ("body", "author__username", "ticket__subject")

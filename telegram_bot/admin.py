@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 
+from goatedvips.admin import AuditedAdminMixin
 from goatedvips.errors import ServiceError
 from goatedvips.models import AuditEntry
 from telegram_bot import services
@@ -7,7 +8,7 @@ from telegram_bot.models import BotUser, TelegramLinkToken, VerificationRequest
 
 
 @admin.register(VerificationRequest)
-class VerificationRequestAdmin(admin.ModelAdmin):
+class VerificationRequestAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = (
         "goated_name",
         "user",
@@ -59,7 +60,7 @@ class VerificationRequestAdmin(admin.ModelAdmin):
 
 
 @admin.register(BotUser)
-class BotUserAdmin(admin.ModelAdmin):
+class BotUserAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("telegram_id", "username", "first_name", "blocked_at", "last_seen")
     list_filter = (("blocked_at", admin.EmptyFieldListFilter),)
     search_fields = ("=telegram_id", "username", "first_name")
@@ -67,7 +68,7 @@ class BotUserAdmin(admin.ModelAdmin):
 
 
 @admin.register(TelegramLinkToken)
-class TelegramLinkTokenAdmin(admin.ModelAdmin):
+class TelegramLinkTokenAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("user", "created_at", "expires_at", "used_at")
     list_select_related = ("user",)
     search_fields = ("user__username",)

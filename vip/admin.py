@@ -1,11 +1,12 @@
 from django import forms
 from django.contrib import admin
 
+from goatedvips.admin import AuditedAdminMixin
 from vip.models import BonusCode, BonusCodeClaim, VipTier, WheelSegment, WheelSpin
 
 
 @admin.register(VipTier)
-class VipTierAdmin(admin.ModelAdmin):
+class VipTierAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "min_wager", "color")
     search_fields = ("name",)
     prepopulated_fields = {"slug": ("name",)}
@@ -30,7 +31,7 @@ class BulkGenerateForm(forms.Form):
 
 
 @admin.register(BonusCode)
-class BonusCodeAdmin(admin.ModelAdmin):
+class BonusCodeAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = (
         "code",
         "amount",
@@ -102,7 +103,7 @@ class BonusCodeAdmin(admin.ModelAdmin):
 
 
 @admin.register(BonusCodeClaim)
-class BonusCodeClaimAdmin(admin.ModelAdmin):
+class BonusCodeClaimAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("code", "user", "claimed_at")
     search_fields = ("code__code", "user__username")
     list_select_related = ("code", "user")
@@ -112,7 +113,7 @@ class BonusCodeClaimAdmin(admin.ModelAdmin):
 
 
 @admin.register(WheelSegment)
-class WheelSegmentAdmin(admin.ModelAdmin):
+class WheelSegmentAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("position", "label", "weight", "reward_amount", "is_active")
     list_editable = ("weight", "is_active")
     list_filter = ("is_active",)
@@ -120,7 +121,7 @@ class WheelSegmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(WheelSpin)
-class WheelSpinAdmin(admin.ModelAdmin):
+class WheelSpinAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("spin_date", "user", "segment", "roll", "reward_code", "created_at")
     list_filter = ("spin_date", "segment")
     search_fields = ("user__username", "server_seed_hash")

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 import pytest
 from django.urls import reverse
 
@@ -48,3 +50,34 @@ def test_the_audit_log_is_read_only_in_admin(client, staff_user):
     client.force_login(staff_user)
     assert client.get(reverse("admin:goatedvips_auditentry_changelist")).status_code == 200
     assert client.get(reverse("admin:goatedvips_auditentry_add")).status_code == 403
+
+
+def test_every_admin_of_ours_records_adds_changes_and_deletes_in_the_audit_log():
+    from django.contrib import admin
+
+    from goatedvips.admin import AuditedAdminMixin
+    from goatedvips.models import AuditEntry
+
+    ours = {"accounts", "races", "vip", "support", "telegram_bot"}
+    missing = [
+        model._meta.label
+        for model, model_admin in admin.site._registry.items()
+        if model._meta.app_label in ours and not isinstance(model_admin, AuditedAdminMixin)
+    ]
+    assert missing == []
+    assert not isinstance(admin.site._registry[AuditEntry], AuditedAdminMixin)  # the log itself is read-only
+
+
+@pytest.mark.django_db
+def test_a_tier_edit_in_admin_is_audited_with_before_and_after(client, staff_user):
+    from goatedvips.models import AuditEntry
+    from vip.models import VipTier
+
+    tier = VipTier.objects.get(slug="gold")
+    client.force_login(staff_user)
+    data = {"name": "Gold", "slug": "gold", "min_wager": "120000", "color": tier.color, "perks": '["Loss-back"]'}
+    assert client.post(f"/admin/vip/viptier/{tier.pk}/change/", data).status_code == 302
+    entry = AuditEntry.objects.get(target_type="vip.viptier", target_id=str(tier.pk))
+    assert entry.actor == staff_user
+    assert Decimal(entry.before["min_wager"]) == Decimal("100000")
+    assert Decimal(entry.after["min_wager"]) == Decimal("120000")
