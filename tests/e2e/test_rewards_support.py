@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group
 
 from support.models import SupportTicket
 from tests.factories import TEST_PASSWORD, BonusCodeFactory, UserFactory, WheelSegmentFactory
-from tests.realtime.servers import child_env, daphne_servers
+from tests.realtime.servers import child_env, daphne_servers, session_key_for
 from vip.models import WheelSegment
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -70,19 +70,11 @@ def test_a_staff_reply_arrives_live_in_the_players_ticket(browser):
 
 
 def signed_in_page(browser, base: str, user):
-    """A browser context carrying a session created here (the server process shares the database, not this
-    process's fast test password hasher)."""
+    """A browser context signed in as `user` on the server at `base`."""
     from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
 
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.save()
     context = browser.new_context()
-    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session.session_key, "url": base}])
+    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session_key_for(user), "url": base}])
     return context.new_page()
 
 

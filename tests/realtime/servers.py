@@ -19,6 +19,17 @@ ROOT = Path(__file__).resolve().parents[2]
 REDIS_FOR_SERVERS = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/14"
 
 
+def session_key_for(user) -> str:
+    """A signed-in session for `user`, stored in the shared database (server processes do not share this
+    process's fast test password hasher, so signing in through a form would fail there)."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -10,8 +10,6 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
 from django.utils import timezone
 
 from goatedvips.asgi import application
@@ -20,18 +18,14 @@ from races.sync import player_ranks_recompute
 from support.models import SupportTicket
 from support.services import ticket_message_post
 from tests.factories import PlayerFactory, StaffFactory, UserFactory, WagerRaceFactory
+from tests.realtime.servers import session_key_for
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 ORIGIN = [(b"origin", b"http://localhost")]
 
 
 def _session_cookie(user) -> list[tuple[bytes, bytes]]:
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.save()
-    return [(b"cookie", f"{settings.SESSION_COOKIE_NAME}={session.session_key}".encode())]
+    return [(b"cookie", f"{settings.SESSION_COOKIE_NAME}={session_key_for(user)}".encode())]
 
 
 async def connect(path: str, user=None) -> tuple[WebsocketCommunicator, dict | None]:
