@@ -1,10 +1,14 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserCreationForm
 
-from accounts.models import NewsletterSubscription, Notification, NotificationPreferences, User
-from accounts.services import user_player_unlink, user_set_active
-from goatedvips.admin import AuditedAdminMixin
+from accounts.models import NewsletterSubscription, TelegramLinkToken, User, VerificationRequest
+from accounts.services import user_player_unlink, user_set_active, verification_approve, verification_reject
+from core.admin import AuditedAdminMixin, action_each, action_form_page
+from core.models import AuditEntry
+from core.money import money_text
+from notifications.models import NotificationPreferences
 
 
 class SignUpForm(UserCreationForm):
@@ -38,8 +42,9 @@ class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
     list_filter = ("verification_status", "is_staff", "is_active", "email_verified", "groups")
     search_fields = ("username", "email", "display_name", "telegram_username", "player__uid", "player__name")
     list_select_related = ("player",)
-    raw_id_fields = ("player",)
-    readonly_fields = ("last_login", "date_joined", "last_active")
+    # The Goated player and the verification status change only through verification (approve, reject,
+    # unlink), which keeps the two in step and writes the audit log.
+    readonly_fields = ("last_login", "date_joined", "last_active", "player", "verification_status")
     inlines = [NotificationPreferencesInline]
     actions = ["ban", "unban", "unlink_player"]
     fieldsets = (
@@ -56,40 +61,110 @@ class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
     def ban(self, request, queryset):
         # Never lock yourself out by selecting your own row.
         changed = [
-            u for u in queryset.exclude(pk=request.user.pk) if user_set_active(u, active=False, actor=request.user)
+            u
+            for u in queryset.exclude(pk=request.user.pk)
+            if user_set_active(u, active=False, actor=request.user, source=AuditEntry.Source.ADMIN)
         ]
         self.message_user(request, f"Banned: {len(changed)} account(s).")
 
     @admin.action(description="Reinstate selected accounts", permissions=["change"])
     def unban(self, request, queryset):
-        changed = [u for u in queryset if user_set_active(u, active=True, actor=request.user)]
+        changed = [
+            u for u in queryset if user_set_active(u, active=True, actor=request.user, source=AuditEntry.Source.ADMIN)
+        ]
         self.message_user(request, f"Reinstated: {len(changed)} account(s).")
 
     @admin.action(description="Unlink the Goated player of selected accounts", permissions=["change"])
     def unlink_player(self, request, queryset):
-        changed = [u for u in queryset if user_player_unlink(u, actor=request.user)]
+        changed = [u for u in queryset if user_player_unlink(u, actor=request.user, source=AuditEntry.Source.ADMIN)]
         self.message_user(request, f"Unlinked: {len(changed)} account(s).")
 
 
-@admin.register(NotificationPreferences)
-class NotificationPreferencesAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    list_display = ("user", *NotificationPreferences.TOGGLES, "updated_at")
-    list_filter = ("email_notifications", "push_notifications", "promotional_offers")
-    search_fields = ("user__username", "user__email")
-    list_select_related = ("user",)
-    raw_id_fields = ("user",)
-    readonly_fields = ("updated_at",)
+class RejectForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=1000,
+        help_text="Shown to the player (site notification and Telegram), e.g. “The wagers do not match”.",
+    )
 
 
-@admin.register(Notification)
-class NotificationAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    list_display = ("title", "user", "kind", "created_at", "read_at")
-    list_filter = ("kind", ("read_at", admin.EmptyFieldListFilter))
-    search_fields = ("title", "body", "user__username")
-    list_select_related = ("user",)
-    raw_id_fields = ("user",)
-    readonly_fields = ("created_at", "read_at", "dedupe_key")
-    date_hierarchy = "created_at"
+@admin.register(VerificationRequest)
+class VerificationRequestAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    """The review queue. Every field is read-only: a request is decided with the approve / reject actions, which
+    link the player, tell the requester and write the audit log, the same as the bot's /approve and /reject."""
+
+    list_display = (
+        "goated_name",
+        "user",
+        "telegram_username",
+        "player",
+        "feed_month",
+        "feed_all_time",
+        "source",
+        "status",
+        "requested_at",
+    )
+    list_filter = ("status", "source")
+    search_fields = ("goated_name", "telegram_username", "user__username", "=player__uid")
+    list_select_related = ("user", "player", "decided_by")
+    readonly_fields = (
+        "goated_name",
+        "user",
+        "telegram_id",
+        "telegram_username",
+        "player",
+        "source",
+        "status",
+        "admin_notes",
+        "requested_at",
+        "decided_by",
+        "decided_at",
+    )
+    date_hierarchy = "requested_at"
+    actions = ["approve", "reject"]
+
+    @admin.display(description="Feed: this month")
+    def feed_month(self, obj):
+        return money_text(obj.player.wager_month) if obj.player else "not in feed"
+
+    @admin.display(description="Feed: all time")
+    def feed_all_time(self, obj):
+        return money_text(obj.player.wager_all_time) if obj.player else "–"
+
+    def has_add_permission(self, request):
+        return False  # requests come from players (site form, bot /verify)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a decided request is the record of why an account is linked
+
+    def _decide(self, request, queryset, decide, done: str) -> None:
+        action_each(self, request, queryset, lambda r: decide(r.pk), done, "request")
+
+    @admin.action(description="Approve selected requests (links the player, notifies the user)", permissions=["change"])
+    def approve(self, request, queryset):
+        self._decide(
+            request,
+            queryset,
+            lambda pk: verification_approve(pk, actor=request.user, source=AuditEntry.Source.ADMIN),
+            "Approved",
+        )
+
+    @admin.action(description="Reject selected requests with a reason (notifies the user)", permissions=["change"])
+    def reject(self, request, queryset):
+        form = RejectForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            return action_form_page(
+                self, request, queryset, form=form, action="reject", title="Reject verification requests",
+                intro="The reason is sent to each requester.", submit_label="Reject",
+            )  # fmt: skip
+        reason = form.cleaned_data["reason"]
+        self._decide(
+            request,
+            queryset,
+            lambda pk: verification_reject(pk, actor=request.user, reason=reason, source=AuditEntry.Source.ADMIN),
+            "Rejected",
+        )
+        return None
 
 
 @admin.register(NewsletterSubscription)
@@ -98,3 +173,14 @@ class NewsletterSubscriptionAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_filter = ("is_subscribed", "source")
     search_fields = ("email",)
     readonly_fields = ("subscribed_at", "unsubscribed_at")
+
+
+@admin.register(TelegramLinkToken)
+class TelegramLinkTokenAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    list_display = ("user", "created_at", "expires_at", "used_at")
+    list_select_related = ("user",)
+    search_fields = ("user__username",)
+    readonly_fields = ("user", "nonce", "expires_at", "used_at", "created_at")
+
+    def has_add_permission(self, request):
+        return False

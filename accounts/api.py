@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import selectors, services
-from goatedvips.api import ErrorSerializer
+from core.api import ErrorSerializer
 
 
 class TokenRequestSerializer(serializers.Serializer):

@@ -6,7 +6,8 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import UserCreationForm
 
-from accounts.models import NotificationPreferences, User
+from accounts.models import User
+from notifications.models import NotificationPreferences
 
 
 class RegisterForm(UserCreationForm):

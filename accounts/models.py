@@ -1,4 +1,4 @@
-"""Site users, their notification preferences, in-site notifications and the newsletter list."""
+"""Site users, the Goated player each one owns (verification requests), Telegram linking, the newsletter list."""
 
 from __future__ import annotations
 
@@ -66,68 +66,6 @@ class User(AbstractUser):
         return self.verification_status == self.VerificationStatus.VERIFIED
 
 
-class NotificationPreferences(models.Model):
-    """The seed's six toggles, now tied to their user (the seed forgot the link)."""
-
-    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="notification_preferences")
-    wager_race_updates = models.BooleanField(default=True)
-    vip_status_changes = models.BooleanField(default=True)
-    promotional_offers = models.BooleanField(default=True)
-    monthly_statements = models.BooleanField(default=True)
-    email_notifications = models.BooleanField(default=True)
-    push_notifications = models.BooleanField(default=True, help_text="Telegram and in-site push messages.")
-    updated_at = models.DateTimeField(auto_now=True)
-
-    TOGGLES = (
-        "wager_race_updates",
-        "vip_status_changes",
-        "promotional_offers",
-        "monthly_statements",
-        "email_notifications",
-        "push_notifications",
-    )
-
-    class Meta:
-        verbose_name = "notification preferences"
-        verbose_name_plural = "notification preferences"
-
-    def __str__(self) -> str:
-        return f"Preferences of {self.user}"
-
-
-class Notification(models.Model):
-    """An in-site notification (race won, ticket reply, verification decided...)."""
-
-    class Kind(models.TextChoices):
-        RACE = "race", "Race"
-        SUPPORT = "support", "Support"
-        VERIFICATION = "verification", "Verification"
-        REWARD = "reward", "Reward"
-        SYSTEM = "system", "System"
-
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
-    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.SYSTEM)
-    title = models.CharField(max_length=120)
-    body = models.TextField(blank=True)
-    url = models.CharField(max_length=200, blank=True)
-    # Makes "notify once" idempotent: e.g. "race-won:42" for a given user.
-    dedupe_key = models.CharField(max_length=100, blank=True)
-    read_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-created_at"]
-        indexes = [models.Index(fields=["user", "read_at", "-created_at"], name="notification_user_unread")]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["user", "dedupe_key"], condition=~Q(dedupe_key=""), name="notification_dedupe_unique"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.title} → {self.user}"
-
-
 class NewsletterSubscription(models.Model):
     email = models.EmailField(unique=True)
     is_subscribed = models.BooleanField(default=True)
@@ -140,3 +78,73 @@ class NewsletterSubscription(models.Model):
 
     def __str__(self) -> str:
         return self.email
+
+
+class VerificationRequest(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    class Source(models.TextChoices):
+        TELEGRAM = "telegram", "Telegram bot"
+        SITE = "site", "Website"
+
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.CASCADE, related_name="verification_requests"
+    )
+    telegram_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    telegram_username = models.CharField(max_length=32, blank=True)
+    goated_name = models.CharField(max_length=64, help_text="The Goated player name the user claims to own.")
+    player = models.ForeignKey(
+        "races.Player", null=True, blank=True, on_delete=models.SET_NULL, related_name="verification_requests"
+    )
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.TELEGRAM)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+    admin_notes = models.TextField(blank=True)
+    decided_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    requested_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "approved", "rejected"]), name="verification_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(user__isnull=False) | Q(telegram_id__isnull=False), name="verification_has_requester"
+            ),
+            # One pending request at a time per site user and per Telegram account.
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(status="pending"),
+                name="verification_one_pending_per_user",
+                violation_error_message="You already have a verification request waiting for review.",
+            ),
+            models.UniqueConstraint(
+                fields=["telegram_id"],
+                condition=Q(status="pending"),
+                name="verification_one_pending_per_telegram",
+                violation_error_message="You already have a verification request waiting for review.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.goated_name} ({self.get_status_display()})"
+
+
+class TelegramLinkToken(models.Model):
+    """A one-time code behind `t.me/<bot>?start=<token>` that ties a Telegram account to a site user."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="telegram_link_tokens")
+    nonce = models.CharField(max_length=16, unique=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Telegram link code for {self.user} ({'used' if self.used_at else 'unused'})"

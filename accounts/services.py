@@ -1,18 +1,61 @@
-"""Writes on accounts: token issuing, preferences."""
+"""Writes on accounts: sign-up and email, API tokens, the newsletter list, Telegram linking, bans, and the
+verification of a claim to own a Goated player (its status changes only here)."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib.auth import authenticate
+from django.core import signing
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from accounts.models import NotificationPreferences, User
-from goatedvips.errors import ServiceError
+from accounts.models import NewsletterSubscription, TelegramLinkToken, User, VerificationRequest
+from accounts.selectors import site_user_for, verification_reviewers
+from core.audit import audit_record
+from core.errors import ServiceError
+from core.models import AuditEntry
+from notifications.services import notification_preferences_get, notify, notify_telegram_chat, staff_alert
+from races.models import Player
+
+EMAIL_VERIFY_SALT = "accounts.email-verify"
+EMAIL_VERIFY_MAX_AGE = 3 * 24 * 3600
+NEWSLETTER_SALT = "accounts.newsletter-unsubscribe"
+LINK_TOKEN_MINUTES = 15
 
 
 class InvalidCredentials(ServiceError):
     status_code = 400
     code = "invalid_credentials"
+
+
+class VerificationLinkInvalid(ServiceError):
+    code = "invalid_link"
+
+
+class ClaimRefused(ServiceError):
+    """A claim to own a Goated player (or a review of one) that the rules refuse; the message says why."""
+
+    code = "claim_refused"
+
+
+class LinkRefused(ServiceError):
+    """A Telegram link code that is forged, expired, used, or for a Telegram account linked elsewhere."""
+
+    code = "link_refused"
+
+
+# --- sign-up, email, API tokens --------------------------------------------------------------------------------
 
 
 def api_token_obtain(*, request: HttpRequest | None, username: str, password: str) -> str:
@@ -24,48 +67,20 @@ def api_token_obtain(*, request: HttpRequest | None, username: str, password: st
     return token.key
 
 
-def notification_preferences_get(user: User) -> NotificationPreferences:
-    prefs, _ = NotificationPreferences.objects.get_or_create(user=user)
-    return prefs
-
-
-# --- sign-up, email verification, Goated account claims, newsletter -------------------------------------------
-
-EMAIL_VERIFY_SALT = "accounts.email-verify"
-EMAIL_VERIFY_MAX_AGE = 3 * 24 * 3600
-NEWSLETTER_SALT = "accounts.newsletter-unsubscribe"
-
-
-class VerificationLinkInvalid(ServiceError):
-    code = "invalid_link"
-
-
-class ClaimRefused(ServiceError):
-    code = "claim_refused"
-
-
 def user_register(*, username: str, email: str, password: str, request: HttpRequest | None = None) -> User:
     """Create the account (inputs already validated by the form) and send the email-verification link."""
-    from django.db import transaction
-
     with transaction.atomic():
         user = User.objects.create_user(username=username, email=email, password=password)
-        NotificationPreferences.objects.create(user=user)
+        notification_preferences_get(user)
     email_verification_send(user, request)
     return user
 
 
 def email_verification_token(user: User) -> str:
-    from django.core import signing
-
     return signing.dumps({"u": user.pk, "e": user.email.lower()}, salt=EMAIL_VERIFY_SALT, compress=True)
 
 
 def email_verification_send(user: User, request: HttpRequest | None) -> None:
-    from django.core.mail import send_mail
-    from django.template.loader import render_to_string
-    from django.urls import reverse
-
     path = reverse("accounts:verify-email", args=[email_verification_token(user)])
     link = request.build_absolute_uri(path) if request else path
     context = {"user": user, "link": link, "days": EMAIL_VERIFY_MAX_AGE // 86400}
@@ -79,8 +94,6 @@ def email_verification_send(user: User, request: HttpRequest | None) -> None:
 
 def email_verify(token: str) -> User:
     """Mark the email verified. The link is tied to the address it was sent to and expires after 3 days."""
-    from django.core import signing
-
     try:
         data = signing.loads(token, salt=EMAIL_VERIFY_SALT, max_age=EMAIL_VERIFY_MAX_AGE)
     except signing.SignatureExpired:
@@ -96,23 +109,11 @@ def email_verify(token: str) -> User:
     return user
 
 
-def goated_claim_request(user: User, goated_name: str):
-    """A site user's claim to own a Goated player: checked against the feed, then queued for staff review."""
-    from telegram_bot.services import verification_request_create
-
-    if user.verification_status == User.VerificationStatus.PENDING:
-        raise ClaimRefused("You already have a request waiting for review; staff will answer it soon.")
-    request = verification_request_create(user=user, goated_name=goated_name)
-    user.verification_status = User.VerificationStatus.PENDING
-    return request
+# --- newsletter -----------------------------------------------------------------------------------------------
 
 
-def newsletter_subscribe(email: str, *, source: str = "site") -> tuple[object, bool]:
+def newsletter_subscribe(email: str, *, source: str = "site") -> tuple[NewsletterSubscription, bool]:
     """Subscribe (or re-subscribe) an address; returns (subscription, newly_subscribed)."""
-    from django.utils import timezone
-
-    from accounts.models import NewsletterSubscription
-
     email = email.strip().lower()
     sub, created = NewsletterSubscription.objects.get_or_create(email=email, defaults={"source": source})
     if created:
@@ -125,18 +126,11 @@ def newsletter_subscribe(email: str, *, source: str = "site") -> tuple[object, b
 
 
 def newsletter_unsubscribe_token(email: str) -> str:
-    from django.core import signing
-
     return signing.dumps(email.strip().lower(), salt=NEWSLETTER_SALT)
 
 
 def newsletter_unsubscribe(token: str) -> str:
     """One-click unsubscribe from the signed link in every newsletter; returns the address."""
-    from django.core import signing
-    from django.utils import timezone
-
-    from accounts.models import NewsletterSubscription
-
     try:
         email = signing.loads(token, salt=NEWSLETTER_SALT)
     except signing.BadSignature:
@@ -147,15 +141,55 @@ def newsletter_unsubscribe(token: str) -> str:
     return email
 
 
-# --- staff actions on accounts (admin), each audited -------------------------------------------------------------
+# --- linking a Telegram account -------------------------------------------------------------------------------
 
 
-def user_set_active(user: User, *, active: bool, actor, source: str = "admin") -> bool:
+def _link_signature(nonce: str) -> str:
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"telegram-link:{nonce}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")[:22]
+
+
+def telegram_link_token_issue(user: User) -> str:
+    """A signed, single-use code valid for 15 minutes; fits Telegram's 64-character /start payload."""
+    nonce = secrets.token_urlsafe(9)  # 12 characters of [A-Za-z0-9_-]
+    TelegramLinkToken.objects.create(
+        user=user, nonce=nonce, expires_at=timezone.now() + timedelta(minutes=LINK_TOKEN_MINUTES)
+    )
+    return f"{nonce}{_link_signature(nonce)}"
+
+
+def telegram_link_token_consume(token: str, telegram_id: int, telegram_username: str = "") -> User:
+    """Link the Telegram account to the user who generated the code. Refuses forged, expired and reused codes."""
+    token = (token or "").strip()
+    nonce, signature = token[:12], token[12:]
+    if len(token) != 34 or not hmac.compare_digest(signature, _link_signature(nonce)):
+        raise LinkRefused("That link code is not valid. Open the link again from your account page.")
+    now = timezone.now()
+    with transaction.atomic():
+        code = TelegramLinkToken.objects.select_related("user").filter(nonce=nonce).first()
+        if code is None:
+            raise LinkRefused("That link code is not valid. Open the link again from your account page.")
+        if code.expires_at <= now:
+            raise LinkRefused("That link code has expired. Generate a new one on your account page.")
+        if not TelegramLinkToken.objects.filter(pk=code.pk, used_at__isnull=True).update(used_at=now):
+            raise LinkRefused("That link code was already used. Generate a new one on your account page.")
+        user = code.user
+        if User.objects.filter(telegram_id=telegram_id).exclude(pk=user.pk).exists():
+            raise LinkRefused("This Telegram account is already linked to another site account.")
+        User.objects.filter(pk=user.pk).update(telegram_id=telegram_id, telegram_username=telegram_username or "")
+        audit_record(
+            actor=user, action="telegram.link", target=user, after={"telegram_id": telegram_id},
+            source=AuditEntry.Source.BOT,
+        )  # fmt: skip
+    user.telegram_id, user.telegram_username = telegram_id, telegram_username or ""
+    return user
+
+
+# --- staff actions on accounts ----------------------------------------------------------------------------------
+
+
+def user_set_active(user: User, *, active: bool, actor, source: str = AuditEntry.Source.SERVICE) -> bool:
     """Ban (deactivate) or reinstate an account; a banned user's sessions and API token stop working."""
-    from django.db import transaction
-
-    from goatedvips.audit import audit_record
-
     if user.is_active == active:
         return False
     with transaction.atomic():
@@ -174,12 +208,129 @@ def user_set_active(user: User, *, active: bool, actor, source: str = "admin") -
     return True
 
 
-def user_player_unlink(user: User, *, actor, source: str = "admin") -> bool:
+# --- verification: a claim to own a Goated player ----------------------------------------------------------------
+# pending → approved (the player is linked to the user) or rejected (with a reason); an approved link can later be
+# undone by staff (`user_player_unlink`). `User.verification_status` mirrors it and changes only here.
+
+_ALREADY_PENDING = "You already have a request waiting for review; staff will answer it soon."
+
+
+def verification_request_create(
+    *, goated_name: str, user: User | None = None, telegram_id: int | None = None, telegram_username: str = ""
+) -> VerificationRequest:
+    """A claim to own a Goated player: it must be in the feed, not linked to someone else, one pending at a time.
+    From the site (`user`) or the bot (`telegram_id`, with or without a linked account)."""
+    name = (goated_name or "").strip()[:64]
+    if not name:
+        raise ClaimRefused("Tell me your Goated username, e.g. /verify LuckyGoat88")
+    if user is None and telegram_id is not None:
+        user = site_user_for(telegram_id)
+    if user is not None and user.player_id:
+        raise ClaimRefused("Your account is already linked to a Goated player.")
+    player = Player.objects.filter(name__iexact=name).select_related("site_user").first()
+    if player is None:
+        raise ClaimRefused(
+            f"No player called “{name}” is in our feed. Check the spelling, and make sure you signed up with our "
+            "referral code; new players appear after the next sync."
+        )
+    owner = getattr(player, "site_user", None)
+    if owner is not None and owner != user:
+        raise ClaimRefused("That Goated player is already linked to another account. Contact support if it is yours.")
+    pending = VerificationRequest.objects.filter(status=VerificationRequest.Status.PENDING)
+    if (user and pending.filter(user=user).exists()) or (telegram_id and pending.filter(telegram_id=telegram_id)):
+        raise ClaimRefused(_ALREADY_PENDING)
+    source = VerificationRequest.Source.TELEGRAM if telegram_id else VerificationRequest.Source.SITE
+    try:
+        with transaction.atomic():
+            request = VerificationRequest.objects.create(
+                user=user,
+                telegram_id=telegram_id,
+                telegram_username=telegram_username or "",
+                goated_name=player.name,
+                player=player,
+                source=source,
+            )
+            if user is not None:
+                User.objects.filter(pk=user.pk).update(verification_status=User.VerificationStatus.PENDING)
+                user.verification_status = User.VerificationStatus.PENDING
+            staff_alert(
+                verification_reviewers(),
+                title=f"Verification request #{request.pk}: {request.goated_name}",
+                body="Review with /pending or in admin.",
+            )
+    except IntegrityError:
+        raise ClaimRefused(_ALREADY_PENDING) from None
+    return request
+
+
+def goated_claim_request(user: User, goated_name: str) -> VerificationRequest:
+    """The site's claim form: the same request as the bot's /verify, for a signed-in user."""
+    if user.verification_status == User.VerificationStatus.PENDING:
+        raise ClaimRefused(_ALREADY_PENDING)
+    return verification_request_create(user=user, goated_name=goated_name)
+
+
+def _decide(request_id: int, *, actor, approve: bool, reason: str, source: str) -> VerificationRequest:
+    status = VerificationRequest.Status.APPROVED if approve else VerificationRequest.Status.REJECTED
+    now = timezone.now()
+    with transaction.atomic():
+        claimed = VerificationRequest.objects.filter(pk=request_id, status=VerificationRequest.Status.PENDING).update(
+            status=status, decided_at=now, decided_by=actor, admin_notes=reason[:1000]
+        )
+        request = VerificationRequest.objects.select_related("user", "player").filter(pk=request_id).first()
+        if request is None:
+            raise ClaimRefused(f"There is no verification request #{request_id}.", code="not_found")
+        if not claimed:
+            raise ClaimRefused(f"Request #{request_id} was already {request.get_status_display().lower()}.")
+        user = request.user or (site_user_for(request.telegram_id) if request.telegram_id else None)
+        if user is not None:
+            if approve:
+                if User.objects.filter(player=request.player).exclude(pk=user.pk).exists():
+                    raise ClaimRefused("That player is already linked to another account; reject this request instead.")
+                User.objects.filter(pk=user.pk).update(
+                    player=request.player, verification_status=User.VerificationStatus.VERIFIED
+                )
+            else:
+                User.objects.filter(pk=user.pk).update(verification_status=User.VerificationStatus.REJECTED)
+        audit_record(
+            actor=actor,
+            action="verification.approve" if approve else "verification.reject",
+            target=request,
+            before={"status": VerificationRequest.Status.PENDING},
+            after={"status": status, "player": request.player_id, "user": getattr(user, "pk", None), "reason": reason},
+            source=source,
+        )
+        _decision_notify(request, user, approve, reason)
+    return request
+
+
+def _decision_notify(request: VerificationRequest, user: User | None, approved: bool, reason: str) -> None:
+    title = f"Verification {'approved' if approved else 'rejected'}: {request.goated_name}"
+    body = (
+        f"You are now linked to the Goated player {request.goated_name}."
+        if approved
+        else f"We could not confirm that {request.goated_name} is yours. {reason}".strip()
+    )
+    event = "verification.approved" if approved else "verification.rejected"
+    if user is not None:
+        notify(user, event, title=title, body=body, dedupe_key=f"verif:{request.pk}")
+    elif request.telegram_id:
+        notify_telegram_chat(request.telegram_id, event, title=title, body=body)
+
+
+def verification_approve(request_id: int, *, actor, source: str = AuditEntry.Source.SERVICE) -> VerificationRequest:
+    return _decide(request_id, actor=actor, approve=True, reason="", source=source)
+
+
+def verification_reject(
+    request_id: int, *, actor, reason: str = "", source: str = AuditEntry.Source.SERVICE
+) -> VerificationRequest:
+    """Refuse a claim; the reason is shown to the requester."""
+    return _decide(request_id, actor=actor, approve=False, reason=(reason or "").strip(), source=source)
+
+
+def user_player_unlink(user: User, *, actor, source: str = AuditEntry.Source.SERVICE) -> bool:
     """Detach the Goated player from an account (wrong approval, account sold...); the user can claim again."""
-    from django.db import transaction
-
-    from goatedvips.audit import audit_record
-
     if user.player_id is None:
         return False
     with transaction.atomic():
@@ -195,21 +346,3 @@ def user_player_unlink(user: User, *, actor, source: str = "admin") -> bool:
         )
     user.player_id, user.verification_status = None, User.VerificationStatus.UNVERIFIED
     return True
-
-
-def notification_create(user: User, *, kind: str, title: str, body: str = "", url: str = "", dedupe_key: str = ""):
-    """An in-site notification, pushed to the user's open sockets after commit. Idempotent per dedupe_key."""
-    from django.db import transaction
-
-    from accounts import realtime
-    from accounts.models import Notification
-
-    if dedupe_key:
-        note, created = Notification.objects.get_or_create(
-            user=user, dedupe_key=dedupe_key, defaults={"kind": kind, "title": title, "body": body, "url": url}
-        )
-    else:
-        note, created = Notification.objects.create(user=user, kind=kind, title=title, body=body, url=url), True
-    if created:
-        transaction.on_commit(lambda: realtime.notification_announce(note))
-    return note

@@ -17,4 +17,5 @@ urlpatterns = [
     path("settings/", views.account_settings, name="settings"),
     path("newsletter/", views.newsletter_subscribe, name="newsletter-subscribe"),
     path("newsletter/unsubscribe/<str:token>/", views.newsletter_unsubscribe, name="newsletter-unsubscribe"),
+    path("telegram/login/", views.telegram_login_view, name="telegram-login"),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -10,14 +11,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
-from django.views.decorators.http import require_POST
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.decorators import ratelimit
 
-from accounts import services
+from accounts import services, telegram_login
 from accounts.forms import GoatedClaimForm, NewsletterForm, PreferencesForm, ProfileForm, RegisterForm
-from goatedvips.errors import ServiceError
+from core.errors import ServiceError
+from notifications.services import notification_preferences_get
 
-# Documented in docs/accounts.md: per client IP.
+# Documented in docs/site.md (Accounts): per client IP.
 LOGIN_RATE = "10/m"
 REGISTER_RATE = "5/h"
 RESET_RATE = "5/h"
@@ -95,7 +98,7 @@ def resend_verification(request: HttpRequest) -> HttpResponse:
 @login_required
 def account_settings(request: HttpRequest) -> HttpResponse:
     user = request.user
-    prefs = services.notification_preferences_get(user)
+    prefs = notification_preferences_get(user)
     profile_form = ProfileForm(instance=user, prefix="profile")
     prefs_form = PreferencesForm(instance=prefs, prefix="prefs")
     claim_form = GoatedClaimForm(prefix="claim")
@@ -133,13 +136,9 @@ def account_settings(request: HttpRequest) -> HttpResponse:
 
 def _telegram_link(user) -> str | None:
     """The t.me deep link for linking Telegram, when the bot is configured and the account is not linked yet."""
-    from django.conf import settings
-
-    from telegram_bot.services import telegram_link_token_issue
-
     if user.telegram_id or not settings.TELEGRAM_BOT_USERNAME or not settings.TELEGRAM_BOT_TOKEN:
         return None
-    return f"https://t.me/{settings.TELEGRAM_BOT_USERNAME}?start={telegram_link_token_issue(user)}"
+    return f"https://t.me/{settings.TELEGRAM_BOT_USERNAME}?start={services.telegram_link_token_issue(user)}"
 
 
 @require_POST
@@ -168,8 +167,19 @@ def newsletter_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _safe_back(request: HttpRequest) -> str:
-    from django.utils.http import url_has_allowed_host_and_scheme
-
     target = request.POST.get("next") or request.headers.get("Referer") or "/"
     ok = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure())
     return target if ok else "/"
+
+
+@require_GET
+def telegram_login_view(request: HttpRequest) -> HttpResponse:
+    """The Login Widget redirects here with signed fields; sign in the site user linked to that Telegram id."""
+    try:
+        user = telegram_login.telegram_login_user(request.GET.dict())
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return redirect("accounts:login")
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    messages.success(request, f"Signed in with Telegram as {user.username}.")
+    return redirect("home")

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/fanout.py [--clients 1000] [--rounds 20] [--redis redis://127.0.0.1:6379/13]
 
-Each round, this process sends one `leaderboard.updated` event through `goatedvips.realtime.send` (what a sync
+Each round, this process sends one `leaderboard.updated` event through `core.realtime.send` (what a sync
 does after commit) with the send time in it; every client records when it arrived. The baseline, in the same
 run: the same number of raw Redis pub/sub subscribers and the same number of published messages. Prints
 p50/p99 delivery delay of both and their ratio. Figures go in docs/performance.md.
@@ -57,7 +57,7 @@ async def websocket_round_trip(ports: list[int], clients: int, rounds: int) -> l
     import aiohttp
     from asgiref.sync import sync_to_async
 
-    from goatedvips import realtime
+    from core import realtime
 
     delays: list[float] = []
     sockets = []

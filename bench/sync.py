@@ -78,7 +78,7 @@ def _setup_django() -> None:
 
 
 def phase_ours() -> dict:
-    from races.sync import sync_wagers
+    from races.services.sync import sync_wagers
 
     started = time.perf_counter()
     result = sync_wagers()  # outside any atomic block: returns after commit and after-commit work
@@ -92,7 +92,7 @@ def phase_naive() -> dict:
     from django.db import transaction
 
     from races.models import Player
-    from races.sync import player_ranks_recompute
+    from races.services.sync import player_ranks_recompute
 
     started = time.perf_counter()
     data = json.loads(httpx.get(os.environ["AFFILIATE_API_URL"], timeout=60).content)["data"]

@@ -9,9 +9,11 @@ from decimal import Decimal
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from races.models import Player, RaceProgressSample, TransformationLog, WagerRace
+from accounts.models import VerificationRequest
+from races.models import Player, RaceProgressSample, TransformationLog
+from races.selectors.races import races_live
+from races.services.sync import FeedStatus, feed_status
 from support.models import SupportTicket
-from telegram_bot.models import VerificationRequest
 
 
 @dataclass
@@ -36,7 +38,7 @@ class Dashboard:
     last_sync: TransformationLog | None = None
     last_sync_age: timedelta | None = None
     last_failure: TransformationLog | None = None
-    feed: object = None  # races.sync.FeedStatus
+    feed: FeedStatus | None = None
     volume_series: list[tuple[datetime, Decimal]] = field(default_factory=list)
     chart_race: str = ""
     chart_series: list[tuple[str, list[tuple[datetime, int]]]] = field(default_factory=list)
@@ -60,8 +62,7 @@ def dashboard_summary(now: datetime | None = None) -> Dashboard:
         wagered_month=totals["month"] or Decimal("0"),
     )
     d.live_races = [
-        LiveRace(r.pk, r.title, r.prize_pool, r.end_date, max(r.end_date - now, timedelta(0)))
-        for r in WagerRace.objects.filter(status=WagerRace.Status.LIVE).order_by("end_date")[:5]
+        LiveRace(r.pk, r.title, r.prize_pool, r.end_date, max(r.end_date - now, timedelta(0))) for r in races_live()[:5]
     ]
     d.pending_verifications = VerificationRequest.objects.filter(status=VerificationRequest.Status.PENDING).count()
     tickets = SupportTicket.objects.exclude(status=SupportTicket.Status.CLOSED).aggregate(
@@ -71,8 +72,6 @@ def dashboard_summary(now: datetime | None = None) -> Dashboard:
     d.last_sync = TransformationLog.objects.order_by("-created_at").first()
     d.last_sync_age = now - d.last_sync.created_at if d.last_sync else None
     d.last_failure = TransformationLog.objects.filter(type=TransformationLog.Type.ERROR).order_by("-created_at").first()
-    from races.sync import feed_status
-
     d.feed = feed_status()
     syncs = TransformationLog.objects.filter(payload__kind="sync", payload__ok=True).order_by("-created_at")
     d.volume_series = [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,50 +12,11 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import NotificationPreferences, User
+from accounts.models import User
+from notifications.services import notification_preferences_get
 from races.models import WagerRace
+from races.services.sync import sync_wagers
 from vip.models import BonusCode, WheelSegment
-
-DEMO_PLAYER_COUNT = 300
-DEMO_SEED = 20250301
-
-_ADJECTIVES = [
-    "Lucky",
-    "Golden",
-    "Wild",
-    "Neon",
-    "Crypto",
-    "Royal",
-    "Silent",
-    "Turbo",
-    "Mega",
-    "Iron",
-    "Shadow",
-    "Cosmic",
-    "Frosty",
-    "Blazing",
-    "Diamond",
-    "Savage",
-]
-_NOUNS = [
-    "Goat",
-    "Whale",
-    "Shark",
-    "Tiger",
-    "Falcon",
-    "Viking",
-    "Ninja",
-    "Ace",
-    "Baron",
-    "Wizard",
-    "Rocket",
-    "Panther",
-    "Raven",
-    "Knight",
-    "Dragon",
-    "Bull",
-]
-_UID_ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
 # A 100 % table (the original system's 103.5 % one is rejected by validation).
 MONTHLY_DISTRIBUTION = {"1": 40, "2": 20, "3": 12, "4": 8, "5": 6, "6": 5, "7": 3, "8": 2.5, "9": 2, "10": 1.5}
@@ -95,21 +55,6 @@ class DemoReport:
     sync_note: str = ""
 
 
-def demo_player_identities(count: int = DEMO_PLAYER_COUNT, seed: int = DEMO_SEED) -> list[tuple[str, str]]:
-    """(uid, name) pairs, the same on every run."""
-    rng = random.Random(seed)
-    seen_names: set[str] = set()
-    out = []
-    while len(out) < count:
-        name = f"{rng.choice(_ADJECTIVES)}{rng.choice(_NOUNS)}{rng.randint(1, 999)}"
-        if name in seen_names:
-            continue
-        seen_names.add(name)
-        uid = "".join(rng.choice(_UID_ALPHABET) for _ in range(20))
-        out.append((uid, name))
-    return out
-
-
 def _month_window(now: datetime) -> tuple[datetime, datetime]:
     start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     end = (start + timedelta(days=32)).replace(day=1)
@@ -124,8 +69,6 @@ def _next_week_window(now: datetime) -> tuple[datetime, datetime]:
 
 def _seed_players(report: DemoReport) -> None:
     """Players come from one feed sync (the demo feed unless AFFILIATE_API_URL is set), like in production."""
-    from races.sync import sync_wagers
-
     result = sync_wagers()
     if result.skipped:
         report.sync_note = "a sync was already running; players arrive with it"
@@ -205,7 +148,7 @@ def _ensure_account(username: str, email: str, *, staff: bool, group: str | None
     user.is_superuser = staff and group is None
     user.email_verified = True
     user.save()
-    NotificationPreferences.objects.get_or_create(user=user)
+    notification_preferences_get(user)
     if group:
         user.groups.add(Group.objects.get(name=group))
     return username, password

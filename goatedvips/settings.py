@@ -46,12 +46,15 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
-    "goatedvips",
-    "accounts",
-    "races",
+    # Ours, lowest layer first (docs/architecture.md): an app imports only the apps listed above it.
+    "core",
+    "notifications",
     "vip",
+    "races",
+    "accounts",
     "support",
     "telegram_bot",
+    "goatedvips",
 ]
 
 MIDDLEWARE = [
@@ -154,7 +157,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "race-tick": {"task": "races.race_tick", "schedule": float(env.int("RACE_TICK_SECONDS", default=30))},
 }
 
-# Affiliate feed client (DESIGN.md §4): upstream answers in 8-14 s, so the read timeout is generous.
+# Affiliate feed client (docs/design.md §4): upstream answers in 8-14 s, so the read timeout is generous.
 FEED_CONNECT_TIMEOUT = env.float("FEED_CONNECT_TIMEOUT", default=5.0)
 FEED_READ_TIMEOUT = env.float("FEED_READ_TIMEOUT", default=45.0)
 FEED_MAX_RETRIES = env.int("FEED_MAX_RETRIES", default=2)
@@ -223,9 +226,9 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "goatedvips.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 25,
-    "EXCEPTION_HANDLER": "goatedvips.api.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -253,7 +256,7 @@ SPECTACULAR_SETTINGS = {
 
 # --- Rate limits --------------------------------------------------------------------------------------------------
 RATELIMIT_USE_CACHE = "default"
-RATELIMIT_IP_META_KEY = "goatedvips.ratelimit.client_ip"
+RATELIMIT_IP_META_KEY = "core.ratelimit.client_ip"
 # How many reverse proxies we run in front of the app (0: trust only the socket address).
 TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)
 RATELIMIT_VIEW = "goatedvips.views.ratelimited"
@@ -265,7 +268,7 @@ if EMBEDDED:
     # One process in embedded mode: a local-memory counter is exact there (not across processes).
     SILENCED_SYSTEM_CHECKS.append("django_ratelimit.E003")
 
-# --- Integrations (contract names from DESIGN.md §3) ----------------------------------------------------------
+# --- Integrations (contract names from docs/design.md §3) ----------------------------------------------------------
 AFFILIATE_API_URL = env.str("AFFILIATE_API_URL", default="")
 AFFILIATE_API_TOKEN = env.str("AFFILIATE_API_TOKEN", default="")
 TELEGRAM_BOT_TOKEN = env.str("TELEGRAM_BOT_TOKEN", default="")

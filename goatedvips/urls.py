@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from goatedvips import health, views
@@ -20,6 +20,19 @@ api_v1 = [
 PAGES = ["how-it-works", "faq", "provably-fair", "terms", "privacy"]
 pages = [path(f"{slug}/", views.static_page, {"template": slug}, name=slug) for slug in PAGES]
 
+# Admin pages of models that moved to another app: old bookmarks and links still land on the right page.
+MOVED_ADMIN = {
+    "telegram_bot/verificationrequest": "accounts/verificationrequest",
+    "telegram_bot/telegramlinktoken": "accounts/telegramlinktoken",
+    "telegram_bot/botuser": "notifications/botuser",
+    "accounts/notification": "notifications/notification",
+    "accounts/notificationpreferences": "notifications/notificationpreferences",
+    "goatedvips/auditentry": "core/auditentry",
+}
+moved_admin = re_path(
+    r"^admin/(?P<old>{})/(?P<rest>.*)$".format("|".join(MOVED_ADMIN)), views.moved_admin, {"moves": MOVED_ADMIN}
+)
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("", include("races.urls")),
@@ -30,6 +43,7 @@ urlpatterns = [
     path("", include((pages, "pages"))),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    moved_admin,
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

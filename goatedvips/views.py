@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 
-from goatedvips.api import error_body
-from races import selectors as race_selectors
-from races.leaderboard import leaderboard_top
+from core.api import error_body
+from races.selectors.leaderboard import leaderboard_top
+from races.selectors.races import race_current, race_next, race_standings
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -15,9 +15,7 @@ def _wants_json(request: HttpRequest) -> bool:
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    from races.race_selectors import race_standings
-
-    race = race_selectors.race_current()
+    race = race_current() or race_next()
     podium = race_standings(race, limit=3)[1] if race and race.is_live else []
     mvps = [(label, (leaderboard_top(period, 1) or [None])[0]) for period, label in MVP_PERIODS]
     context = {"race": race, "podium": podium, "mvps": mvps, "top_players": leaderboard_top(limit=10)}
@@ -25,6 +23,12 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 MVP_PERIODS = [("today", "Today"), ("weekly", "This week"), ("monthly", "This month")]
+
+
+def moved_admin(request: HttpRequest, old: str, rest: str, moves: dict[str, str]) -> HttpResponse:
+    """An admin page of a model that moved apps: send the browser to the same page under the new app."""
+    query = request.META.get("QUERY_STRING", "")
+    return HttpResponseRedirect(f"/admin/{moves[old]}/{rest}" + (f"?{query}" if query else ""))
 
 
 def static_page(request: HttpRequest, template: str) -> HttpResponse:

@@ -1,13 +1,19 @@
+import csv
+from decimal import Decimal
+
+from celery.result import EagerResult
 from django import forms
 from django.contrib import admin, messages
-from django.urls import reverse
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect, StreamingHttpResponse
+from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from goatedvips.admin import AuditedAdminMixin
-from goatedvips.audit import audit_record, audit_snapshot
-from goatedvips.errors import ServiceError
-from goatedvips.models import AuditEntry
-from races import lifecycle
+from core.admin import AuditedAdminMixin, ReadOnlyAdminMixin, action_each
+from core.audit import audit_record
+from core.models import AuditEntry
+from core.money import money_text
 from races.models import (
     HistoricalRace,
     Player,
@@ -17,6 +23,11 @@ from races.models import (
     TransformationLog,
     WagerRace,
 )
+from races.prizes import prize_for, prize_table
+from races.selectors.races import races_standings_csv_rows
+from races.services import lifecycle
+from races.services.sync import feed_status, transformation_logs_resolve
+from races.tasks import sync_wagers_task
 
 
 @admin.register(Player)
@@ -53,10 +64,11 @@ class PlayerAdmin(AuditedAdminMixin, admin.ModelAdmin):
 class WagerRaceForm(forms.ModelForm):
     class Meta:
         model = WagerRace
+        # No `status`: it changes only through the lifecycle actions (start, finalize, cancel), which do the work
+        # a status change needs (baselines, results, prizes, archive) and write the audit log.
         fields = [
             "title",
             "type",
-            "status",
             "recurrence",
             "start_date",
             "end_date",
@@ -69,31 +81,14 @@ class WagerRaceForm(forms.ModelForm):
         widgets = {"prize_distribution": forms.Textarea(attrs={"rows": 4, "cols": 60, "class": "prize-distribution"})}
 
 
-def _run_each(modeladmin, request, queryset, action, done: str, audit_action: str) -> None:
-    """Apply a lifecycle service to each selected race; audit and report successes and refusals separately."""
-    ok, refused = 0, []
-    for race in queryset:
-        try:
-            before = audit_snapshot(race)
-            if action(race.pk):
-                ok += 1
-                race.refresh_from_db()
-                audit_record(
-                    actor=request.user,
-                    action=audit_action,
-                    target=race,
-                    before=before,
-                    after=audit_snapshot(race),
-                    source=AuditEntry.Source.ADMIN,
-                )
-            else:
-                refused.append(f"{race.title}: nothing to do in status {race.get_status_display().lower()}")
-        except ServiceError as exc:
-            refused.append(exc.message)
-    if ok:
-        modeladmin.message_user(request, f"{done}: {ok} race(s).", messages.SUCCESS)
-    for reason in refused:
-        modeladmin.message_user(request, reason, messages.WARNING)
+def _run_each(modeladmin, request, queryset, action, done: str) -> None:
+    """Apply a lifecycle service to each selected race (the service audits it); report successes and refusals."""
+    action_each(
+        modeladmin, request, queryset,
+        lambda race: bool(action(race.pk, actor=request.user, source=AuditEntry.Source.ADMIN)),
+        done, "race",
+        idle=lambda race: f"{race.title}: nothing to do in status {race.get_status_display().lower()}",
+    )  # fmt: skip
 
 
 @admin.register(WagerRace)
@@ -104,6 +99,7 @@ class WagerRaceAdmin(AuditedAdminMixin, admin.ModelAdmin):
     search_fields = ("title", "description")
     date_hierarchy = "start_date"
     readonly_fields = (
+        "status",
         "standings_top",
         "prize_preview",
         "went_live_at",
@@ -136,14 +132,16 @@ class WagerRaceAdmin(AuditedAdminMixin, admin.ModelAdmin):
     def prize_preview(self, race):
         """Server-side table for the saved values; the script updates it live while the operator types."""
         try:
-            table = lifecycle.prize_table(race.prize_pool, race.prize_distribution) if race.pk else {}
+            table = prize_table(race.prize_pool, race.prize_distribution) if race.pk else {}
         except Exception:  # an invalid saved table is shown as such, never a crash
             table = {}
-        rows = format_html_join("", "<tr><td>#{}</td><td>${}</td></tr>", ((r, a) for r, a in sorted(table.items())))
-        total = sum(table.values()) if table else 0
+        rows = format_html_join(
+            "", "<tr><td>#{}</td><td>{}</td></tr>", ((r, money_text(a)) for r, a in sorted(table.items()))
+        )
+        total = money_text(sum(table.values(), Decimal("0")))
         return format_html(
             '<table class="prize-preview"><thead><tr><th>Rank</th><th>Prize</th></tr></thead>'
-            "<tbody>{}</tbody><tfoot><tr><th>Total</th><th>${}</th></tr></tfoot></table>",
+            "<tbody>{}</tbody><tfoot><tr><th>Total</th><th>{}</th></tr></tfoot></table>",
             rows,
             total,
         )
@@ -155,17 +153,18 @@ class WagerRaceAdmin(AuditedAdminMixin, admin.ModelAdmin):
             return "—"
         if race.status == WagerRace.Status.COMPLETED:
             rows = RaceResult.objects.filter(race=race).order_by("rank")[:20]
-            data = ((r.rank, r.name, r.uid, r.wagered, r.prize) for r in rows)
+            data = ((r.rank, r.name, r.uid, money_text(r.wagered), money_text(r.prize)) for r in rows)
             link = reverse("admin:races_raceresult_changelist") + f"?race__id__exact={race.pk}"
         else:
             rows = RaceParticipant.objects.filter(race=race, rank__isnull=False).select_related("player")
-            prizes = lifecycle.prize_table(race.prize_pool, race.prize_distribution)
+            prizes = prize_table(race.prize_pool, race.prize_distribution)
             data = (
-                (p.rank, p.player.name, p.player.uid, p.wagered, prizes.get(p.rank, 0) if p.prize_eligible else 0)
+                (p.rank, p.player.name, p.player.uid, money_text(p.wagered),
+                 money_text(prize_for(prizes, p.rank, p.prize_eligible)))
                 for p in rows.order_by("rank")[:20]
-            )
+            )  # fmt: skip
             link = reverse("admin:races_raceparticipant_changelist") + f"?race__id__exact={race.pk}"
-        body = format_html_join("", "<tr><td>#{}</td><td>{}</td><td>{}</td><td>${}</td><td>${}</td></tr>", data)
+        body = format_html_join("", "<tr><td>#{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", data)
         return format_html(
             "<table><thead><tr><th>Rank</th><th>Player</th><th>UID</th><th>Wagered</th><th>Prize</th></tr></thead>"
             '<tbody>{}</tbody></table><p><a href="{}">All rows</a></p>',
@@ -177,33 +176,26 @@ class WagerRaceAdmin(AuditedAdminMixin, admin.ModelAdmin):
         fields = list(super().get_readonly_fields(request, obj))
         if obj and obj.status in (WagerRace.Status.COMPLETED, WagerRace.Status.CANCELLED):
             # A finished race is history: its terms can no longer change.
-            fields += ["title", "type", "status", "prize_pool", "start_date", "end_date", "min_wager"]
+            fields += ["title", "type", "prize_pool", "start_date", "end_date", "min_wager"]
             fields += ["prize_distribution", "recurrence"]
         return fields
 
     @admin.action(description="Start selected upcoming races now")
     def start_now(self, request, queryset):
-        _run_each(self, request, queryset, lifecycle.race_start, "Started", "race.start")
+        _run_each(self, request, queryset, lifecycle.race_start, "Started")
 
     @admin.action(description="Finish and finalize selected live races now")
     def finalize_now(self, request, queryset):
         _run_each(
-            self, request, queryset, lambda pk: lifecycle.race_finalize(pk, force=True), "Finalized", "race.finalize"
+            self, request, queryset, lambda pk, **who: lifecycle.race_finalize(pk, force=True, **who), "Finalized"
         )
 
     @admin.action(description="Cancel selected races")
     def cancel(self, request, queryset):
-        _run_each(self, request, queryset, lambda pk: lifecycle.race_cancel(pk) or True, "Cancelled", "race.cancel")
+        _run_each(self, request, queryset, lifecycle.race_cancel, "Cancelled")
 
     @admin.action(description="Export standings / results of selected races as CSV", permissions=["view"])
     def export_csv(self, request, queryset):
-        import csv
-
-        from django.http import StreamingHttpResponse
-        from django.utils import timezone
-
-        from races.race_selectors import races_standings_csv_rows
-
         class Echo:
             def write(self, value):
                 return value
@@ -220,7 +212,7 @@ class WagerRaceAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
     @admin.action(description="Recompute standings of selected live races")
     def recompute(self, request, queryset):
-        _run_each(self, request, queryset, lambda pk: lifecycle.race_recompute(pk) >= 0, "Recomputed", "race.recompute")
+        _run_each(self, request, queryset, lambda pk, **who: lifecycle.race_recompute(pk, **who) >= 0, "Recomputed")
 
 
 @admin.register(RaceParticipant)
@@ -244,22 +236,13 @@ class RaceResultAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(HistoricalRace)
-class HistoricalRaceAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class HistoricalRaceAdmin(ReadOnlyAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
     """The archive is written by finalization only: read-only here."""
 
     list_display = ("title", "type", "year", "month", "prize_pool", "participant_count", "total_wagered", "status")
     list_filter = ("type", "year", "status")
     search_fields = ("title",)
     list_select_related = ("race",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(RaceProgressSample)
@@ -288,14 +271,10 @@ class TransformationLogAdmin(AuditedAdminMixin, admin.ModelAdmin):
         return False
 
     def get_urls(self):
-        from django.urls import path
-
         sync = path("sync/", self.admin_site.admin_view(self.sync_now_view), name="races_transformationlog_sync")
         return [sync, *super().get_urls()]
 
     def changelist_view(self, request, extra_context=None):
-        from races.sync import feed_status
-
         extra_context = {
             **(extra_context or {}),
             "feed_status": feed_status(),
@@ -305,12 +284,6 @@ class TransformationLogAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
     def sync_now_view(self, request):
         """POST: run (embedded mode) or queue (workers) one sync; the result shows on the changelist."""
-        from celery.result import EagerResult
-        from django.core.exceptions import PermissionDenied
-        from django.http import HttpResponseNotAllowed, HttpResponseRedirect
-
-        from races.tasks import sync_wagers_task
-
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         if not self.has_change_permission(request):
@@ -339,11 +312,7 @@ class TransformationLogAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
     @admin.action(description="Mark selected entries as resolved", permissions=["change"])
     def mark_resolved(self, request, queryset):
-        count = queryset.filter(resolved=False).update(resolved=True)
-        audit_record(
-            actor=request.user,
-            action="transformationlog.resolve",
-            after={"count": count},
-            source=AuditEntry.Source.ADMIN,
+        count = transformation_logs_resolve(
+            list(queryset.values_list("pk", flat=True)), actor=request.user, source=AuditEntry.Source.ADMIN
         )
         self.message_user(request, f"{count} entr{'y' if count == 1 else 'ies'} marked resolved.")

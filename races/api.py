@@ -10,12 +10,12 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from goatedvips.api import ErrorSerializer
-from goatedvips.errors import Conflict
-from goatedvips.pagination import parse_bounded_int
-from races import race_selectors as selectors
-from races.leaderboard import PERIODS, leaderboard_page_json
+from core.api import ErrorSerializer
+from core.errors import Conflict, NotFound
+from core.pagination import parse_bounded_int
 from races.models import LeaderboardPeriod, WagerRace
+from races.selectors import races as selectors
+from races.selectors.leaderboard import PERIODS, leaderboard_page_json
 
 MAX_STANDINGS = 100
 BAD_INPUT = OpenApiResponse(ErrorSerializer, description="Bad query parameter")
@@ -156,7 +156,10 @@ class RaceCurrentView(APIView):
     )
     def get(self, request):
         race_type = _choice(request, "type", WagerRace.Type.choices, default=WagerRace.Type.MONTHLY)
-        return _detail_response(request, selectors.race_current(race_type))
+        race = selectors.race_current(race_type)
+        if race is None:
+            raise NotFound(f"No {race_type} race is live right now.")
+        return _detail_response(request, race)
 
 
 class RaceDetailView(APIView):

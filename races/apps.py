@@ -1,6 +1,19 @@
 from django.apps import AppConfig
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 
 
 class RacesConfig(AppConfig):
     name = "races"
     verbose_name = "Races & leaderboard"
+
+    def ready(self) -> None:
+        # Leaderboard rows carry each player's tier: a tier edit must not leave stale badges in the cache.
+        post_save.connect(_tiers_changed, sender="vip.VipTier", dispatch_uid="races.vip-tier-saved")
+        post_delete.connect(_tiers_changed, sender="vip.VipTier", dispatch_uid="races.vip-tier-deleted")
+
+
+def _tiers_changed(**kwargs) -> None:
+    from races.selectors.leaderboard import leaderboard_cache_clear  # this module loads before the models
+
+    transaction.on_commit(leaderboard_cache_clear)

@@ -6,9 +6,11 @@ from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 
-from goatedvips.consumers import BAD_REQUEST, NOT_FOUND, StreamConsumer
+from core.consumers import BAD_REQUEST, NOT_FOUND, StreamConsumer
 from races import realtime
-from races.leaderboard import PERIODS, leaderboard_page
+from races.models import WagerRace
+from races.selectors import races as race_selectors
+from races.selectors.leaderboard import PERIODS, leaderboard_page
 
 SNAPSHOT_ROWS = 25
 
@@ -31,9 +33,6 @@ class LeaderboardConsumer(StreamConsumer):
 
 @database_sync_to_async
 def _race_snapshot(race_id: int) -> dict | None:
-    from races import race_selectors
-    from races.models import WagerRace
-
     race = WagerRace.objects.filter(pk=race_id).first()
     if race is None:
         return None

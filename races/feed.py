@@ -1,24 +1,25 @@
-"""The affiliate's referral-leaderboard feed: HTTP client, strict validation, and the built-in demo feed.
+"""The affiliate's referral-leaderboard feed: HTTP client and strict validation (the demo feed is `demo_feed.py`).
 
-The feed is external and untrusted (DESIGN.md §4). Everything here turns bytes into a `FeedBatch` of clean rows or
+The feed is external and untrusted (docs/design.md §4). Everything here turns bytes into a `FeedBatch` of clean rows or
 raises `FeedError` with a one-line reason; nothing here touches the database.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import random
 import re
 import time
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 import httpx
 from django.conf import settings
+
+from races.demo_feed import demo_feed_payload
 
 # Stored with 8 decimal places (races.models.WAGER); 16 integer digits is the column's ceiling.
 AMOUNT_PLACES = Decimal("0.00000001")
@@ -246,85 +247,6 @@ def feed_parse(body: bytes) -> FeedBatch:
         raise FeedError(f"invalid JSON ({_short(exc)})") from None
     rows = _rows_of(payload)
     return feed_rows_clean(rows, len(rows))
-
-
-# --- demo feed -----------------------------------------------------------------------------------------------
-
-DEMO_EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class _DemoPlayer:
-    uid: str
-    name: str
-    rate: float  # USD per hour, on average
-    wobble: float  # how much the pace varies over the day
-    phase: float
-    base: float  # all-time wagered before the demo epoch
-
-
-def _demo_players(count: int, seed: int) -> list[_DemoPlayer]:
-    from goatedvips.demo import demo_player_identities
-
-    rng = random.Random(seed)  # noqa: S311 - demo data, deterministic by design
-    players = []
-    for uid, name in demo_player_identities(count, seed):
-        # Heavy-tailed: a few whales, many small players, about one in ten idle.
-        idle = rng.random() < 0.1
-        rate = 0.0 if idle else (rng.paretovariate(1.3) - 0.9) * 6
-        players.append(
-            _DemoPlayer(
-                uid=uid,
-                name=name,
-                rate=max(rate, 0.0),
-                wobble=rng.uniform(0.2, 0.95),
-                phase=rng.uniform(0, 2 * math.pi),
-                base=rng.uniform(0, 50_000) * (0 if idle else 1),
-            )
-        )
-    return players
-
-
-def _cumulative(p: _DemoPlayer, at: datetime) -> float:
-    """Wagered since the demo epoch: never decreasing (pace = rate × (1 ± wobble) over a 6-hour cycle)."""
-    hours = (at - DEMO_EPOCH).total_seconds() / 3600
-    omega = 2 * math.pi / 6
-    return p.rate * (hours + p.wobble * (math.sin(omega * hours + p.phase) - math.sin(p.phase)) / omega)
-
-
-def _period_starts(now: datetime) -> tuple[datetime, datetime, datetime]:
-    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    week = day - timedelta(days=day.weekday())
-    month = day.replace(day=1)
-    return day, week, month
-
-
-def demo_feed_payload(now: datetime | None = None, count: int | None = None, seed: int | None = None) -> dict:
-    """The demo feed in the upstream format, deterministic from the seed and the clock."""
-    from goatedvips.demo import DEMO_PLAYER_COUNT, DEMO_SEED
-
-    now = (now or datetime.now(UTC)).astimezone(UTC)
-    day, week, month = _period_starts(now)
-    data = []
-    for p in _demo_players(count or DEMO_PLAYER_COUNT, seed or DEMO_SEED):
-        total = _cumulative(p, now)
-
-        def since(start: datetime, p=p, total=total) -> str:
-            return f"{max(total - _cumulative(p, start), 0.0):.6f}"
-
-        data.append(
-            {
-                "uid": p.uid,
-                "name": p.name,
-                "wagered": {
-                    "today": since(day),
-                    "this_week": since(week),
-                    "this_month": since(month),
-                    "all_time": f"{p.base + total:.6f}",
-                },
-            }
-        )
-    return {"success": True, "data": data}
 
 
 def feed_load() -> FeedBatch:

@@ -33,6 +33,13 @@ PERIOD_FIELD = {
     LeaderboardPeriod.MONTHLY: "wager_month",
     LeaderboardPeriod.ALL_TIME: "wager_all_time",
 }
+# Player column holding each period's global rank (stored by every successful sync).
+RANK_FIELD = {
+    LeaderboardPeriod.TODAY: "rank_today",
+    LeaderboardPeriod.WEEKLY: "rank_weekly",
+    LeaderboardPeriod.MONTHLY: "rank_monthly",
+    LeaderboardPeriod.ALL_TIME: "rank_all_time",
+}
 
 
 class Player(models.Model):
@@ -64,7 +71,7 @@ class Player(models.Model):
                 name="player_wagers_non_negative",
             ),
         ]
-        # Leaderboard order: wager desc, then first seen, then uid (DESIGN.md §5).
+        # Leaderboard order: wager desc, then first seen, then uid (docs/design.md §5).
         indexes = [
             models.Index(F("wager_today").desc(), "first_seen", "uid", name="player_lb_today"),
             models.Index(F("wager_week").desc(), "first_seen", "uid", name="player_lb_week"),
@@ -77,6 +84,9 @@ class Player(models.Model):
 
     def wager_for(self, period: str) -> Decimal:
         return getattr(self, PERIOD_FIELD[LeaderboardPeriod(period)])
+
+    def rank_for(self, period: str) -> int | None:
+        return getattr(self, RANK_FIELD[LeaderboardPeriod(period)])
 
 
 class WagerRace(models.Model):
@@ -161,7 +171,7 @@ class WagerRace(models.Model):
 
     @property
     def measure(self) -> str:
-        """Which Player counter a race counts (DESIGN.md §5).
+        """Which Player counter a race counts (docs/design.md §5).
 
         A window that is exactly one UTC calendar month counts ``wager_month``; exactly one ISO week (Monday
         00:00 UTC to the next Monday) counts ``wager_week``; any other window counts all-time growth since

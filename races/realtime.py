@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from goatedvips import realtime
+from core import realtime
 
 LEADERBOARD_GROUP = "leaderboard"
 

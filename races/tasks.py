@@ -1,8 +1,9 @@
-"""Celery tasks of the race engine: thin wrappers around services, safe to run twice."""
+"""Celery tasks of the races app: thin wrappers around services, safe to run twice."""
 
 from celery import shared_task
 
-from races import lifecycle
+from races.services import lifecycle
+from races.services.sync import sync_wagers
 
 
 @shared_task(name="races.race_tick")
@@ -20,7 +21,5 @@ def race_winners_notify_task(race_id: int) -> int:
 def sync_wagers_task() -> dict:
     # A failed sync is a normal outcome (logged in TransformationLog), not a task error to retry: the next
     # scheduled run is the retry.
-    from races.sync import sync_wagers
-
     result = sync_wagers()
     return {"ok": result.ok, "skipped": result.skipped, "error": result.error, **result.counts()}

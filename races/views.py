@@ -6,10 +6,11 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from goatedvips.errors import NotFound
-from races import race_selectors, site_selectors
-from races.leaderboard import PERIODS, leaderboard_page
+from core.errors import NotFound
 from races.models import LeaderboardPeriod, WagerRace
+from races.selectors import players, races
+from races.selectors.leaderboard import PERIODS, leaderboard_page
+from vip.selectors import TierTable
 
 BOARD_PAGE_SIZE = 50
 SEARCH_MAX = 40
@@ -33,8 +34,8 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:SEARCH_MAX]
     page_number = _page_number(request)
     if query:
-        page = Paginator(site_selectors.leaderboard_search(period, query), BOARD_PAGE_SIZE).get_page(page_number)
-        rows, total, updated_at = site_selectors.leaderboard_rows(period, page.object_list), page.paginator.count, None
+        page = Paginator(players.leaderboard_search(period, query), BOARD_PAGE_SIZE).get_page(page_number)
+        rows, total, updated_at = players.leaderboard_rows(period, page.object_list), page.paginator.count, None
         pages = page
     else:
         offset = (page_number - 1) * BOARD_PAGE_SIZE
@@ -51,15 +52,15 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
         "updated_at": updated_at,
         "query": query,
         "pages": pages,
-        "tier_colors": site_selectors.tier_colors(),
+        "tier_colors": TierTable().colors(),
         "live": not query and page_number == 1,
     }
     return render(request, "races/leaderboard.html", context)
 
 
 def race_index(request: HttpRequest) -> HttpResponse:
-    archive = Paginator(site_selectors.race_archive(), 12).get_page(_page_number(request))
-    context = {"live": site_selectors.races_live(), "upcoming": site_selectors.races_upcoming(), "archive": archive}
+    archive = Paginator(races.race_archive(), 12).get_page(_page_number(request))
+    context = {"live": races.races_live(), "upcoming": races.races_upcoming(), "archive": archive}
     return render(request, "races/index.html", context)
 
 
@@ -67,32 +68,31 @@ def race_current(request: HttpRequest) -> HttpResponse:
     race_type = request.GET.get("type", WagerRace.Type.MONTHLY)
     if race_type not in WagerRace.Type.values:
         race_type = WagerRace.Type.MONTHLY
-    try:
-        race = race_selectors.race_current(race_type)
-    except NotFound:
+    race = races.race_current(race_type)
+    if race is None:
         return redirect("races:index")
     return redirect("races:detail", race_id=race.pk)
 
 
 def race_detail(request: HttpRequest, race_id: int) -> HttpResponse:
     try:
-        race = race_selectors.race_get(race_id)
+        race = races.race_get(race_id)
     except NotFound:
         raise Http404("No such race") from None
-    total, standings = race_selectors.race_standings(race, limit=100)
+    total, standings = races.race_standings(race, limit=100)
     context = {
         "race": race,
         "standings": standings,
         "standings_total": total,
         "podium": standings[:3],
-        "prizes": race_selectors.race_prize_rows(race),
-        "time_left": race_selectors.race_time_left(race),
+        "prizes": races.race_prize_rows(race),
+        "time_left": races.race_time_left(race),
     }
     return render(request, "races/detail.html", context)
 
 
 def player_profile(request: HttpRequest, uid: str) -> HttpResponse:
-    profile = site_selectors.player_profile(uid)
+    profile = players.player_profile(uid)
     if profile is None:
         raise Http404("No such player")
     return render(request, "races/player.html", {"p": profile})

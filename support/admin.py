@@ -1,9 +1,14 @@
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import Q
 
-from goatedvips.admin import AuditedAdminMixin
-from goatedvips.errors import ServiceError
+from accounts.models import User
+from core.admin import AuditedAdminMixin, ReadOnlyAdminMixin, action_each, action_form_page
+from core.errors import ServiceError
+from core.models import AuditEntry
+from core.roles import SUPPORT
 from support.models import SupportTicket, TicketMessage
+from support.services import ticket_assign, ticket_close, ticket_message_post, ticket_reopen
 
 
 class AssignmentFilter(admin.SimpleListFilter):
@@ -31,7 +36,20 @@ class TicketForm(forms.ModelForm):
 
     class Meta:
         model = SupportTicket
-        fields = ["subject", "description", "status", "priority", "assigned_to", "user"]
+        # Status, owner and assignee are not form fields: they change through the actions (assign, close,
+        # reopen), which check the transition and write the audit log.
+        fields = ["subject", "description", "priority"]
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(queryset=User.objects.none(), help_text="Support staff who take the tickets.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        staff = User.objects.filter(is_active=True, is_staff=True).filter(
+            Q(is_superuser=True) | Q(groups__name=SUPPORT)
+        )
+        self.fields["assignee"].queryset = staff.distinct().order_by("username")
 
 
 class TicketMessageInline(admin.TabularInline):
@@ -51,51 +69,75 @@ class SupportTicketAdmin(AuditedAdminMixin, admin.ModelAdmin):
     form = TicketForm
     list_display = ("id", "subject", "user", "status", "priority", "assigned_to", "updated_at")
     list_filter = (AssignmentFilter, "status", "priority")
-    actions = ["assign_to_me", "close"]
+    actions = ["assign_to_me", "assign", "close", "reopen"]
     search_fields = ("subject", "description", "user__username", "user__email")
     list_select_related = ("user", "assigned_to")
-    raw_id_fields = ("user", "assigned_to")
-    readonly_fields = ("created_at", "updated_at", "closed_at")
+    readonly_fields = ("user", "status", "assigned_to", "created_at", "updated_at", "closed_at")
     inlines = [TicketMessageInline]
     date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False  # players open tickets (site, API); staff answer them here
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         reply = (form.cleaned_data.get("reply") or "").strip()
         if reply:
-            from support.services import ticket_message_post
-
             try:
                 ticket_message_post(obj, request.user, reply)
             except ServiceError as exc:
                 messages.error(request, f"Reply not sent: {exc.message}")
 
-    def _update(self, request, queryset, done: str, **change):
-        from support.services import ticket_update
-
-        count = 0
-        for ticket in queryset:
-            try:
-                ticket_update(ticket, actor=request.user, **change)
-                count += 1
-            except ServiceError as exc:
-                self.message_user(request, exc.message, messages.WARNING)
-        self.message_user(request, f"{done}: {count} ticket(s).")
+    def _each(self, request, queryset, change, done: str) -> None:
+        action_each(self, request, queryset, change, done, "ticket")
 
     @admin.action(description="Assign selected tickets to me", permissions=["change"])
     def assign_to_me(self, request, queryset):
-        self._update(request, queryset, "Assigned to you", assign_to=request.user)
+        self._each(
+            request, queryset,
+            lambda t: ticket_assign(t, actor=request.user, assignee=request.user, source=AuditEntry.Source.ADMIN),
+            "Assigned to you",
+        )  # fmt: skip
+
+    @admin.action(description="Assign selected tickets to…", permissions=["change"])
+    def assign(self, request, queryset):
+        form = AssignForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            return action_form_page(
+                self, request, queryset, form=form, action="assign", title="Assign tickets",
+                intro="Who takes these tickets?", submit_label="Assign",
+            )  # fmt: skip
+        assignee = form.cleaned_data["assignee"]
+        self._each(
+            request, queryset,
+            lambda t: ticket_assign(t, actor=request.user, assignee=assignee, source=AuditEntry.Source.ADMIN),
+            f"Assigned to {assignee}",
+        )  # fmt: skip
+        return None
 
     @admin.action(description="Close selected tickets", permissions=["change"])
     def close(self, request, queryset):
-        self._update(request, queryset, "Closed", status=SupportTicket.Status.CLOSED)
+        self._each(
+            request, queryset, lambda t: ticket_close(t, actor=request.user, source=AuditEntry.Source.ADMIN), "Closed"
+        )
+
+    @admin.action(description="Reopen selected tickets", permissions=["change"])
+    def reopen(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda t: ticket_reopen(t, actor=request.user, source=AuditEntry.Source.ADMIN),
+            "Reopened",
+        )
 
 
 @admin.register(TicketMessage)
-class TicketMessageAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class TicketMessageAdmin(ReadOnlyAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
+    """A thread is a record: messages are written by their authors (site, API, the reply box of a ticket), never
+    edited here."""
+
     list_display = ("ticket", "author", "is_staff_reply", "created_at")
     list_filter = ("is_staff_reply",)
     search_fields = ("body", "author__username", "ticket__subject")
     list_select_related = ("ticket", "author")
-    raw_id_fields = ("ticket", "author")
-    readonly_fields = ("is_staff_reply", "created_at")
+    readonly_fields = ("ticket", "author", "body", "is_staff_reply", "created_at")

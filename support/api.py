@@ -10,8 +10,8 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from goatedvips.api import ErrorSerializer
-from goatedvips.errors import NotFound
+from core.api import ErrorSerializer
+from core.errors import NotFound
 from support import selectors, services
 from support.models import SupportTicket, TicketMessage
 

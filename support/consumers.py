@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from channels.db import database_sync_to_async
 
-from goatedvips.consumers import NOT_FOUND, UNAUTHORIZED, StreamConsumer
+from core.consumers import NOT_FOUND, UNAUTHORIZED, StreamConsumer
+from support.models import SupportTicket, TicketMessage
 from support.realtime import message_payload, ticket_group
+from support.selectors import ticket_visible_to
 
 
 class TicketConsumer(StreamConsumer):
@@ -27,14 +29,10 @@ class TicketConsumer(StreamConsumer):
 
 
 def _may_follow(user, ticket_id: int) -> bool:
-    from support.selectors import ticket_visible_to
-
     return ticket_visible_to(user).filter(pk=ticket_id).exists()
 
 
 def _thread(ticket_id: int) -> dict:
-    from support.models import SupportTicket, TicketMessage
-
     ticket = SupportTicket.objects.get(pk=ticket_id)
     messages = TicketMessage.objects.filter(ticket_id=ticket_id).select_related("author").order_by("created_at", "pk")
     return {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from goatedvips import realtime
+from core import realtime
 
 
 def ticket_group(ticket_id: int) -> str:

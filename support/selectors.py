@@ -4,13 +4,8 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from core.roles import is_support_staff
 from support.models import SupportTicket
-
-STAFF_PERMISSION = "support.view_supportticket"
-
-
-def is_support_staff(user) -> bool:
-    return bool(user.is_authenticated and user.is_active and user.is_staff and user.has_perm(STAFF_PERMISSION))
 
 
 def ticket_visible_to(user) -> QuerySet[SupportTicket]:

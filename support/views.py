@@ -9,7 +9,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django_ratelimit.decorators import ratelimit
 
-from goatedvips.errors import ServiceError
+from core.errors import ServiceError
+from core.roles import is_support_staff
 from support import selectors, services
 from support.api import MESSAGE_RATE, TICKET_RATE
 from support.models import SupportTicket
@@ -19,7 +20,7 @@ from support.models import SupportTicket
 def ticket_list(request: HttpRequest) -> HttpResponse:
     tickets = selectors.ticket_visible_to(request.user).select_related("user").order_by("-updated_at", "-pk")
     page = Paginator(tickets, 20).get_page(request.GET.get("page"))
-    return render(request, "support/list.html", {"pages": page, "staff": selectors.is_support_staff(request.user)})
+    return render(request, "support/list.html", {"pages": page, "staff": is_support_staff(request.user)})
 
 
 @login_required

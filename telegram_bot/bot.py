@@ -1,8 +1,8 @@
-"""The aiogram 3 bot: Bot + Dispatcher factories, routers per topic. Handlers only parse and call services."""
+"""The aiogram 3 bot: Bot + Dispatcher factories, routers per topic. Handlers only parse input, call one service
+or selector of the other apps, and answer with a text from `texts.py`."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from html import escape
@@ -12,14 +12,20 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ChatType, ParseMode
-from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramRetryAfter
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.cache import cache
 
-from telegram_bot import selectors, services
+from accounts import selectors as accounts_selectors
+from accounts import services as accounts_services
+from core.errors import ServiceError
+from core.models import AuditEntry
+from core.roles import is_verification_reviewer
+from notifications.services import bot_user_seen
+from telegram_bot import texts
+from telegram_bot.services import broadcast_send
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +55,7 @@ class RateLimit(BaseMiddleware):
             elif isinstance(event, CallbackQuery):
                 await event.answer("Too fast, try again in a minute.", show_alert=False)
             return None
-        await sync_to_async(services.bot_user_seen)(user.id, user.username or "", user.first_name or "")
+        await sync_to_async(bot_user_seen)(user.id, user.username or "", user.first_name or "")
         return await handler(event, data)
 
 
@@ -63,8 +69,8 @@ def _allow(telegram_id: int) -> bool:
 
 
 async def _reviewer(message_or_query) -> object | None:
-    user = await sync_to_async(services.site_user_for)(message_or_query.from_user.id)
-    return user if await sync_to_async(services.is_staff_reviewer)(user) else None
+    user = await sync_to_async(accounts_selectors.site_user_for)(message_or_query.from_user.id)
+    return user if await sync_to_async(is_verification_reviewer)(user) else None
 
 
 # --- player commands --------------------------------------------------------------------------------------------
@@ -72,23 +78,23 @@ async def _reviewer(message_or_query) -> object | None:
 
 async def start_with_token(message: Message, command: CommandObject) -> None:
     try:
-        user = await sync_to_async(services.telegram_link_token_consume)(
+        user = await sync_to_async(accounts_services.telegram_link_token_consume)(
             command.args or "", message.from_user.id, message.from_user.username or ""
         )
-    except services.BotError as exc:
+    except ServiceError as exc:
         await message.answer(escape(exc.message))
         return
-    await message.answer(f"✅ Linked to your site account <b>{escape(user.username)}</b>.\n\n{selectors.HELP}")
+    await message.answer(f"✅ Linked to your site account <b>{escape(user.username)}</b>.\n\n{texts.HELP}")
 
 
 async def start(message: Message) -> None:
     name = escape(message.from_user.first_name or "there")
-    await message.answer(f"Welcome to GoatedVIPs, {name}! 🐐\n\n{selectors.HELP}")
+    await message.answer(f"Welcome to GoatedVIPs, {name}! 🐐\n\n{texts.HELP}")
 
 
 async def help_command(message: Message) -> None:
     staff = await _reviewer(message)
-    await message.answer(selectors.HELP + (selectors.STAFF_HELP if staff else ""))
+    await message.answer(texts.HELP + (texts.STAFF_HELP if staff else ""))
 
 
 async def verify(message: Message, command: CommandObject) -> None:
@@ -96,12 +102,12 @@ async def verify(message: Message, command: CommandObject) -> None:
         await message.answer("Please send /verify in a private chat with me, not in a group.")
         return
     try:
-        request = await sync_to_async(services.verification_request_create)(
+        request = await sync_to_async(accounts_services.verification_request_create)(
             goated_name=command.args or "",
             telegram_id=message.from_user.id,
             telegram_username=message.from_user.username or "",
         )
-    except services.BotError as exc:
+    except ServiceError as exc:
         await message.answer(escape(exc.message))
         return
     await message.answer(
@@ -111,23 +117,23 @@ async def verify(message: Message, command: CommandObject) -> None:
 
 
 async def stats(message: Message) -> None:
-    await message.answer(await sync_to_async(selectors.stats_text)(message.from_user.id))
+    await message.answer(await sync_to_async(texts.stats_text)(message.from_user.id))
 
 
 async def race(message: Message) -> None:
-    await message.answer(await sync_to_async(selectors.race_text)(message.from_user.id))
+    await message.answer(await sync_to_async(texts.race_text)(message.from_user.id))
 
 
 async def leaderboard(message: Message) -> None:
-    await message.answer(await sync_to_async(selectors.leaderboard_text)())
+    await message.answer(await sync_to_async(texts.leaderboard_text)())
 
 
 async def bonus_codes(message: Message) -> None:
-    await message.answer(await sync_to_async(selectors.bonus_codes_text)(message.from_user.id))
+    await message.answer(await sync_to_async(texts.bonus_codes_text)(message.from_user.id))
 
 
 async def play(message: Message) -> None:
-    await message.answer(selectors.play_text())
+    await message.answer(texts.play_text())
 
 
 # --- staff commands -----------------------------------------------------------------------------------------------
@@ -150,12 +156,12 @@ async def pending(message: Message) -> None:
     if not await _reviewer(message):
         await message.answer(NOT_STAFF)
         return
-    requests = await sync_to_async(selectors.pending_requests)()
+    requests = await sync_to_async(accounts_selectors.verification_requests_pending)()
     if not requests:
         await message.answer("No verification requests are waiting. 🎉")
         return
     for r in requests:
-        await message.answer(await sync_to_async(selectors.request_text)(r), reply_markup=_review_buttons(r.pk))
+        await message.answer(await sync_to_async(texts.request_text)(r), reply_markup=_review_buttons(r.pk))
 
 
 def _request_id(raw: str | None) -> tuple[int | None, str]:
@@ -169,11 +175,11 @@ async def _decide(message_or_query, request_id: int, approve: bool, reason: str 
     actor = await _reviewer(message_or_query)
     if actor is None:
         return NOT_STAFF
-    decide = services.verification_approve if approve else services.verification_reject
+    decide = accounts_services.verification_approve if approve else accounts_services.verification_reject
     kwargs = {} if approve else {"reason": reason}
     try:
-        request = await sync_to_async(decide)(request_id, actor=actor, source="bot", **kwargs)
-    except services.BotError as exc:
+        request = await sync_to_async(decide)(request_id, actor=actor, source=AuditEntry.Source.BOT, **kwargs)
+    except ServiceError as exc:
         return escape(exc.message)
     return f"{'✅ Approved' if approve else '❌ Rejected'} #{request.pk} ({escape(request.goated_name)})."
 
@@ -215,49 +221,11 @@ async def broadcast(message: Message, command: CommandObject, bot: Bot) -> None:
     if not text:
         await message.answer("Usage: /broadcast <i>text</i> — goes to verified users who allow messages.")
         return
-    report = await broadcast_send(bot, text, progress=message.answer)
-    await sync_to_async(services.broadcast_audit)(actor, text, report)
+    report = await broadcast_send(bot, text, actor=actor, progress=message.answer)
     await message.answer(
         f"Broadcast done: {report.sent} sent, {report.blocked} blocked the bot (skipped from now on), "
         f"{report.failed} failed, in {report.seconds:.0f} s."
     )
-
-
-async def broadcast_send(bot: Bot, text: str, progress=None) -> services.BroadcastReport:
-    """Send to every recipient at TELEGRAM_BROADCAST_PER_SECOND at most; mark users who blocked the bot."""
-    recipients = await sync_to_async(services.broadcast_recipients)()
-    report = services.BroadcastReport(recipients=len(recipients))
-    interval = 1.0 / settings.TELEGRAM_BROADCAST_PER_SECOND
-    started = next_at = time.monotonic()
-    if progress:
-        await progress(f"Sending to {len(recipients)} users…")
-    for i, chat_id in enumerate(recipients):
-        # At least `interval` between sends, and never a catch-up burst after a slow stretch: any one-second
-        # window holds at most the allowed number of messages.
-        delay = next_at - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        next_at = max(next_at, time.monotonic()) + interval
-        try:
-            await bot.send_message(chat_id, text)
-            report.sent += 1
-        except TelegramForbiddenError:
-            report.blocked += 1
-            await sync_to_async(services.bot_user_blocked)(chat_id)
-        except TelegramRetryAfter as exc:
-            await asyncio.sleep(exc.retry_after)
-            next_at = time.monotonic() + interval
-            try:
-                await bot.send_message(chat_id, text)
-                report.sent += 1
-            except Exception:
-                report.failed += 1
-        except TelegramBadRequest:
-            report.failed += 1
-        if progress and (i + 1) % 250 == 0 and i + 1 < len(recipients):
-            await progress(f"…{i + 1} of {len(recipients)}")
-    report.seconds = time.monotonic() - started
-    return report
 
 
 # --- everything else ----------------------------------------------------------------------------------------------
@@ -266,7 +234,7 @@ async def broadcast_send(bot: Bot, text: str, progress=None) -> services.Broadca
 async def anything_else(message: Message) -> None:
     if message.chat.type != ChatType.PRIVATE and not (message.text or "").startswith("/"):
         return  # group chatter is not for us
-    await message.answer("I didn't get that.\n\n" + selectors.HELP)
+    await message.answer("I didn't get that.\n\n" + texts.HELP)
 
 
 def dispatcher_create() -> Dispatcher:

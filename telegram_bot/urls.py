@@ -6,5 +6,4 @@ app_name = "telegram"
 
 urlpatterns = [
     path("telegram/webhook/", views.webhook, name="webhook"),
-    path("accounts/telegram/login/", views.telegram_login, name="login"),
 ]

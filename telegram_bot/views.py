@@ -1,4 +1,4 @@
-"""The Telegram webhook and the Login Widget callback."""
+"""The Telegram webhook (the Login Widget callback is an accounts view: it signs a site user in)."""
 
 from __future__ import annotations
 
@@ -8,15 +8,11 @@ import logging
 
 from asgiref.sync import async_to_sync
 from django.conf import settings
-from django.contrib import messages
-from django.contrib.auth import login
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST
 
-from goatedvips.errors import ServiceError
-from telegram_bot import login_widget
+from telegram_bot.bot import bot_create, dispatcher_create
 
 logger = logging.getLogger(__name__)
 MAX_UPDATE_BYTES = 1_000_000
@@ -26,15 +22,11 @@ _runtime: dict = {}
 def _dispatcher():
     """One Dispatcher (routers, middleware) per process, built on first use."""
     if "dp" not in _runtime:
-        from telegram_bot.bot import dispatcher_create
-
         _runtime["dp"] = dispatcher_create()
     return _runtime["dp"]
 
 
 async def _handle(update: dict) -> None:
-    from telegram_bot.bot import bot_create
-
     # A Bot per update: its HTTP session belongs to the event loop that runs this update.
     bot = bot_create()
     try:
@@ -66,16 +58,3 @@ def webhook(request: HttpRequest) -> HttpResponse:
     except Exception:  # a handler bug must not make Telegram redeliver the update forever
         logger.exception("telegram webhook: update %s failed", update.get("update_id"))
     return JsonResponse({"ok": True})
-
-
-@require_GET
-def telegram_login(request: HttpRequest) -> HttpResponse:
-    """The Login Widget redirects here with signed fields; sign in the site user linked to that Telegram id."""
-    try:
-        user = login_widget.telegram_login_user(request.GET.dict())
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-        return redirect("accounts:login")
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-    messages.success(request, f"Signed in with Telegram as {user.username}.")
-    return redirect("home")

@@ -8,10 +8,9 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import User, VerificationRequest
 from races.models import Player, WagerRace
 from support.models import SupportTicket, TicketMessage
-from telegram_bot.models import VerificationRequest
 from vip.models import BonusCode, WheelSegment, WheelSpin
 
 TEST_PASSWORD = "correct-horse-battery-staple-42"

@@ -1,8 +1,15 @@
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
 
-from goatedvips.admin import AuditedAdminMixin
+from core.admin import AuditedAdminMixin
+from core.errors import ServiceError
+from core.models import AuditEntry
 from vip.models import BonusCode, BonusCodeClaim, VipTier, WheelSegment, WheelSpin
+from vip.services import bonus_codes_deactivate, bonus_codes_generate
 
 
 @admin.register(VipTier)
@@ -53,20 +60,11 @@ class BonusCodeAdmin(AuditedAdminMixin, admin.ModelAdmin):
     change_list_template = "admin/vip/bonuscode/change_list.html"
 
     def get_urls(self):
-        from django.urls import path
-
         generate = path("generate/", self.admin_site.admin_view(self.generate_view), name="vip_bonuscode_generate")
         return [generate, *super().get_urls()]
 
     def generate_view(self, request):
         """Bulk-generate N codes with a prefix (operators: needs the add permission)."""
-        from django.core.exceptions import PermissionDenied
-        from django.shortcuts import redirect
-        from django.template.response import TemplateResponse
-
-        from goatedvips.errors import ServiceError
-        from vip.services import bonus_codes_generate
-
         if not self.has_add_permission(request):
             raise PermissionDenied
         form = BulkGenerateForm(request.POST or None)
@@ -76,7 +74,7 @@ class BonusCodeAdmin(AuditedAdminMixin, admin.ModelAdmin):
                 codes = bonus_codes_generate(
                     prefix=data["prefix"], count=data["count"], amount=data["amount"],
                     claim_limit=data["claim_limit"], days_valid=data["days_valid"],
-                    description=data["description"], actor=request.user,
+                    description=data["description"], actor=request.user, source=AuditEntry.Source.ADMIN,
                 )  # fmt: skip
             except ServiceError as exc:
                 form.add_error(None, exc.message)
@@ -89,12 +87,10 @@ class BonusCodeAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
     @admin.action(description="Deactivate selected codes", permissions=["change"])
     def deactivate(self, request, queryset):
-        from goatedvips.audit import audit_record
-
-        ids = list(queryset.filter(is_active=True).values_list("pk", flat=True))
-        BonusCode.objects.filter(pk__in=ids).update(is_active=False)
-        audit_record(actor=request.user, action="bonus_code.deactivate", after={"ids": ids}, source="admin")
-        self.message_user(request, f"Deactivated {len(ids)} code(s).")
+        count = bonus_codes_deactivate(
+            list(queryset.values_list("pk", flat=True)), actor=request.user, source=AuditEntry.Source.ADMIN
+        )
+        self.message_user(request, f"Deactivated {count} code(s).")
 
     def save_model(self, request, obj, form, change):
         if not change:

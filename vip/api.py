@@ -9,7 +9,7 @@ from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from goatedvips.api import ErrorSerializer
+from core.api import ErrorSerializer
 from vip import selectors, services
 
 # Documented in docs/rewards.md.
@@ -109,7 +109,7 @@ class WheelView(APIView):
 
     @extend_schema(responses={200: WheelSerializer, 401: ERRORS[401]})
     def get(self, request):
-        return Response(WheelSerializer(services.wheel_state(request.user)).data)
+        return Response(WheelSerializer(selectors.wheel_state(request.user)).data)
 
 
 @method_decorator(

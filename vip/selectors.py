@@ -1,27 +1,152 @@
-"""Reads on rewards."""
+"""Reads on rewards, and the rules every other app asks: the tier of a wager, and which codes a user may see."""
 
 from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from vip.models import BonusCode, BonusCodeClaim, WheelSpin
-from vip.services import bonus_code_visible
+from core.errors import ServiceError
+from vip.fairness import seed_hash, wheel_pick, wheel_roll, wheel_server_seed
+from vip.models import BonusCode, BonusCodeClaim, VipTier, WheelSegment, WheelSpin
+
+# --- the VIP ladder -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class VipProgress:
+    current: VipTier | None  # the highest tier reached
+    next: VipTier | None  # the one after it (None at the top)
+    pct: int  # progress from `current` to `next`, 0-100
+    to_next: Decimal  # all-time wager still needed for `next`
+
+
+class TierTable:
+    """The operator-edited ladder, read once: the tier of any all-time wager (docs/design.md §5) by bisection.
+
+    The one owner of "which tier is this wager": leaderboards, profiles, the VIP page, bonus codes and the bot
+    all ask a TierTable, so a change to the ladder shows everywhere at once.
+    """
+
+    def __init__(self, tiers: list[VipTier] | None = None) -> None:
+        self.tiers = list(VipTier.objects.order_by("min_wager")) if tiers is None else tiers
+        self._bounds = [t.min_wager for t in self.tiers]
+
+    def tier_for(self, all_time: Decimal) -> VipTier | None:
+        i = bisect_right(self._bounds, all_time)
+        return self.tiers[i - 1] if i else None
+
+    def name_for(self, all_time: Decimal) -> str | None:
+        tier = self.tier_for(all_time)
+        return tier.name if tier else None
+
+    def progress(self, all_time: Decimal) -> VipProgress:
+        i = bisect_right(self._bounds, all_time)
+        current = self.tiers[i - 1] if i else None
+        following = self.tiers[i] if i < len(self.tiers) else None
+        if following is None:
+            return VipProgress(current, None, 100, Decimal("0"))
+        floor = current.min_wager if current else Decimal("0")
+        span = following.min_wager - floor
+        pct = int((all_time - floor) / span * 100) if span > 0 else 0
+        return VipProgress(current, following, max(0, min(pct, 100)), following.min_wager - all_time)
+
+    def colors(self) -> dict[str, str]:
+        return {t.name: t.color for t in self.tiers}
+
+
+def vip_ladder(user) -> dict:
+    """The VIP page: every tier, and the signed-in player's place on the ladder when they have a linked player."""
+    table = TierTable()
+    player = getattr(user, "player", None) if user is not None and user.is_authenticated else None
+    if player is None:
+        return {"tiers": table.tiers, "player": None}
+    progress = table.progress(player.wager_all_time)
+    return {"tiers": table.tiers, "player": player, **progress.__dict__}
+
+
+# --- bonus codes ----------------------------------------------------------------------------------------------
+
+
+def bonus_code_visible(code: BonusCode, user) -> bool:
+    """Whether `user` may see, and so claim, the code: its owner for a personal code, else its audience and
+    minimum tier. The one rule the site, the API and the bot all apply."""
+    if code.owner_id is not None:
+        return user is not None and code.owner_id == user.pk
+    if code.audience == BonusCode.Audience.VERIFIED and not (user is not None and user.is_verified):
+        return False
+    if code.min_tier_id is not None:
+        player = getattr(user, "player", None) if user is not None else None
+        if player is None or player.wager_all_time < code.min_tier.min_wager:
+            return False
+    return True
 
 
 def bonus_codes_for(user, limit: int = 100) -> list[BonusCode]:
-    """Active, unexpired codes the user may see (public, their tier's, their personal ones), newest first."""
+    """Active, unexpired codes `user` may see (public, their tier's, their personal ones), newest first. An
+    anonymous user (None) sees only the public codes for everyone."""
     now = timezone.now()
     codes = (
         BonusCode.objects.filter(is_active=True)
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-        .filter(Q(owner__isnull=True) | Q(owner=user))
         .select_related("min_tier")
-        .annotate(claimed=Exists(BonusCodeClaim.objects.filter(code=OuterRef("pk"), user=user)))
         .order_by("-created_at")
     )
+    if user is None:
+        codes = codes.filter(owner__isnull=True)
+    else:
+        codes = codes.filter(Q(owner__isnull=True) | Q(owner=user)).annotate(
+            claimed=Exists(BonusCodeClaim.objects.filter(code=OuterRef("pk"), user=user))
+        )
     return [c for c in codes[:limit] if bonus_code_visible(c, user)]
+
+
+# --- the wheel ------------------------------------------------------------------------------------------------
+
+
+def wheel_segments() -> list[WheelSegment]:
+    return list(WheelSegment.objects.filter(is_active=True).order_by("position"))
 
 
 def wheel_history(user, limit: int = 30) -> list[WheelSpin]:
     return list(WheelSpin.objects.filter(user=user).select_related("segment", "reward_code")[:limit])
+
+
+@dataclass
+class WheelState:
+    eligible: bool
+    server_seed_hash: str
+    nonce: int
+    next_spin_at: str | None
+    segments: list[WheelSegment]
+    today_spin: WheelSpin | None
+
+
+def wheel_state(user) -> WheelState:
+    today = timezone.now().date()
+    spin = WheelSpin.objects.filter(user=user, spin_date=today).select_related("segment", "reward_code").first()
+    tomorrow = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    day = tomorrow.date() if spin else today
+    return WheelState(
+        eligible=spin is None,
+        server_seed_hash=seed_hash(wheel_server_seed(user.pk, day)),
+        nonce=WheelSpin.objects.filter(user=user).count(),
+        next_spin_at=tomorrow.isoformat() if spin else None,
+        segments=wheel_segments(),
+        today_spin=spin,
+    )
+
+
+def wheel_verify(server_seed: str, client_seed: str, nonce: int) -> dict:
+    """Recompute a spin from its revealed values (for the public verify page)."""
+    segments = wheel_segments()
+    total = sum(s.weight for s in segments)
+    if not total:
+        raise ServiceError("The wheel is not set up yet.")
+    roll = wheel_roll(server_seed, client_seed, nonce, total)
+    return {"server_seed_hash": seed_hash(server_seed), "roll": roll, "total_weight": total,
+            "segment": wheel_pick(segments, roll)}  # fmt: skip

@@ -9,13 +9,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
-from goatedvips.errors import ServiceError
+from core.errors import ServiceError
 from vip import selectors, services
 from vip.api import CLAIM_RATE, SPIN_RATE
 
 
 def vip_ladder(request: HttpRequest) -> HttpResponse:
-    return render(request, "vip/ladder.html", {"vip": services.vip_progress(request.user)})
+    return render(request, "vip/ladder.html", {"vip": selectors.vip_ladder(request.user)})
 
 
 @login_required
@@ -38,7 +38,7 @@ def bonus_code_claim(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 def wheel(request: HttpRequest) -> HttpResponse:
-    state = services.wheel_state(request.user)
+    state = selectors.wheel_state(request.user)
     total = sum(s.weight for s in state.segments) or 1
     segments = [(s, round(s.weight / total * 100, 3)) for s in state.segments]
     return render(
@@ -76,7 +76,7 @@ def wheel_verify(request: HttpRequest) -> HttpResponse:
             context["error"] = "Enter the server seed, your client seed (up to 64 characters) and the nonce (a number)."
         else:
             try:
-                context["result"] = services.wheel_verify(seed, client, int(nonce))
+                context["result"] = selectors.wheel_verify(seed, client, int(nonce))
             except ServiceError as exc:
                 context["error"] = exc.message
     return render(request, "vip/verify.html", context, status=400 if context.get("error") else 200)

@@ -9,9 +9,8 @@ import pytest
 from django.core import mail, signing
 from django.test import Client
 
-from accounts.models import NewsletterSubscription, User
+from accounts.models import NewsletterSubscription, User, VerificationRequest
 from accounts.services import EMAIL_VERIFY_SALT, email_verification_token, newsletter_unsubscribe_token
-from telegram_bot.models import VerificationRequest
 from tests.factories import PlayerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

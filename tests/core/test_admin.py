@@ -7,10 +7,10 @@ from django.contrib import admin
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
-from accounts.models import NewsletterSubscription, Notification, NotificationPreferences
-from goatedvips.audit import audit_record
+from accounts.models import NewsletterSubscription, TelegramLinkToken
+from core.audit import audit_record
+from notifications.models import BotUser, Notification, NotificationPreferences
 from races.models import HistoricalRace, RaceParticipant, RaceProgressSample, RaceResult, TransformationLog
-from telegram_bot.models import BotUser, TelegramLinkToken
 from tests.factories import (
     BonusCodeFactory,
     PlayerFactory,
@@ -59,12 +59,13 @@ def some_rows(db):
 def test_every_app_model_is_registered_in_admin():
     labels = {m._meta.label for m in MODELS}
     expected = {
-        "accounts.User", "accounts.NotificationPreferences", "accounts.Notification", "accounts.NewsletterSubscription",
+        "accounts.User", "notifications.NotificationPreferences", "notifications.Notification",
+        "accounts.NewsletterSubscription",
         "races.Player", "races.WagerRace", "races.RaceParticipant", "races.RaceResult", "races.HistoricalRace",
         "races.TransformationLog",
         "races.RaceProgressSample", "vip.VipTier", "vip.BonusCode", "vip.BonusCodeClaim", "vip.WheelSegment",
-        "vip.WheelSpin", "support.SupportTicket", "support.TicketMessage", "telegram_bot.VerificationRequest",
-        "telegram_bot.BotUser", "telegram_bot.TelegramLinkToken",
+        "vip.WheelSpin", "support.SupportTicket", "support.TicketMessage", "accounts.VerificationRequest",
+        "notifications.BotUser", "accounts.TelegramLinkToken",
     }  # fmt: skip
     assert expected <= labels
 
@@ -119,3 +120,18 @@ def test_operators_and_support_groups_exist_with_least_privilege():
     assert {"view_supportticket", "change_supportticket", "add_ticketmessage", "change_verificationrequest"} <= support
     assert not {c for c in support if c.endswith(("wagerrace", "bonuscode", "viptier")) and not c.startswith("view")}
     assert "delete_user" not in operators | support
+
+
+@pytest.mark.django_db
+def test_admin_pages_of_models_that_moved_apps_redirect_to_their_new_place(client, staff_user):
+    response = client.get("/admin/telegram_bot/verificationrequest/?status__exact=pending")
+    assert (response.status_code, response["Location"]) == (
+        302,
+        "/admin/accounts/verificationrequest/?status__exact=pending",
+    )
+    assert client.get("/admin/goatedvips/auditentry/5/change/")["Location"] == "/admin/core/auditentry/5/change/"
+    client.force_login(staff_user)
+    assert client.get("/admin/accounts/notification/", follow=True).redirect_chain[-1][0] == (
+        "/admin/notifications/notification/"
+    )
+    assert client.get("/admin/accounts/notification/", follow=True).status_code == 200

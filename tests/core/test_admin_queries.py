@@ -15,10 +15,10 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from accounts.models import NewsletterSubscription, Notification, NotificationPreferences
-from goatedvips.audit import audit_record
+from accounts.models import NewsletterSubscription, TelegramLinkToken
+from core.audit import audit_record
+from notifications.models import BotUser, Notification, NotificationPreferences
 from races.models import HistoricalRace, RaceParticipant, RaceProgressSample, RaceResult, TransformationLog
-from telegram_bot.models import BotUser, TelegramLinkToken
 from tests import factories as f
 from vip.models import BonusCodeClaim, VipTier
 
@@ -90,14 +90,14 @@ def _per_user(model, **kw):
 
 BUILDERS = {
     "accounts.user": _users,
-    "accounts.notificationpreferences": _per_user(NotificationPreferences),
-    "accounts.notification": _per_user(Notification, title="Hi"),
+    "notifications.notificationpreferences": _per_user(NotificationPreferences),
+    "notifications.notification": _per_user(Notification, title="Hi"),
     "accounts.newslettersubscription": lambda n: [
         NewsletterSubscription.objects.create(email=f"n{next(SEQ)}@example.com") for _ in range(n)
     ],
     "authtoken.tokenproxy": _per_user(Token),
     "auth.group": lambda n: [Group.objects.create(name=f"Group {next(SEQ)}") for _ in range(n)],
-    "goatedvips.auditentry": _audit,
+    "core.auditentry": _audit,
     "races.player": _players,
     "races.wagerrace": lambda n: f.WagerRaceFactory.create_batch(n),
     "races.raceparticipant": _race_rows(RaceParticipant),
@@ -112,16 +112,14 @@ BUILDERS = {
     "vip.wheelspin": lambda n: f.WheelSpinFactory.create_batch(n),
     "support.supportticket": lambda n: f.SupportTicketFactory.create_batch(n, assigned_to=f.StaffFactory()),
     "support.ticketmessage": lambda n: f.TicketMessageFactory.create_batch(n),
-    "telegram_bot.botuser": lambda n: [BotUser.objects.create(telegram_id=10_000 + next(SEQ)) for _ in range(n)],
-    "telegram_bot.telegramlinktoken": lambda n: [
+    "notifications.botuser": lambda n: [BotUser.objects.create(telegram_id=10_000 + next(SEQ)) for _ in range(n)],
+    "accounts.telegramlinktoken": lambda n: [
         TelegramLinkToken.objects.create(
             user=f.UserFactory(), nonce=f"n{next(SEQ)}", expires_at=timezone.now() + timedelta(minutes=5)
         )
         for _ in range(n)
     ],
-    "telegram_bot.verificationrequest": lambda n: f.VerificationRequestFactory.create_batch(
-        n, player=f.PlayerFactory()
-    ),
+    "accounts.verificationrequest": lambda n: f.VerificationRequestFactory.create_batch(n, player=f.PlayerFactory()),
 }
 MODELS = sorted(admin.site._registry, key=lambda m: m._meta.label_lower)
 

@@ -3,8 +3,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from goatedvips.audit import audit_changes
-from goatedvips.models import AuditEntry
+from core.audit import audit_changes
+from core.models import AuditEntry
 from tests.factories import UserFactory
 
 
@@ -48,17 +48,17 @@ def test_an_admin_edit_of_a_user_is_audited_without_the_password_hash(client, st
 @pytest.mark.django_db
 def test_the_audit_log_is_read_only_in_admin(client, staff_user):
     client.force_login(staff_user)
-    assert client.get(reverse("admin:goatedvips_auditentry_changelist")).status_code == 200
-    assert client.get(reverse("admin:goatedvips_auditentry_add")).status_code == 403
+    assert client.get(reverse("admin:core_auditentry_changelist")).status_code == 200
+    assert client.get(reverse("admin:core_auditentry_add")).status_code == 403
 
 
 def test_every_admin_of_ours_records_adds_changes_and_deletes_in_the_audit_log():
     from django.contrib import admin
 
-    from goatedvips.admin import AuditedAdminMixin
-    from goatedvips.models import AuditEntry
+    from core.admin import AuditedAdminMixin
+    from core.models import AuditEntry
 
-    ours = {"accounts", "races", "vip", "support", "telegram_bot"}
+    ours = {"accounts", "notifications", "races", "vip", "support", "telegram_bot"}
     missing = [
         model._meta.label
         for model, model_admin in admin.site._registry.items()
@@ -70,7 +70,7 @@ def test_every_admin_of_ours_records_adds_changes_and_deletes_in_the_audit_log()
 
 @pytest.mark.django_db
 def test_a_tier_edit_in_admin_is_audited_with_before_and_after(client, staff_user):
-    from goatedvips.models import AuditEntry
+    from core.models import AuditEntry
     from vip.models import VipTier
 
     tier = VipTier.objects.get(slug="gold")

@@ -13,10 +13,10 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from accounts.models import User
-from goatedvips.models import AuditEntry
-from races.lifecycle import race_finalize
+from core.models import AuditEntry
 from races.models import WagerRace
-from races.standings import races_refresh_after_sync
+from races.services.lifecycle import race_finalize
+from races.services.standings import races_refresh_after_sync
 from tests.factories import PlayerFactory, UserFactory, WagerRaceFactory
 
 pytestmark = pytest.mark.django_db

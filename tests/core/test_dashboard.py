@@ -63,7 +63,7 @@ def test_dashboard_empty_state(staff_client):
 
 @pytest.mark.django_db
 def test_dashboard_draws_wager_volume_over_the_last_syncs(client, staff_user, settings):
-    from races.sync import sync_wagers
+    from races.services.sync import sync_wagers
 
     settings.AFFILIATE_API_URL = ""
     client.force_login(staff_user)

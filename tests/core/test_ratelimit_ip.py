@@ -1,7 +1,7 @@
 import pytest
 from django.test import RequestFactory
 
-from goatedvips.ratelimit import UNKNOWN_CLIENT, client_ip
+from core.ratelimit import UNKNOWN_CLIENT, client_ip
 
 
 @pytest.fixture

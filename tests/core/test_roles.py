@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 
-from goatedvips.roles import OPERATORS, ROLES, SUPPORT, roles_sync
+from core.roles import OPERATORS, ROLES, SUPPORT, roles_sync
 from tests.factories import UserFactory
 
 MODELS = sorted(admin.site._registry, key=lambda m: m._meta.label_lower)

@@ -8,10 +8,10 @@ import pytest
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from goatedvips.models import AuditEntry
+from accounts.models import VerificationRequest
+from core.models import AuditEntry
 from races.models import WagerRace
 from support.models import SupportTicket
-from telegram_bot.models import VerificationRequest
 from tests.factories import TEST_PASSWORD, PlayerFactory, UserFactory, VerificationRequestFactory, WagerRaceFactory
 from vip.models import BonusCode
 
@@ -76,7 +76,7 @@ def test_an_operator_runs_the_back_office(live_server, page, screenshot):
     # Approve verification requests in bulk.
     requests = [VerificationRequestFactory(goated_name=f"Claim{i}", player=PlayerFactory(), user=UserFactory())
                 for i in range(2)]  # fmt: skip
-    page.goto(f"{base}/admin/telegram_bot/verificationrequest/")
+    page.goto(f"{base}/admin/accounts/verificationrequest/")
     run_action(page, "approve", "Claim0", "Claim1")
     assert "Approved: 2 request(s)." in page.content()
     assert set(

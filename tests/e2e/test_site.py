@@ -11,8 +11,8 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
-from races.lifecycle import race_finalize
 from races.models import WagerRace
+from races.services.lifecycle import race_finalize
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

@@ -1,4 +1,4 @@
-"""GET /api/v1/leaderboard/ (DESIGN.md §6), served from the cache the sync refreshes."""
+"""GET /api/v1/leaderboard/ (docs/design.md §6), served from the cache the sync refreshes."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ from decimal import ROUND_DOWN, Decimal
 import pytest
 from django.core.cache import cache
 
-from races.feed import demo_feed_payload, feed_rows_clean, feed_token_expiry
-from races.leaderboard import CACHE_KEY, leaderboard_cache_clear
+from races.demo_feed import demo_feed_payload
+from races.feed import feed_rows_clean, feed_token_expiry
 from races.models import Player
-from races.sync import sync_wagers
+from races.selectors.leaderboard import CACHE_KEY, leaderboard_cache_clear
+from races.services.sync import sync_wagers
 from vip.models import VipTier
 
 pytestmark = pytest.mark.django_db

@@ -10,10 +10,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from races.lifecycle import race_finalize
 from races.models import RaceResult, WagerRace
-from races.standings import races_refresh_after_sync
-from races.sync import player_ranks_recompute
+from races.services.lifecycle import race_finalize
+from races.services.standings import races_refresh_after_sync
+from races.services.sync import player_ranks_recompute
 from tests.factories import PlayerFactory, UserFactory, WagerRaceFactory
 
 pytestmark = pytest.mark.django_db
@@ -136,7 +136,7 @@ def test_leaderboard_page_query_count_does_not_grow_with_players(client):
     players(3)
     small = queries(client, "/leaderboard/?period=weekly")
     players(80, start=3)
-    from races.leaderboard import leaderboard_cache_clear
+    from races.selectors.leaderboard import leaderboard_cache_clear
 
     leaderboard_cache_clear()
     assert queries(client, "/leaderboard/?period=weekly") == small
@@ -289,7 +289,7 @@ def test_home_query_count_is_constant(client):
     few = queries(client, "/")
     players(50, start=3)
     races_refresh_after_sync(timezone.now())
-    from races.leaderboard import leaderboard_cache_clear
+    from races.selectors.leaderboard import leaderboard_cache_clear
 
     leaderboard_cache_clear()
     assert queries(client, "/") == few

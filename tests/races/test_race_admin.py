@@ -89,7 +89,7 @@ def test_change_page_shows_the_prize_table_and_freezes_finished_races(staff_clie
 
 @pytest.mark.django_db
 def test_admin_race_actions_and_edits_are_audited_with_before_and_after(staff_client, staff_user):
-    from goatedvips.models import AuditEntry
+    from core.models import AuditEntry
 
     race = WagerRaceFactory(start_date=timezone.now() + timedelta(days=1), end_date=timezone.now() + timedelta(days=8))
     _action(staff_client, "start_now", race)
@@ -108,8 +108,8 @@ def test_admin_race_actions_and_edits_are_audited_with_before_and_after(staff_cl
 
 @pytest.mark.django_db
 def test_change_page_shows_the_top_of_live_standings_then_of_final_results(staff_client):
-    from races.lifecycle import race_finalize, race_start
-    from races.standings import races_refresh_after_sync
+    from races.services.lifecycle import race_finalize, race_start
+    from races.services.standings import races_refresh_after_sync
     from tests.factories import PlayerFactory
 
     now = timezone.now()

@@ -4,9 +4,9 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from races.lifecycle import race_finalize, race_start
 from races.models import RaceProgressSample, WagerRace
-from races.standings import races_refresh_after_sync
+from races.services.lifecycle import race_finalize, race_start
+from races.services.standings import races_refresh_after_sync
 from tests.factories import PlayerFactory, WagerRaceFactory
 
 

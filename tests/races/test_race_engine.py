@@ -11,11 +11,12 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import connection
 
-from accounts.models import Notification
-from goatedvips.errors import Conflict
-from races.lifecycle import prize_table, race_cancel, race_finalize, race_start, race_tick
+from core.errors import Conflict
+from notifications.models import Notification
 from races.models import HistoricalRace, Player, RaceMeasure, RaceProgressSample, RaceResult, WagerRace
-from races.standings import races_refresh_after_sync
+from races.prizes import prize_table
+from races.services.lifecycle import race_cancel, race_finalize, race_start, race_tick
+from races.services.standings import races_refresh_after_sync
 from tests.factories import PlayerFactory, UserFactory, WagerRaceFactory
 
 NOV_1 = datetime(2026, 11, 1, tzinfo=UTC)

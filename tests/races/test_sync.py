@@ -1,4 +1,4 @@
-"""The feed sync against a real local HTTP server speaking the affiliate's format (DESIGN.md §4)."""
+"""The feed sync against a real local HTTP server speaking the affiliate's format (docs/design.md §4)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from django.db import connection
 from werkzeug import Response
 
 from races.models import Player, RaceParticipant, TransformationLog, WagerRace
-from races.sync import sync_running, sync_wagers
+from races.services.sync import sync_running, sync_wagers
 
 FEED_PATH = "/user/affiliate/referral-leaderboard/TESTCODE"
 

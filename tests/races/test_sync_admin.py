@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from goatedvips.models import AuditEntry
+from core.models import AuditEntry
 from races.models import Player, TransformationLog
 from tests.factories import StaffFactory
 from tests.races.test_leaderboard import _jwt

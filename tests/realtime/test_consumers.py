@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from goatedvips.asgi import application
 from races import realtime as race_realtime
-from races.sync import player_ranks_recompute
+from races.services.sync import player_ranks_recompute
 from support.models import SupportTicket
 from support.services import ticket_message_post
 from tests.factories import PlayerFactory, StaffFactory, UserFactory, WagerRaceFactory
@@ -101,7 +101,7 @@ async def test_race_stream_snapshot_and_events():
     def make():
         now = timezone.now()
         race = WagerRaceFactory(status="live", start_date=now - timedelta(days=1), end_date=now + timedelta(days=1))
-        from races.standings import races_refresh_after_sync
+        from races.services.standings import races_refresh_after_sync
 
         PlayerFactory(name="Leader", wager_month=Decimal("500"))
         races_refresh_after_sync(now)
@@ -132,7 +132,7 @@ async def test_notifications_need_a_signed_in_user():
 
 
 async def test_notifications_snapshot_then_live_notification():
-    from accounts.services import notification_create
+    from notifications.services import notification_create
 
     user = await sync_to_async(UserFactory)()
     await sync_to_async(notification_create)(user, kind="system", title="Welcome")
@@ -146,7 +146,7 @@ async def test_notifications_snapshot_then_live_notification():
 
 
 async def test_a_user_never_receives_another_users_notifications():
-    from accounts.services import notification_create
+    from notifications.services import notification_create
 
     me, other = await sync_to_async(UserFactory)(), await sync_to_async(UserFactory)()
     ws, _ = await connect("/ws/notifications/", me)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Group
 
-from accounts.models import Notification
-from goatedvips.models import AuditEntry
+from core.models import AuditEntry
+from notifications.models import Notification
 from support.models import SupportTicket, TicketMessage
 from support.services import ticket_update
 from tests.factories import SupportTicketFactory, UserFactory

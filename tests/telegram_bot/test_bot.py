@@ -14,13 +14,14 @@ import pytest
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from accounts.models import Notification, User
-from goatedvips.models import AuditEntry
-from races.standings import races_refresh_after_sync
-from races.sync import player_ranks_recompute
-from telegram_bot.bot import bot_create, broadcast_send, dispatcher_create
-from telegram_bot.models import BotUser, TelegramLinkToken, VerificationRequest
-from telegram_bot.services import telegram_link_token_issue
+from accounts.models import TelegramLinkToken, User, VerificationRequest
+from accounts.services import telegram_link_token_issue
+from core.models import AuditEntry
+from notifications.models import BotUser, Notification
+from races.services.standings import races_refresh_after_sync
+from races.services.sync import player_ranks_recompute
+from telegram_bot.bot import bot_create, dispatcher_create
+from telegram_bot.services import broadcast_send
 from tests.factories import BonusCodeFactory, PlayerFactory, UserFactory, WagerRaceFactory
 from tests.telegram_bot.fake_telegram import TOKEN, button, install, message
 
@@ -113,7 +114,7 @@ def test_stats_and_race_for_a_linked_player(tg, feed_updates):
     assert "LuckyGoat88" in stats
     assert "Bronze" in stats
     assert "to reach Silver" in stats
-    # A race that is not a calendar month counts all-time growth since it went live (DESIGN.md §5).
+    # A race that is not a calendar month counts all-time growth since it went live (docs/design.md §5).
     assert "You are <b>#2</b> with $12,000.00" in race
     assert "Current prize: $40.00" in race
     assert "$8,000.00 more to pass #1" in race
@@ -127,6 +128,21 @@ def test_bonus_codes_show_only_what_the_user_may_claim(tg, feed_updates):
     text = tg.last(PLAYER_TG)
     assert "EVERYONE5" in text
     assert "VIPONLY9" not in text
+
+
+def test_bonus_codes_gated_by_tier_show_only_to_players_of_that_tier(tg, feed_updates):
+    """The bot applies the site's visibility rule (vip.selectors.bonus_code_visible): the code the site would
+    refuse is not listed."""
+    from vip.models import VipTier
+
+    BonusCodeFactory(code="GOLDONLY", min_tier=VipTier.objects.get(name="Gold"))
+    UserFactory(username="bronze", telegram_id=PLAYER_TG, player=goat("Bronzie", wager_all_time=Decimal("15000")))
+    UserFactory(username="gold", telegram_id=OTHER_TG, player=goat("Goldie", wager_all_time=Decimal("150000")))
+    feed_updates(message("/bonuscodes", user_id=PLAYER_TG), message("/bonuscodes", user_id=OTHER_TG))
+    assert "GOLDONLY" not in tg.last(PLAYER_TG)
+    assert "GOLDONLY" in tg.last(OTHER_TG)
+    feed_updates(message("/bonuscodes", user_id=STAFF_TG))  # not linked at all
+    assert "GOLDONLY" not in tg.last(STAFF_TG)
 
 
 # --- linking and verification: the full flow -----------------------------------------------------------------
@@ -311,7 +327,7 @@ def test_telegram_login_widget(tg, client):
 
 
 def test_outgoing_messages_classify_transient_and_permanent_errors(tg, httpserver):
-    from telegram_bot.tasks import TelegramTransient, telegram_send_message
+    from notifications.telegram import TelegramTransient, telegram_send_message
 
     assert telegram_send_message(PLAYER_TG, "hi") == "sent"
     tg.blocked = {OTHER_TG}
@@ -335,7 +351,7 @@ def test_outgoing_messages_classify_transient_and_permanent_errors(tg, httpserve
 
 
 def test_race_winners_get_a_telegram_dm_when_linked_and_allowed(tg):
-    from races.lifecycle import race_finalize
+    from races.services.lifecycle import race_finalize
 
     now = timezone.now()
     race = WagerRaceFactory(
@@ -345,7 +361,7 @@ def test_race_winners_get_a_telegram_dm_when_linked_and_allowed(tg):
     winner, quiet = goat("Winner", wager_all_time=Decimal("900")), goat("Quiet", wager_all_time=Decimal("500"))
     UserFactory(player=winner, telegram_id=PLAYER_TG)
     muted = UserFactory(player=quiet, telegram_id=OTHER_TG)
-    from accounts.models import NotificationPreferences
+    from notifications.models import NotificationPreferences
 
     NotificationPreferences.objects.create(user=muted, push_notifications=False)
     races_refresh_after_sync(now)

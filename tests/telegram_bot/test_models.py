@@ -2,7 +2,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from telegram_bot.models import VerificationRequest
+from accounts.models import VerificationRequest
 from tests.factories import UserFactory, VerificationRequestFactory
 
 

@@ -13,7 +13,7 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from accounts.models import User
-from goatedvips.models import AuditEntry
+from core.models import AuditEntry
 from tests.factories import BonusCodeFactory, PlayerFactory, UserFactory, WheelSegmentFactory
 from vip import services
 from vip.models import BonusCode, BonusCodeClaim, WheelSegment, WheelSpin

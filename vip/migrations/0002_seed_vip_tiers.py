@@ -1,4 +1,4 @@
-"""The VIP ladder of DESIGN.md §5, by all-time wager. Operators may edit it afterwards in admin."""
+"""The VIP ladder of docs/design.md §5, by all-time wager. Operators may edit it afterwards in admin."""
 
 from decimal import Decimal
 

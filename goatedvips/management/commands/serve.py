@@ -1,9 +1,13 @@
 """Serve the whole site from one process (embedded mode): ASGI (HTTP + WebSockets) plus the scheduler."""
 
+import asyncio
+import threading
+
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from goatedvips.scheduler import EmbeddedScheduler
+from telegram_bot.bot import bot_create, dispatcher_create
 
 
 class Command(BaseCommand):
@@ -42,10 +46,6 @@ class Command(BaseCommand):
 
 def _bot_polling_thread_start(stdout) -> None:
     """Embedded mode with a token: long-poll the bot in this process, on its own thread and event loop."""
-    import asyncio
-    import threading
-
-    from telegram_bot.bot import bot_create, dispatcher_create
 
     def run() -> None:
         async def main():

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from races.lifecycle import race_tick
+from races.services.lifecycle import race_tick
 
 
 class Command(BaseCommand):

@@ -2,7 +2,8 @@ import logging
 
 from django.core.management.base import BaseCommand, CommandError
 
-from races.sync import sync_wagers
+from races.services import sync
+from races.services.sync import sync_wagers
 
 
 class Command(BaseCommand):
@@ -12,7 +13,7 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        service_log = logging.getLogger("races.sync")
+        service_log = logging.getLogger(sync.__name__)
         previous = service_log.level
         if options["verbosity"] < 2:
             # The outcome is printed below as one line; the service's own log lines only with -v 2.

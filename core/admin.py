@@ -1,0 +1,144 @@
+"""Admin building blocks every app uses (the audited mixin, read-only records, actions that call a service for
+each selected row), and the audit log's own admin."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from django.contrib import admin, messages
+from django.template.response import TemplateResponse
+from django.utils.html import format_html, format_html_join
+
+from core.audit import audit_changes, audit_record, audit_snapshot
+from core.errors import ServiceError
+from core.models import AuditEntry
+
+
+class AuditedAdminMixin:
+    """Records add/change/delete made through admin forms with before/after values."""
+
+    def save_model(self, request, obj, form, change):
+        before = audit_snapshot(type(obj).objects.filter(pk=obj.pk).first()) if change and obj.pk else None
+        super().save_model(request, obj, form, change)
+        audit_record(
+            actor=request.user,
+            action=f"{obj._meta.model_name}.{'change' if change else 'add'}",
+            target=obj,
+            before=before,
+            after=audit_snapshot(obj),
+            source=AuditEntry.Source.ADMIN,
+        )
+
+    def _audit_delete(self, request, obj) -> None:
+        audit_record(
+            actor=request.user,
+            action=f"{obj._meta.model_name}.delete",
+            target=obj,
+            before=audit_snapshot(obj),
+            source=AuditEntry.Source.ADMIN,
+        )
+
+    def delete_model(self, request, obj):
+        self._audit_delete(request, obj)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self._audit_delete(request, obj)
+        super().delete_queryset(request, queryset)
+
+
+class ReadOnlyAdminMixin:
+    """Records written only by the system (logs, archives, threads): listed and shown, never added, edited or
+    deleted from admin."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def action_each(
+    modeladmin,
+    request,
+    objects: Iterable,
+    change: Callable,
+    done: str,
+    noun: str,
+    *,
+    idle: Callable[[object], str] | None = None,
+) -> int:
+    """Run an admin action's service on each selected object: the service decides and audits; this reports how
+    many it changed and, one by one, what it refused (its ServiceError message) or found nothing to do for (the
+    service returned False; `idle` says why)."""
+    count = 0
+    for obj in objects:
+        try:
+            outcome = change(obj)
+        except ServiceError as exc:
+            modeladmin.message_user(request, exc.message, messages.WARNING)
+            continue
+        if outcome is False:
+            if idle is not None:
+                modeladmin.message_user(request, idle(obj), messages.WARNING)
+            continue
+        count += 1
+    if count:
+        modeladmin.message_user(request, f"{done}: {count} {noun}(s).", messages.SUCCESS)
+    return count
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("created_at", "actor_label", "action", "source", "target_type", "target_repr")
+    list_filter = ("source", "action", "target_type")
+    search_fields = ("actor_label", "action", "target_repr", "target_id", "note")
+    date_hierarchy = "created_at"
+    list_select_related = ("actor",)
+    show_full_result_count = False
+    readonly_fields = (
+        "created_at",
+        "actor",
+        "actor_label",
+        "action",
+        "source",
+        "target_type",
+        "target_id",
+        "target_repr",
+        "changes",
+        "before",
+        "after",
+        "note",
+    )
+    exclude = ()
+
+    @admin.display(description="Changed fields")
+    def changes(self, entry):
+        rows = audit_changes(entry.before, entry.after)
+        if not rows:
+            return "—"
+        return format_html(
+            "<table><tr><th>Field</th><th>Before</th><th>After</th></tr>{}</table>",
+            format_html_join(
+                "", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", ((k, b, a) for k, (b, a) in rows.items())
+            ),
+        )
+
+
+def action_form_page(modeladmin, request, queryset, *, form, action: str, title: str, intro: str, submit_label: str):
+    """The intermediate page of an admin action that needs input first (see templates/admin/action_form_page.html)."""
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "intro": intro,
+        "queryset": queryset,
+        "form": form,
+        "action": action,
+        "submit_label": submit_label,
+        "opts": modeladmin.model._meta,
+    }
+    return TemplateResponse(request, "admin/action_form_page.html", context)

@@ -1,0 +1,76 @@
+"""The shared shape of every WebSocket stream: snapshot on connect, versioned events, tolerant of bad input."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from core import realtime
+
+logger = logging.getLogger(__name__)
+
+# Close codes (4000-4999 are the application's): the client should not retry these with the same request.
+UNAUTHORIZED = 4401
+NOT_FOUND = 4404
+BAD_REQUEST = 4400
+MAX_CLIENT_MESSAGE = 4096
+
+
+class StreamConsumer(AsyncJsonWebsocketConsumer):
+    """Subclasses set `self.group` in `authorize()` and return the snapshot data from `snapshot()`."""
+
+    group: str = ""
+
+    async def authorize(self) -> int | None:
+        """Decide whether this client may subscribe; return a close code to refuse."""
+        return None
+
+    async def snapshot(self) -> dict:
+        raise NotImplementedError
+
+    async def connect(self) -> None:
+        realtime.server_loop_record()
+        refusal = await self.authorize()
+        # Accept first so the refusal reaches the client as a close code it can act on (4401 → sign in).
+        await self.accept()
+        if refusal is not None:
+            await self.close(code=refusal)
+            return
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.send_snapshot()
+
+    async def disconnect(self, code: int) -> None:
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def send_snapshot(self) -> None:
+        version = realtime.group_version(self.group)
+        await self.send_json({"type": "snapshot", "version": version, "data": await self.snapshot()})
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
+        if text_data is None or len(text_data) > MAX_CLIENT_MESSAGE:
+            await self.send_json({"type": "error", "error": "Send JSON text messages of at most 4 KB."})
+            return
+        try:
+            content = json.loads(text_data)
+        except ValueError:
+            await self.send_json({"type": "error", "error": "Messages must be JSON objects."})
+            return
+        await self.receive_json(content)
+
+    async def receive_json(self, content, **kwargs) -> None:
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "ping":
+            await self.send_json({"type": "pong"})
+        elif kind == "snapshot":
+            await self.send_snapshot()
+        else:
+            await self.send_json(
+                {"type": "error", "error": 'Unknown message. Send {"type": "ping"} or {"type": "snapshot"}.'}
+            )
+
+    async def forward(self, event: dict) -> None:
+        """Relay a group event to the client as is (its `type` is the public event name)."""
+        await self.send_json(event)

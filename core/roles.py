@@ -1,0 +1,84 @@
+"""Staff roles: the one place that says what each admin group may do.
+
+The data migration `accounts.0002_staff_groups` creates the groups; `roles_sync` (run after every `migrate`)
+keeps their permissions equal to this table, so a model added later gets its permissions by adding a line
+here. Anything not listed is denied (least privilege).
+"""
+
+from __future__ import annotations
+
+OPERATORS = "Operators"
+SUPPORT = "Support"
+
+# What a staff member must hold to act in each role, checked by the predicates below (never a list of names).
+SUPPORT_STAFF_PERMISSION = "support.view_supportticket"
+VERIFICATION_REVIEW_PERMISSION = "accounts.change_verificationrequest"
+
+ROLES: dict[str, dict[str, tuple[str, ...]]] = {
+    OPERATORS: {
+        "races.player": ("view", "change"),
+        "races.wagerrace": ("view", "add", "change", "delete"),
+        "races.raceparticipant": ("view",),
+        "races.raceresult": ("view",),
+        "races.historicalrace": ("view",),
+        "races.raceprogresssample": ("view",),
+        "races.transformationlog": ("view", "change"),
+        "vip.viptier": ("view", "add", "change", "delete"),
+        "vip.bonuscode": ("view", "add", "change", "delete"),
+        "vip.bonuscodeclaim": ("view",),
+        "vip.wheelsegment": ("view", "add", "change", "delete"),
+        "vip.wheelspin": ("view",),
+        "accounts.user": ("view", "change"),
+        "notifications.notificationpreferences": ("view",),
+        "notifications.notification": ("view", "add"),
+        "accounts.newslettersubscription": ("view", "change"),
+        "support.supportticket": ("view", "change"),
+        "support.ticketmessage": ("view", "add"),
+        "accounts.verificationrequest": ("view", "change"),
+        "notifications.botuser": ("view",),
+        "accounts.telegramlinktoken": ("view",),
+        "core.auditentry": ("view",),
+    },
+    SUPPORT: {
+        "support.supportticket": ("view", "change"),
+        "support.ticketmessage": ("view", "add"),
+        "accounts.verificationrequest": ("view", "change"),
+        "accounts.user": ("view",),
+        "races.player": ("view",),
+    },
+}
+
+
+def roles_sync(*, apps=None, verbosity: int = 0, **_kwargs) -> None:
+    """Create the groups if missing and set their permissions to exactly the table above."""
+    from django.apps import apps as global_apps
+
+    apps = apps or global_apps
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for group_name, spec in ROLES.items():
+        group, _ = Group.objects.get_or_create(name=group_name)
+        wanted = []
+        for label, actions in spec.items():
+            app_label, model = label.split(".")
+            for action in actions:
+                perm = Permission.objects.filter(
+                    content_type__app_label=app_label, codename=f"{action}_{model}"
+                ).first()
+                if perm is not None:  # a model not migrated yet gets its permission on a later migrate
+                    wanted.append(perm)
+        group.permissions.set(wanted)
+
+
+def _active_staff(user) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active and user.is_staff)
+
+
+def is_support_staff(user) -> bool:
+    """Answers tickets: sees every ticket, and its replies count as staff replies."""
+    return _active_staff(user) and user.has_perm(SUPPORT_STAFF_PERMISSION)
+
+
+def is_verification_reviewer(user) -> bool:
+    """Approves or rejects claims to own a Goated player (in admin or with the bot's staff commands)."""
+    return _active_staff(user) and user.has_perm(VERIFICATION_REVIEW_PERMISSION)

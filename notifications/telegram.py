@@ -1,0 +1,56 @@
+"""One message to a Telegram chat through the Bot API, and what its answer means (sent, blocked, gone, retry)."""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+from django.conf import settings
+from django.utils import timezone
+
+from notifications.models import BotUser
+
+logger = logging.getLogger(__name__)
+
+
+class TelegramTransient(Exception):
+    """Worth retrying: network trouble, 5xx, or 429 (with Telegram's retry_after)."""
+
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def bot_user_blocked(telegram_id: int) -> None:
+    """Telegram says the user blocked the bot: nothing is sent to them until they write to it again."""
+    BotUser.objects.update_or_create(telegram_id=telegram_id, defaults={"blocked_at": timezone.now()})
+
+
+def telegram_send_message(chat_id: int, text: str) -> str:
+    """Send one message. Returns "sent", "blocked" (403; the user is marked) or "gone" (400, e.g. chat not found).
+    Raises TelegramTransient for errors worth retrying."""
+    if not settings.TELEGRAM_BOT_TOKEN:
+        return "disabled"
+    url = f"{settings.TELEGRAM_API_URL.rstrip('/')}/bot{settings.TELEGRAM_BOT_TOKEN}/sendMessage"
+    try:
+        payload = {"chat_id": chat_id, "text": text, "parse_mode": "HTML"}
+        response = httpx.post(url, json={**payload, "link_preview_options": {"is_disabled": True}}, timeout=10)
+    except httpx.HTTPError as exc:
+        raise TelegramTransient(f"network error: {exc}") from exc
+    if response.status_code == 200:
+        return "sent"
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    description = str(body.get("description", ""))[:200]
+    if response.status_code == 429:
+        raise TelegramTransient("rate limited", (body.get("parameters") or {}).get("retry_after"))
+    if response.status_code >= 500:
+        raise TelegramTransient(f"HTTP {response.status_code}")
+    if response.status_code == 403:
+        bot_user_blocked(chat_id)
+        logger.info("telegram: chat %s blocked the bot (%s)", chat_id, description)
+        return "blocked"
+    logger.warning("telegram: message to %s refused: HTTP %s %s", chat_id, response.status_code, description)
+    return "gone"

@@ -1,0 +1,74 @@
+"""Reads on players for the public pages (leaderboard search, player profiles). A fixed number of queries each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import QuerySet
+
+from core.money import cents
+from races.models import PERIOD_FIELD, RANK_FIELD, LeaderboardPeriod, Player, RaceParticipant, RaceResult, WagerRace
+from races.selectors.leaderboard import leaderboard_queryset
+from vip.selectors import TierTable
+
+
+def leaderboard_search(period: str, query: str) -> QuerySet[Player]:
+    """Ranked players whose name contains `query`, in global rank order (ranks stay the global ones)."""
+    return leaderboard_queryset(period).filter(name__icontains=query)
+
+
+def leaderboard_rows(period: str, players) -> list[dict]:
+    """Players as leaderboard rows (the API's row shape), for a page of search results."""
+    tiers = TierTable()
+    field, rank_field = PERIOD_FIELD[LeaderboardPeriod(period)], RANK_FIELD[LeaderboardPeriod(period)]
+    return [
+        {
+            "rank": getattr(p, rank_field),
+            "uid": p.uid,
+            "name": p.name,
+            "wagered": str(cents(getattr(p, field))),
+            "tier": tiers.name_for(p.wager_all_time),
+        }
+        for p in players
+    ]
+
+
+@dataclass
+class PlayerProfile:
+    player: Player
+    periods: list[tuple[str, Decimal, int | None]]  # label, wagered, global rank
+    tier: object | None
+    next_tier: object | None
+    progress_pct: int
+    to_next: Decimal
+    races: list[RaceResult]
+    live_entries: list[RaceParticipant]
+    user: object | None  # the linked site user, only if they chose to show their profile
+
+
+def player_profile(uid: str) -> PlayerProfile | None:
+    player = Player.objects.filter(uid=uid).select_related("site_user").first()
+    if player is None:
+        return None
+    progress = TierTable().progress(player.wager_all_time)
+    periods = [
+        (label, player.wager_for(value), getattr(player, RANK_FIELD[LeaderboardPeriod(value)]))
+        for value, label in LeaderboardPeriod.choices
+    ]
+    user = getattr(player, "site_user", None)
+    return PlayerProfile(
+        player=player,
+        periods=periods,
+        tier=progress.current,
+        next_tier=progress.next,
+        progress_pct=progress.pct,
+        to_next=progress.to_next,
+        races=list(RaceResult.objects.filter(player=player).select_related("race").order_by("-race__end_date")[:20]),
+        live_entries=list(
+            RaceParticipant.objects.filter(player=player, race__status=WagerRace.Status.LIVE, rank__isnull=False)
+            .select_related("race")
+            .order_by("race__end_date")
+        ),
+        user=user if user is not None and user.show_stats and user.is_active else None,
+    )

@@ -1,0 +1,188 @@
+"""Reads on wager races: lists, the current race, standings with prizes, a player's position, results, progress."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.db.models import Count, QuerySet
+from django.utils import timezone
+
+from core.errors import NotFound
+from core.money import cents
+from races.models import RaceParticipant, RaceProgressSample, RaceResult, WagerRace
+from races.prizes import prize_for, prize_table
+from races.validators import parse_prize_distribution
+
+
+@dataclass
+class StandingRow:
+    rank: int
+    uid: str
+    name: str
+    wagered: Decimal  # cut to cents
+    prize: Decimal
+    prize_eligible: bool
+
+
+# --- which race -----------------------------------------------------------------------------------------------
+
+
+def race_current(race_type: str | None = WagerRace.Type.MONTHLY) -> WagerRace | None:
+    """The race that is on now: the live race of `race_type` (of any type when None) that ends first.
+
+    The one definition of "the current race", for the home page, `/races/current/`, the API and the bot.
+    """
+    races = WagerRace.objects.filter(status=WagerRace.Status.LIVE)
+    if race_type:
+        races = races.filter(type=race_type)
+    return races.order_by("end_date", "pk").first()
+
+
+def race_next(race_type: str | None = WagerRace.Type.MONTHLY) -> WagerRace | None:
+    """The upcoming race of `race_type` (any type when None) that starts first."""
+    races = WagerRace.objects.filter(status=WagerRace.Status.UPCOMING)
+    if race_type:
+        races = races.filter(type=race_type)
+    return races.order_by("start_date", "pk").first()
+
+
+def race_list(*, status: str | None = None, race_type: str | None = None) -> QuerySet[WagerRace]:
+    races = WagerRace.objects.all()
+    if status:
+        races = races.filter(status=status)
+    if race_type:
+        races = races.filter(type=race_type)
+    return races.order_by("-start_date", "-pk")
+
+
+def race_get(race_id: int) -> WagerRace:
+    race = WagerRace.objects.annotate(_participants=Count("participants")).filter(pk=race_id).first()
+    if race is None:
+        raise NotFound(f"Race {race_id} does not exist.")
+    return race
+
+
+def races_live() -> list[WagerRace]:
+    return list(WagerRace.objects.filter(status=WagerRace.Status.LIVE).order_by("end_date"))
+
+
+def races_upcoming() -> list[WagerRace]:
+    return list(WagerRace.objects.filter(status=WagerRace.Status.UPCOMING).order_by("start_date")[:10])
+
+
+def race_archive() -> QuerySet[WagerRace]:
+    return (
+        WagerRace.objects.filter(status=WagerRace.Status.COMPLETED)
+        .annotate(winners=Count("results"))
+        .select_related("archive")
+        .order_by("-end_date", "-pk")
+    )
+
+
+def race_time_left(race: WagerRace, now: datetime | None = None) -> int:
+    now = now or timezone.now()
+    if race.status in (WagerRace.Status.COMPLETED, WagerRace.Status.CANCELLED):
+        return 0
+    return max(int((race.end_date - now).total_seconds()), 0)
+
+
+def race_prize_rows(race: WagerRace) -> list[dict]:
+    percents = parse_prize_distribution(race.prize_distribution)
+    amounts = prize_table(race.prize_pool, race.prize_distribution)
+    return [{"rank": rank, "percent": percents[rank], "amount": amounts[rank]} for rank in sorted(percents)]
+
+
+# --- standings ------------------------------------------------------------------------------------------------
+
+
+def _live_row(participant: RaceParticipant, prizes: dict[int, Decimal]) -> StandingRow:
+    prize = prize_for(prizes, participant.rank, participant.prize_eligible)
+    player = participant.player
+    return StandingRow(
+        participant.rank, player.uid, player.name, cents(participant.wagered), prize, participant.prize_eligible
+    )
+
+
+def _result_row(result: RaceResult) -> StandingRow:
+    return StandingRow(result.rank, result.uid, result.name, cents(result.wagered), result.prize, result.prize_eligible)
+
+
+def race_standings(race: WagerRace, *, limit: int = 50, offset: int = 0) -> tuple[int, list[StandingRow]]:
+    """Frozen results for a completed race, live standings (with the prize each rank would win) otherwise."""
+    if race.status == WagerRace.Status.COMPLETED:
+        results = RaceResult.objects.filter(race=race).order_by("rank")
+        return results.count(), [_result_row(r) for r in results[offset : offset + limit]]
+    prizes = prize_table(race.prize_pool, race.prize_distribution)
+    participants = RaceParticipant.objects.filter(race=race, rank__isnull=False).order_by("rank")
+    rows = [_live_row(p, prizes) for p in participants.select_related("player")[offset : offset + limit]]
+    return participants.count(), rows
+
+
+@dataclass
+class RacePosition:
+    """A player's place in a live race and what it takes to climb (the bot's /race, "you are here" blocks)."""
+
+    row: StandingRow
+    around: list[StandingRow]  # the rows from rank - n to rank + n, the player's own included
+    target: StandingRow | None  # the row to pass next: the nearest better rank that pays more, else the one above
+
+    @property
+    def gap(self) -> Decimal:
+        return self.target.wagered - self.row.wagered if self.target else Decimal("0")
+
+
+def race_position(race: WagerRace, player_id: int, *, n: int = 1) -> RacePosition | None:
+    """Where a player stands in a live race (None if they have not wagered in it); a fixed number of queries,
+    through the (race, rank) index."""
+    entry = RaceParticipant.objects.filter(race=race, player_id=player_id, rank__isnull=False).first()
+    if entry is None:
+        return None
+    prizes = prize_table(race.prize_pool, race.prize_distribution)
+    near = RaceParticipant.objects.filter(race=race, rank__gte=max(entry.rank - n, 1), rank__lte=entry.rank + n)
+    around = [_live_row(p, prizes) for p in near.select_related("player").order_by("rank")]
+    row = next(r for r in around if r.rank == entry.rank)
+    mine = prize_for(prizes, entry.rank, entry.prize_eligible)
+    better = [rank for rank, amount in prizes.items() if rank < entry.rank and amount > mine]
+    target_rank = max(better) if better else entry.rank - 1
+    target = None
+    if target_rank >= 1:
+        target = next((r for r in around if r.rank == target_rank), None)
+        if target is None:
+            ahead = RaceParticipant.objects.filter(race=race, rank=target_rank).select_related("player").first()
+            target = _live_row(ahead, prizes) if ahead else None
+    return RacePosition(row=row, around=around, target=target)
+
+
+def race_results(race: WagerRace) -> list[RaceResult]:
+    return list(RaceResult.objects.filter(race=race).order_by("rank"))
+
+
+def race_progress(race: WagerRace) -> list[RaceProgressSample]:
+    return list(RaceProgressSample.objects.filter(race=race).order_by("taken_at"))
+
+
+# --- export ---------------------------------------------------------------------------------------------------
+
+CSV_HEADER = ["race_id", "race_title", "race_status", "rank", "uid", "name", "wagered", "prize", "prize_eligible"]
+
+
+def _csv_text(value: str) -> str:
+    """Player names come from an untrusted feed: never let a spreadsheet read one as a formula."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def races_standings_csv_rows(race_ids: list[int]):
+    """Rows for the CSV export: final results of completed races, live standings (with would-be prizes) else."""
+    yield CSV_HEADER
+    for race in WagerRace.objects.filter(pk__in=race_ids).order_by("-start_date", "pk"):
+        offset, page = 0, 1000
+        while True:
+            _total, rows = race_standings(race, limit=page, offset=offset)
+            for r in rows:
+                name, title = _csv_text(r.name), _csv_text(race.title)
+                yield [race.pk, title, race.status, r.rank, r.uid, name, r.wagered, r.prize, r.prize_eligible]
+            if len(rows) < page:
+                break
+            offset += page

@@ -1,0 +1,155 @@
+"""Live race standings, refreshed from the Player table by every successful sync.
+
+One SQL statement per step, the same text on PostgreSQL and SQLite (both speak INSERT ... ON CONFLICT DO
+UPDATE, window functions and UPDATE ... FROM), so there is one code path to test.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from core.money import cents
+from notifications.services import notify
+from races import realtime
+from races.models import Player, RaceMeasure, RaceParticipant, RaceProgressSample, WagerRace
+
+logger = logging.getLogger(__name__)
+
+_VALUE = {
+    RaceMeasure.MONTH: "p.wager_month",
+    RaceMeasure.WEEK: "p.wager_week",
+    # Growth since the race went live; never negative even if upstream corrects a counter downwards.
+    RaceMeasure.GROWTH: (
+        "CASE WHEN p.wager_all_time > COALESCE(rp.baseline_all_time, 0) "
+        "THEN p.wager_all_time - COALESCE(rp.baseline_all_time, 0) ELSE 0 END"
+    ),
+}
+
+_UPSERT = """
+INSERT INTO races_raceparticipant
+    (race_id, player_id, wagered, baseline_all_time, prize_eligible, joined_at, updated_at)
+SELECT %(race)s, p.id, {value}, COALESCE(rp.baseline_all_time, 0),
+       CASE WHEN {value} > 0 AND {value} >= CAST(%(min_wager)s AS NUMERIC) THEN TRUE ELSE FALSE END, %(now)s, %(now)s
+FROM races_player p
+LEFT JOIN races_raceparticipant rp ON rp.player_id = p.id AND rp.race_id = %(race)s
+WHERE {value} > 0 OR rp.id IS NOT NULL
+ON CONFLICT (race_id, player_id) DO UPDATE SET
+    wagered = excluded.wagered, prize_eligible = excluded.prize_eligible, updated_at = excluded.updated_at
+WHERE races_raceparticipant.wagered <> excluded.wagered
+   OR races_raceparticipant.prize_eligible <> excluded.prize_eligible
+"""
+
+_RANK = """
+UPDATE races_raceparticipant SET rank = ranked.rn
+FROM (
+    SELECT rp.id AS id,
+           ROW_NUMBER() OVER (ORDER BY rp.wagered DESC, p.first_seen ASC, p.uid ASC) AS rn
+    FROM races_raceparticipant rp JOIN races_player p ON p.id = rp.player_id
+    WHERE rp.race_id = %(race)s AND rp.wagered > 0
+) AS ranked
+WHERE races_raceparticipant.id = ranked.id
+  AND (races_raceparticipant.rank IS NULL OR races_raceparticipant.rank <> ranked.rn)
+"""
+
+_UNRANK = """
+UPDATE races_raceparticipant SET rank = NULL
+WHERE race_id = %(race)s AND wagered <= 0 AND rank IS NOT NULL
+"""
+
+_BASELINE = """
+INSERT INTO races_raceparticipant
+    (race_id, player_id, wagered, baseline_all_time, prize_eligible, joined_at, updated_at)
+SELECT %(race)s, p.id, 0, p.wager_all_time, FALSE, %(now)s, %(now)s
+FROM races_player p
+WHERE p.wager_all_time > 0
+ON CONFLICT (race_id, player_id) DO NOTHING
+"""
+
+
+def race_baselines_record(race: WagerRace, now: datetime) -> int:
+    """Remember every player's all-time wager when a growth-measured race goes live."""
+    if race.measure != RaceMeasure.GROWTH:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(_BASELINE, {"race": race.pk, "now": now})
+        return max(cursor.rowcount, 0)
+
+
+def race_standings_recompute(race: WagerRace, now: datetime) -> int:
+    """Recompute one race's participants and ranks from the Player table; returns rows changed."""
+    params = {"race": race.pk, "min_wager": race.min_wager, "now": now}
+    value = _VALUE[race.measure]
+    with connection.cursor() as cursor:
+        cursor.execute(_UPSERT.format(value=value), params)
+        changed = max(cursor.rowcount, 0)
+        cursor.execute(_RANK, params)
+        changed += max(cursor.rowcount, 0)
+        cursor.execute(_UNRANK, params)
+        changed += max(cursor.rowcount, 0)
+    return changed
+
+
+@transaction.atomic
+def races_refresh_after_sync(as_of: datetime) -> list[int]:
+    """Called inside a successful sync's transaction. Updates every race that is live at ``as_of``.
+
+    ``as_of`` is when the feed data was fetched. A race whose end_date is before it is left alone: its
+    standings stay those of the last sync at or before its end, which is what finalization freezes.
+    """
+    refreshed = []
+    races = WagerRace.objects.filter(status=WagerRace.Status.LIVE, start_date__lte=as_of, end_date__gte=as_of)
+    # Row locks serialize this with finalization: a race being finalized waits for, or skips, this sync.
+    for race in races.select_for_update():
+        leader_before = _leader(race)
+        race_standings_recompute(race, as_of)
+        race_progress_sample(race, as_of)
+        leader_after = _leader(race)
+        if leader_after is not None and leader_before is not None and leader_after != leader_before:
+            race_new_leader_notify(race, leader_after)
+        refreshed.append(race.pk)
+    if refreshed:
+        transaction.on_commit(lambda: [realtime.race_updated_announce(pk) for pk in refreshed])
+    return refreshed
+
+
+def _leader(race: WagerRace) -> int | None:
+    """The player in first place among those eligible for a prize."""
+    return (
+        RaceParticipant.objects.filter(race=race, rank__isnull=False, prize_eligible=True)
+        .order_by("rank")
+        .values_list("player_id", flat=True)
+        .first()
+    )
+
+
+def race_new_leader_notify(race: WagerRace, player_id: int) -> None:
+    """Tell a linked player they took the lead, once per race (a tug of war at the top floods no one); the
+    notifications service decides by their preferences where it goes."""
+    player = Player.objects.filter(pk=player_id, site_user__isnull=False).select_related("site_user").first()
+    if player is None:
+        return
+    notify(
+        player.site_user, "race.lead", title=f"You took the lead in {race.title}!", body="Keep it up!",
+        url=f"/races/{race.pk}/", dedupe_key=f"race-lead:{race.pk}",
+    )  # fmt: skip
+
+
+def race_standings_top(race: WagerRace, limit: int) -> list[RaceParticipant]:
+    return list(
+        RaceParticipant.objects.filter(race=race, rank__isnull=False).select_related("player").order_by("rank")[:limit]
+    )
+
+
+def race_progress_sample(race: WagerRace, taken_at: datetime) -> RaceProgressSample | None:
+    """Keep a compact top-N sample, at most one per (race duration / max samples)."""
+    top_n: int = settings.RACE_PROGRESS_TOP_N
+    spacing = (race.end_date - race.start_date) / settings.RACE_PROGRESS_MAX_SAMPLES
+    last = race.progress_samples.order_by("-taken_at").values_list("taken_at", flat=True).first()
+    if last is not None and taken_at - last < max(spacing, timedelta(seconds=1)):
+        return None
+    standings = [[p.player.uid, p.player.name, str(cents(p.wagered)), p.rank] for p in race_standings_top(race, top_n)]
+    return RaceProgressSample.objects.create(race=race, taken_at=taken_at, standings=standings)

@@ -1,0 +1,423 @@
+"""`sync_wagers`: fetch the feed → validate → upsert Players → ranks → live races → log → cache → announce.
+
+One sync at a time: a PostgreSQL advisory lock on PostgreSQL (it needs nothing but the database and dies with a
+killed worker's connection), a cache lock elsewhere (embedded SQLite: one process). The fetch runs outside
+any transaction (upstream takes seconds); everything that writes runs in one transaction, so a failed sync changes
+no row and the last good data keeps being served. The only trace of a failure is its TransformationLog row.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Context, Decimal
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from core.audit import audit_record
+from core.models import AuditEntry
+from core.money import cents
+from races import realtime
+from races.feed import FeedBatch, FeedError, FeedRow, feed_load, feed_token_expiry
+from races.models import Player, TransformationLog
+from races.selectors.leaderboard import leaderboard_cache_refresh
+from races.services.standings import races_refresh_after_sync
+
+logger = logging.getLogger(__name__)
+
+LOCK_KEY = "sync:wagers:lock"
+STATUS_KEY = "sync:wagers:last"
+Q8 = Decimal("0.00000001")
+_SQLITE_DIGITS = Context(prec=15)
+
+
+@dataclass
+class SyncResult:
+    ok: bool
+    received: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    duration_ms: int = 0
+    error: str = ""
+    skipped: bool = False
+    races: list[int] = field(default_factory=list)
+    log_id: int | None = None
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "received": self.received,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+            "duplicates": self.duplicates,
+        }
+
+    def summary(self) -> str:
+        if self.skipped:
+            return "another sync is already running; this one did nothing"
+        if not self.ok:
+            return f"sync failed: {self.error}"
+        c = self.counts()
+        return (
+            f"synced {c['received']:,} rows: {c['created']:,} created, {c['updated']:,} updated, "
+            f"{c['unchanged']:,} unchanged, {c['rejected']:,} rejected, {c['duplicates']:,} duplicate uids "
+            f"in {self.duration_ms:,} ms"
+        )
+
+
+# --- the lock ------------------------------------------------------------------------------------------------
+# On PostgreSQL a session advisory lock: it needs nothing but the database (a Redis outage must not stop
+# syncs) and dies with the connection if a worker is killed. Elsewhere (embedded SQLite, one process) the cache.
+
+_PG_LOCK_ID = 0x60A7ED  # any constant shared by every process of this app
+_PG_HOLDER = "advisory"
+_LOCAL_HOLDER = "local"
+_local_lock = threading.Lock()
+
+
+def _lock_acquire() -> str | None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [_PG_LOCK_ID])
+            return _PG_HOLDER if cursor.fetchone()[0] else None
+    token = uuid.uuid4().hex
+    try:
+        return token if cache.add(LOCK_KEY, token, timeout=settings.SYNC_LOCK_SECONDS) else None
+    except Exception:
+        # Cache down (possible only with SQLite + Redis, never in production, which locks in PostgreSQL):
+        # fall back to this process's own lock rather than skip syncing until the cache returns.
+        logger.warning("sync_wagers: cache unavailable for the lock; using an in-process lock", exc_info=True)
+        return _LOCAL_HOLDER if _local_lock.acquire(blocking=False) else None
+
+
+def _lock_release(holder: str) -> None:
+    if holder == _PG_HOLDER:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [_PG_LOCK_ID])
+        return
+    if holder == _LOCAL_HOLDER:
+        _local_lock.release()
+        return
+    # Only the holder releases; a lock that expired and was re-taken by another sync is left alone.
+    try:
+        if cache.get(LOCK_KEY) == holder:
+            cache.delete(LOCK_KEY)
+    except Exception:  # the lock expires on its own (SYNC_LOCK_SECONDS)
+        logger.warning("sync_wagers: could not release the cache lock", exc_info=True)
+
+
+def sync_running() -> bool:
+    """Whether some process holds the sync lock right now."""
+    try:
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objid = %s AND granted)",
+                    [_PG_LOCK_ID],
+                )
+                return bool(cursor.fetchone()[0])
+        return cache.get(LOCK_KEY) is not None
+    except Exception:  # a status read must never break the page showing it
+        logger.warning("sync_running: could not read the lock state", exc_info=True)
+        return False
+
+
+# --- upsert: PostgreSQL fast path ------------------------------------------------------------------------------
+
+_PG_TEMP = """
+CREATE TEMPORARY TABLE sync_feed_rows (
+    uid varchar(64) NOT NULL, name varchar(64) NOT NULL,
+    wager_today numeric(24, 8) NOT NULL, wager_week numeric(24, 8) NOT NULL,
+    wager_month numeric(24, 8) NOT NULL, wager_all_time numeric(24, 8) NOT NULL
+) ON COMMIT DROP
+"""
+
+
+def _rank_columns(source: str) -> str:
+    """Four rank expressions over `source` rows. Rank = position by wager desc, ties by first seen then uid
+    (docs/design.md §5); a player with nothing wagered in a period is not ranked for it (NULL)."""
+    return ",\n".join(
+        f"CASE WHEN {source}.{wager} > 0 THEN ROW_NUMBER() OVER (PARTITION BY {source}.{wager} > 0 "
+        f"ORDER BY {source}.{wager} DESC, {source}.first_seen ASC, {source}.uid ASC) END AS {rank}"
+        for rank, wager in RANK_COLUMNS.items()
+    )
+
+
+RANK_COLUMNS = {
+    "rank_today": "wager_today",
+    "rank_weekly": "wager_week",
+    "rank_monthly": "wager_month",
+    "rank_all_time": "wager_all_time",
+}
+_DATA = ("name", "wager_today", "wager_week", "wager_month", "wager_all_time")
+_ROW = ", ".join((*_DATA, *RANK_COLUMNS))
+
+
+def _tuple(alias: str, columns) -> str:
+    return "(" + ", ".join(f"{alias}.{c}" for c in columns) + ")"
+
+
+# One statement computes the final state of every player (feed rows merged over the existing table, ranks
+# included) and writes only rows whose data or ranks differ: each player is written at most once per sync, and
+# not at all when nothing about it moved. Counts come from the merge, so a rank-only move is not an "update".
+_PG_UPSERT = f"""
+WITH merged AS (
+    SELECT f.uid, f.name, f.wager_today, f.wager_week, f.wager_month, f.wager_all_time,
+           COALESCE(p.first_seen, %(now)s) AS first_seen,
+           (p.id IS NULL) AS is_new,
+           (p.id IS NOT NULL AND {_tuple("p", _DATA)} IS DISTINCT FROM {_tuple("f", _DATA)}) AS changed,
+           p.last_seen AS old_last_seen
+    FROM sync_feed_rows f LEFT JOIN races_player p ON p.uid = f.uid
+    UNION ALL
+    SELECT p.uid, p.name, p.wager_today, p.wager_week, p.wager_month, p.wager_all_time, p.first_seen,
+           FALSE, FALSE, p.last_seen
+    FROM races_player p WHERE NOT EXISTS (SELECT 1 FROM sync_feed_rows f WHERE f.uid = p.uid)
+), ranked AS (
+    SELECT merged.*, {_rank_columns("merged")} FROM merged
+), written AS (
+    INSERT INTO races_player AS p (uid, {_ROW}, first_seen, last_seen, updated_at)
+    SELECT uid, {_ROW}, first_seen,
+           CASE WHEN is_new OR changed THEN %(now)s ELSE old_last_seen END, %(now)s
+    FROM ranked
+    ON CONFLICT (uid) DO UPDATE SET
+        {", ".join(f"{c} = excluded.{c}" for c in (*_DATA, *RANK_COLUMNS, "last_seen", "updated_at"))}
+    WHERE {_tuple("p", (*_DATA, *RANK_COLUMNS))} IS DISTINCT FROM {_tuple("excluded", (*_DATA, *RANK_COLUMNS))}
+    RETURNING 1
+)
+SELECT (SELECT COUNT(*) FILTER (WHERE is_new) FROM ranked),
+       (SELECT COUNT(*) FILTER (WHERE changed) FROM ranked),
+       (SELECT COUNT(*) FROM written)
+"""  # noqa: S608 - assembled from the column constants above, never from input
+
+
+def _upsert_postgres(rows: list[FeedRow], now: datetime) -> tuple[int, int, int]:
+    """COPY the feed into a temporary table, then merge, rank and write in one statement."""
+    with connection.cursor() as cursor:
+        cursor.execute(_PG_TEMP)
+        with cursor.copy(
+            "COPY sync_feed_rows (uid, name, wager_today, wager_week, wager_month, wager_all_time) FROM STDIN"
+        ) as copy:
+            for r in rows:
+                copy.write_row((r.uid, r.name, r.today, r.week, r.month, r.all_time))
+        cursor.execute("ANALYZE sync_feed_rows")
+        cursor.execute(_PG_UPSERT, {"now": now})
+        created, updated, written = cursor.fetchone()
+        cursor.execute("DROP TABLE sync_feed_rows")
+    return created, updated, written
+
+
+# --- upsert: portable path (SQLite) ----------------------------------------------------------------------------
+
+
+def _as_stored(value: Decimal) -> Decimal:
+    """What the database will give back for a value: SQLite keeps decimals as doubles (15 significant digits)."""
+    if connection.vendor == "sqlite":
+        return _SQLITE_DIGITS.create_decimal_from_float(float(value)).quantize(Q8)
+    return value.quantize(Q8)
+
+
+def _player(r: FeedRow, **extra) -> Player:
+    return Player(
+        name=r.name, wager_today=r.today, wager_week=r.week, wager_month=r.month, wager_all_time=r.all_time, **extra
+    )
+
+
+def _upsert_portable(rows: list[FeedRow], now: datetime) -> tuple[int, int]:
+    fields = ("name", "wager_today", "wager_week", "wager_month", "wager_all_time")
+    existing = {
+        uid: (pk, values)
+        for pk, uid, *values in Player.objects.values_list("pk", "uid", *fields).iterator(chunk_size=5000)
+    }
+    new, changed = [], []
+    for r in rows:
+        incoming = (r.name, _as_stored(r.today), _as_stored(r.week), _as_stored(r.month), _as_stored(r.all_time))
+        if r.uid not in existing:
+            new.append(_player(r, uid=r.uid, first_seen=now, last_seen=now))
+            continue
+        pk, values = existing[r.uid]
+        stored = (values[0], *(_as_stored(v) for v in values[1:]))
+        if stored != incoming:
+            changed.append(_player(r, pk=pk, last_seen=now, updated_at=now))
+    Player.objects.bulk_create(new, batch_size=2000)
+    Player.objects.bulk_update(changed, [*fields, "last_seen", "updated_at"], batch_size=2000)
+    return len(new), len(changed)
+
+
+# --- ranks (portable path, and after manual edits) ----------------------------------------------------------
+
+_RANK_SQL = f"""
+UPDATE races_player SET {", ".join(f"{r} = ranked.{r}" for r in RANK_COLUMNS)}
+FROM (SELECT races_player.id, {_rank_columns("races_player")} FROM races_player) AS ranked
+WHERE races_player.id = ranked.id
+  AND {_tuple("races_player", RANK_COLUMNS)} IS DISTINCT FROM {_tuple("ranked", RANK_COLUMNS)}
+"""  # noqa: S608 - assembled from the column constants above, never from input
+
+
+def player_ranks_recompute() -> int:
+    """Store every player's global rank for the four periods in one pass; returns the rows whose ranks moved."""
+    with connection.cursor() as cursor:
+        cursor.execute(_RANK_SQL)
+        return max(cursor.rowcount, 0)
+
+
+# --- the service ---------------------------------------------------------------------------------------------
+
+
+def _log_failure(result: SyncResult, batch: FeedBatch | None, source: str) -> None:
+    payload = {"kind": "sync", "ok": False, "source": source, **result.counts()}
+    if batch and batch.reject_reasons:
+        payload["reject_reasons"] = batch.reject_reasons
+    log = TransformationLog.objects.create(
+        type=TransformationLog.Type.ERROR,
+        message=f"Feed sync failed: {result.error}",
+        payload=payload,
+        duration_ms=result.duration_ms,
+        error_message=result.error,
+    )
+    result.log_id = log.pk
+    logger.warning("sync_wagers: %s", result.error)
+
+
+def _apply(batch: FeedBatch, result: SyncResult, fetched_at: datetime, started: float) -> None:
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            result.created, result.updated, rows_written = _upsert_postgres(batch.rows, fetched_at)
+        else:
+            result.created, result.updated = _upsert_portable(batch.rows, fetched_at)
+            rows_written = result.created + result.updated + player_ranks_recompute()
+        result.unchanged = len(batch.rows) - result.created - result.updated
+        volume = Player.objects.aggregate(today=Sum("wager_today"), week=Sum("wager_week"), month=Sum("wager_month"))
+        result.races = races_refresh_after_sync(fetched_at)
+        result.duration_ms = int((time.monotonic() - started) * 1000)
+        rejected_note = f" ({batch.rejected:,} rows rejected)" if batch.rejected else ""
+        payload = {
+            "kind": "sync",
+            "ok": True,
+            "source": batch.source,
+            "fetch_ms": batch.fetch_ms,
+            "rows_written": rows_written,
+            "races": result.races,
+            "as_of": fetched_at.isoformat(),
+            # Totals over every player, for the dashboard's wager-volume chart.
+            "volume": {k: str(cents(v or Decimal("0"))) for k, v in volume.items()},
+            **result.counts(),
+        }
+        if batch.reject_reasons:
+            payload["reject_reasons"] = batch.reject_reasons
+        log = TransformationLog.objects.create(
+            type=TransformationLog.Type.WARNING if batch.rejected else TransformationLog.Type.INFO,
+            message=f"Feed sync: {result.created:,} created, {result.updated:,} updated, "
+            f"{result.unchanged:,} unchanged{rejected_note}",
+            payload=payload,
+            duration_ms=result.duration_ms,
+            created_at=timezone.now(),
+        )
+        result.log_id = log.pk
+
+        def after_commit() -> None:
+            # Caches and sockets only ever see committed data. Neither may undo the sync if it fails: the
+            # cache falls back to the database and clients re-snapshot when they reconnect.
+            try:
+                leaderboard_cache_refresh(as_of=fetched_at)
+            except Exception:
+                logger.exception("sync_wagers: could not refresh the leaderboard cache")
+            realtime.leaderboard_updated_announce(fetched_at.isoformat().replace("+00:00", "Z"))
+
+        transaction.on_commit(after_commit, robust=True)
+
+
+def sync_wagers(*, as_of: datetime | None = None) -> SyncResult:
+    """Run one sync now. Never raises for feed problems: the result (and its log row) says what happened.
+
+    ``as_of`` is when the data was fetched, now by default; replays of a recorded feed pass the original time.
+    """
+    token = _lock_acquire()
+    if token is None:
+        logger.info("sync_wagers: another sync holds the lock; skipping")
+        return SyncResult(ok=True, skipped=True)
+    started = time.monotonic()
+    result = SyncResult(ok=False)
+    batch: FeedBatch | None = None
+    source = "affiliate" if settings.AFFILIATE_API_URL else "demo"
+    try:
+        fetched_at = as_of or timezone.now()
+        try:
+            batch = feed_load()
+        except FeedError as exc:
+            result.error = str(exc)
+        else:
+            result.received, result.rejected, result.duplicates = batch.received, batch.rejected, batch.duplicates
+            try:
+                _apply(batch, result, fetched_at, started)
+                result.ok = True
+            except Exception as exc:  # a database error mid-sync: the transaction rolled back, log why
+                logger.exception("sync_wagers: writing the sync failed")
+                result.created = result.updated = result.unchanged = 0
+                result.error = f"database error while writing: {type(exc).__name__}: {str(exc)[:200]}"
+        result.duration_ms = int((time.monotonic() - started) * 1000)
+        if not result.ok:
+            _log_failure(result, batch, source)
+        else:
+            logger.info("sync_wagers: %s", result.summary())
+        return result
+    finally:
+        _lock_release(token)
+
+
+def transformation_logs_resolve(log_ids: list[int], *, actor, source: str = AuditEntry.Source.SERVICE) -> int:
+    """Operators acknowledge failed or warning syncs; one audit entry names how many."""
+    with transaction.atomic():
+        count = TransformationLog.objects.filter(pk__in=log_ids, resolved=False).update(resolved=True)
+        audit_record(actor=actor, action="transformationlog.resolve", after={"count": count}, source=source)
+    return count
+
+
+# --- status, for the back office ------------------------------------------------------------------------------
+
+
+@dataclass
+class FeedStatus:
+    source: str  # "affiliate" or "demo"
+    url: str
+    last_success: TransformationLog | None
+    last_failure: TransformationLog | None
+    token_set: bool
+    token_expires_at: datetime | None
+    running: bool
+
+    @property
+    def token_expired(self) -> bool:
+        return bool(self.token_expires_at and self.token_expires_at <= timezone.now())
+
+    @property
+    def failing(self) -> bool:
+        """The latest sync attempt failed (a later success clears it)."""
+        if self.last_failure is None:
+            return False
+        return self.last_success is None or self.last_failure.created_at > self.last_success.created_at
+
+
+def feed_status() -> FeedStatus:
+    syncs = TransformationLog.objects.filter(payload__kind="sync").order_by("-created_at")
+    token = settings.AFFILIATE_API_TOKEN
+    return FeedStatus(
+        source="affiliate" if settings.AFFILIATE_API_URL else "demo",
+        url=settings.AFFILIATE_API_URL,
+        last_success=syncs.filter(payload__ok=True).first(),
+        last_failure=syncs.filter(payload__ok=False).first(),
+        token_set=bool(token),
+        token_expires_at=feed_token_expiry(token) if token else None,
+        running=sync_running(),
+    )

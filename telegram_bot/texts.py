@@ -1,0 +1,115 @@
+"""What the bot says: texts built from the selectors of the other apps (HTML parse mode: every string that comes
+from a user or the feed is escaped)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from html import escape
+
+from django.conf import settings
+from django.utils import timezone
+
+from accounts.models import VerificationRequest
+from accounts.selectors import player_for, site_user_for
+from core.money import money_text
+from races.models import LeaderboardPeriod
+from races.selectors.leaderboard import leaderboard_top
+from races.selectors.races import race_current, race_position
+from vip.selectors import TierTable, bonus_codes_for
+
+HELP = (
+    "<b>GoatedVIPs bot</b>\n"
+    "/stats – your wagers, ranks and VIP tier\n"
+    "/race – your position in the current race\n"
+    "/leaderboard – top 10 this month\n"
+    "/bonuscodes – bonus codes you can claim\n"
+    "/verify <i>goated name</i> – link your Goated account (private chat)\n"
+    "/play – join Goated with our code\n"
+    "/help – this list"
+)
+STAFF_HELP = (
+    "\n\n<b>Staff</b>\n/pending – requests to review\n/approve <i>id</i>\n/reject <i>id</i> [reason]\n"
+    "/broadcast <i>text</i>"
+)
+NOT_VERIFIED = "I don't know your Goated account yet. Send /verify <i>your goated name</i> in a private chat with me."
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(int(seconds), 0)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    return f"{days}d {hours}h {rest // 60}m" if days else f"{hours}h {rest // 60}m"
+
+
+def stats_text(telegram_id: int) -> str:
+    player = player_for(telegram_id)
+    if player is None:
+        return NOT_VERIFIED
+    lines = [f"<b>{escape(player.name)}</b>"]
+    for value, label in LeaderboardPeriod.choices:
+        rank = player.rank_for(value)
+        lines.append(f"{label}: {money_text(player.wager_for(value))}" + (f" (#{rank})" if rank else ""))
+    progress = TierTable().progress(player.wager_all_time)
+    if progress.current:
+        lines.append(f"VIP tier: <b>{escape(progress.current.name)}</b>")
+    if progress.next:
+        lines.append(f"{money_text(progress.to_next)} more to reach {escape(progress.next.name)}")
+    return "\n".join(lines)
+
+
+def race_text(telegram_id: int) -> str:
+    race = race_current(race_type=None)
+    if race is None:
+        return "No race is live right now. I'll tell you when the next one starts."
+    left = _duration((race.end_date - timezone.now()).total_seconds())
+    head = f"<b>{escape(race.title)}</b> – {money_text(race.prize_pool)} pool, ends in {left}"
+    player = player_for(telegram_id)
+    if player is None:
+        return f"{head}\n\n{NOT_VERIFIED}"
+    position = race_position(race, player.pk)
+    if position is None:
+        return f"{head}\n\nYou have not wagered in this race yet."
+    me = position.row
+    lines = [head, "", f"You are <b>#{me.rank}</b> with {money_text(me.wagered)} wagered."]
+    if not me.prize_eligible:
+        lines.append(f"Wager at least {money_text(race.min_wager)} to be eligible for a prize.")
+    if me.prize > 0:
+        lines.append(f"Current prize: {money_text(me.prize)}.")
+    if position.target is not None:
+        lines.append(f"{money_text(position.gap)} more to pass #{position.target.rank}.")
+    return "\n".join(lines)
+
+
+def leaderboard_text() -> str:
+    rows = leaderboard_top(LeaderboardPeriod.MONTHLY, 10)
+    if not rows:
+        return "Nobody has wagered this month yet."
+    body = "\n".join(f"{r['rank']}. {escape(r['name'])} – {money_text(Decimal(r['wagered']))}" for r in rows)
+    return f"<b>Top 10 this month</b>\n{body}"
+
+
+def bonus_codes_text(telegram_id: int) -> str:
+    """The codes this Telegram user may claim: the site's visibility rule (audience, tier), public codes only."""
+    user = site_user_for(telegram_id)
+    codes = [c for c in bonus_codes_for(user, limit=50) if c.owner_id is None][:10]
+    if not codes:
+        return "No bonus codes right now. Check back soon!"
+    lines = ["<b>Bonus codes</b>"]
+    for c in codes:
+        note = f" · {escape(c.description)}" if c.description else ""
+        lines.append(f"<code>{escape(c.code)}</code> – {money_text(c.amount)}{note}")
+    if user is None:
+        lines.append("\nLink your site account to claim codes and see members-only ones.")
+    return "\n".join(lines)
+
+
+def play_text() -> str:
+    return f"Join Goated with our code and race for prizes: {escape(settings.REFERRAL_URL)}"
+
+
+def request_text(r: VerificationRequest) -> str:
+    who = f"@{escape(r.telegram_username)}" if r.telegram_username else escape(str(r.user or r.telegram_id))
+    feed = "not in feed"
+    if r.player:
+        feed = f"month {money_text(r.player.wager_month)}, all-time {money_text(r.player.wager_all_time)}"
+    return f"#{r.pk} {who} claims <b>{escape(r.goated_name)}</b> ({feed})"

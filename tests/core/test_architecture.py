@@ -1,0 +1,139 @@
+"""The dependency direction of docs/architecture.md, checked on the source: imports point one way.
+
+Every Python module of every app is parsed (nothing is imported), each `import` of another app is an edge, and:
+- core imports no app;
+- there is no cycle between apps;
+- every edge points down the layer order below, so a new edge that would allow a cycle fails at once;
+- an app imports another only at module level, where a reader sees it (no imports hidden inside functions).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+# Lowest layer first: an app may import only the apps listed before it (docs/architecture.md).
+LAYERS = ["core", "notifications", "vip", "races", "accounts", "support", "telegram_bot", "goatedvips"]
+
+
+def _apps() -> list[str]:
+    return sorted(p.parent.name for p in ROOT.glob("*/apps.py"))
+
+
+def _imports(app: str) -> list[tuple[str, int, str, bool]]:
+    """(module path, line, imported app, inside a function?) for every import of another app in `app`."""
+    found = []
+    apps = set(_apps())
+    for path in sorted((ROOT / app).rglob("*.py")):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        in_function: set[int] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                in_function.update(id(child) for child in ast.walk(node) if child is not node)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                target = name.split(".")[0]
+                if target in apps and target != app:
+                    found.append((str(path.relative_to(ROOT)), node.lineno, target, id(node) in in_function))
+    return found
+
+
+def _graph() -> dict[str, set[str]]:
+    graph: dict[str, set[str]] = defaultdict(set)
+    for app in _apps():
+        graph[app]
+        for _path, _line, target, _lazy in _imports(app):
+            graph[app].add(target)
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one app (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    components: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(graph[node]):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                components.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return components
+
+
+def test_every_app_has_a_place_in_the_layer_order():
+    assert sorted(LAYERS) == _apps()
+
+
+def test_core_imports_no_app():
+    assert [f"{path}:{line} imports {target}" for path, line, target, _ in _imports("core")] == []
+
+
+def test_there_is_no_import_cycle_between_apps():
+    assert _cycles(_graph()) == []
+
+
+def test_every_import_between_apps_points_down_the_layers():
+    upward = [
+        f"{path}:{line}: {app} imports {target}, which sits above it"
+        for app in _apps()
+        for path, line, target, _lazy in _imports(app)
+        if LAYERS.index(target) > LAYERS.index(app)
+    ]
+    assert upward == []
+
+
+def test_no_app_imports_another_inside_a_function():
+    hidden = [
+        f"{path}:{line}: {app} imports {target} inside a function"
+        for app in _apps()
+        for path, line, target, lazy in _imports(app)
+        if lazy
+    ]
+    assert hidden == []
+
+
+def test_the_cycle_check_finds_a_cycle():
+    """The checker itself: a graph with a cycle is reported, a layered one is not."""
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert _cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_every_document_the_code_and_docs_cite_exists():
+    cited = set()
+    for pattern in ("**/*.py", "**/*.md", "**/*.html", "**/*.js", "Makefile"):
+        for path in ROOT.glob(pattern):
+            if ".venv" in path.parts or "node_modules" in path.parts:
+                continue
+            cited.update(re.findall(r"\bdocs/[\w-]+\.md\b", path.read_text(errors="replace")))
+    assert sorted(doc for doc in cited if not (ROOT / doc).exists()) == []
