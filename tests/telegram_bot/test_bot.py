@@ -225,6 +225,19 @@ def test_staff_commands_are_refused_to_players_and_reject_works_with_a_reason(tg
     assert "Usage" in tg.last(STAFF_TG)
 
 
+def test_a_bot_decision_writes_the_same_single_audit_entry_as_admin(tg, feed_updates, reviewer):
+    goat()
+    feed_updates(message("/verify LuckyGoat88", user_id=PLAYER_TG))
+    request = VerificationRequest.objects.get()
+    feed_updates(
+        message(f"/approve {request.pk}", user_id=STAFF_TG), message(f"/approve {request.pk}", user_id=STAFF_TG)
+    )
+    entries = AuditEntry.objects.filter(action__startswith="verification.")
+    assert [(e.action, e.actor, e.source, e.target_id) for e in entries] == [
+        ("verification.approve", reviewer, "bot", str(request.pk))
+    ]
+
+
 def test_commands_are_rate_limited_per_user_with_a_polite_reply(tg, feed_updates, settings):
     settings.TELEGRAM_COMMANDS_PER_MINUTE = 3
     feed_updates(*[message("/help", user_id=PLAYER_TG) for _ in range(4)])
