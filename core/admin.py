@@ -12,6 +12,7 @@ from django.utils.html import format_html, format_html_join
 from core.audit import audit_changes, audit_record, audit_snapshot
 from core.errors import ServiceError
 from core.models import AuditEntry
+from core.money import money_text
 
 
 class AuditedAdminMixin:
@@ -46,6 +47,17 @@ class AuditedAdminMixin:
         for obj in queryset:
             self._audit_delete(request, obj)
         super().delete_queryset(request, queryset)
+
+
+def money_column(field: str, description: str):
+    """A changelist column showing a money field the one way money is shown: `$1,234.56`, cut to cents."""
+
+    @admin.display(description=description, ordering=field)
+    def column(modeladmin, obj) -> str:
+        value = getattr(obj, field)
+        return money_text(value) if value is not None else "–"
+
+    return column
 
 
 class ReadOnlyAdminMixin:

@@ -13,8 +13,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.services import verification_approve, verification_request_create
+from core.models import AuditEntry
 from notifications.services import notification_preferences_get
-from races.models import WagerRace
+from races.models import Player, WagerRace
 from races.services.sync import sync_wagers
 from vip.models import BonusCode, WheelSegment
 
@@ -53,6 +55,7 @@ class DemoReport:
     segments_created: int = 0
     accounts: list[tuple[str, str | None]] = field(default_factory=list)
     sync_note: str = ""
+    demo_player: str = ""
 
 
 def _month_window(now: datetime) -> tuple[datetime, datetime]:
@@ -171,4 +174,21 @@ def seed_demo(*, progress: Callable[[str], None] = lambda _msg: None) -> DemoRep
     # After the races exist, so the live race's standings are computed by the same sync.
     progress("Players: one feed sync…")
     _seed_players(report)
+    progress("The demo account: a verified Goated player, so it can claim codes and spin…")
+    _link_demo_account(report)
     return report
+
+
+def _link_demo_account(report: DemoReport) -> None:
+    """Link `demo` to a demo player the way a real player is linked (a claim approved by staff), once."""
+    demo = User.objects.filter(username="demo").first()
+    reviewer = User.objects.filter(username="admin").first()
+    if demo is None or demo.player_id is not None or reviewer is None:
+        return
+    player = Player.objects.filter(site_user__isnull=True).order_by("-wager_all_time", "uid").first()
+    if player is None:
+        report.sync_note = report.sync_note or "no players yet, so the demo account is not linked"
+        return
+    request = verification_request_create(user=demo, goated_name=player.name)
+    verification_approve(request.pk, actor=reviewer, source=AuditEntry.Source.SYSTEM)
+    report.demo_player = player.name

@@ -85,6 +85,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "goatedvips.context_processors.site",
             ],
+            # `|money` everywhere without {% load %}: amounts shown cut to cents, one rule (core.money).
+            "builtins": ["core.templatetags.money"],
         },
     },
 ]
@@ -163,6 +165,9 @@ FEED_READ_TIMEOUT = env.float("FEED_READ_TIMEOUT", default=45.0)
 FEED_MAX_RETRIES = env.int("FEED_MAX_RETRIES", default=2)
 FEED_BACKOFF_SECONDS = env.float("FEED_BACKOFF_SECONDS", default=2.0)
 FEED_MAX_BYTES = env.int("FEED_MAX_BYTES", default=64 * 1024 * 1024)
+# A sync whose total of a period fell by more than this fraction since the previous sync (with no period reset in
+# between) still updates players but not live races (docs/races.md, "Time").
+SYNC_COLLAPSE_FRACTION = env.float("SYNC_COLLAPSE_FRACTION", default=0.5)
 # A sync holds this lock; it expires on its own if a worker dies mid-sync.
 SYNC_LOCK_SECONDS = env.int("SYNC_LOCK_SECONDS", default=600)
 # The leaderboard API serves the top rows of each period from one cached payload; deeper pages hit the DB.

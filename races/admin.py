@@ -10,7 +10,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from core.admin import AuditedAdminMixin, ReadOnlyAdminMixin, action_each
+from core.admin import AuditedAdminMixin, ReadOnlyAdminMixin, action_each, money_column
 from core.audit import audit_record
 from core.models import AuditEntry
 from core.money import money_text
@@ -35,14 +35,18 @@ class PlayerAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = (
         "name",
         "uid",
-        "wager_today",
-        "wager_week",
-        "wager_month",
-        "wager_all_time",
+        "today",
+        "week",
+        "month",
+        "all_time",
         "rank_monthly",
         "rank_all_time",
         "last_seen",
     )
+    today = money_column("wager_today", "Today")
+    week = money_column("wager_week", "This week")
+    month = money_column("wager_month", "This month")
+    all_time = money_column("wager_all_time", "All time")
     search_fields = ("name", "=uid")
     readonly_fields = (
         "uid",
@@ -94,7 +98,9 @@ def _run_each(modeladmin, request, queryset, action, done: str) -> None:
 @admin.register(WagerRace)
 class WagerRaceAdmin(AuditedAdminMixin, admin.ModelAdmin):
     form = WagerRaceForm
-    list_display = ("title", "type", "status", "prize_pool", "start_date", "end_date", "min_wager", "recurrence")
+    list_display = ("title", "type", "status", "pool", "start_date", "end_date", "minimum", "recurrence")
+    pool = money_column("prize_pool", "Prize pool")
+    minimum = money_column("min_wager", "Min wager")
     list_filter = ("status", "type", "recurrence")
     search_fields = ("title", "description")
     date_hierarchy = "start_date"
@@ -217,7 +223,8 @@ class WagerRaceAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
 @admin.register(RaceParticipant)
 class RaceParticipantAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    list_display = ("race", "rank", "player", "wagered", "prize_eligible", "updated_at")
+    list_display = ("race", "rank", "player", "wagered_text", "prize_eligible", "updated_at")
+    wagered_text = money_column("wagered", "Wagered")
     list_filter = ("race__status", "prize_eligible")
     search_fields = ("player__name", "=player__uid", "race__title")
     list_select_related = ("race", "player")
@@ -227,7 +234,9 @@ class RaceParticipantAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
 @admin.register(RaceResult)
 class RaceResultAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    list_display = ("race", "rank", "name", "uid", "wagered", "prize", "prize_eligible", "notified_at")
+    list_display = ("race", "rank", "name", "uid", "wagered_text", "prize_text", "prize_eligible", "notified_at")
+    wagered_text = money_column("wagered", "Wagered")
+    prize_text = money_column("prize", "Prize")
     list_filter = ("prize_eligible", "race__type")
     search_fields = ("name", "=uid", "race__title")
     list_select_related = ("race",)
@@ -239,7 +248,9 @@ class RaceResultAdmin(AuditedAdminMixin, admin.ModelAdmin):
 class HistoricalRaceAdmin(ReadOnlyAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
     """The archive is written by finalization only: read-only here."""
 
-    list_display = ("title", "type", "year", "month", "prize_pool", "participant_count", "total_wagered", "status")
+    list_display = ("title", "type", "year", "month", "pool", "participant_count", "total", "status")
+    pool = money_column("prize_pool", "Prize pool")
+    total = money_column("total_wagered", "Total wagered")
     list_filter = ("type", "year", "status")
     search_fields = ("title",)
     list_select_related = ("race",)

@@ -53,6 +53,9 @@ class FeedBatch:
     reject_reasons: list[str] = field(default_factory=list)
     source: str = "affiliate"
     fetch_ms: int = 0
+    # When the response arrived (the demo feed: the moment it describes). The data is as of this time at the
+    # latest: a race that ended before it must not take it (docs/races.md, "Time").
+    received_at: datetime | None = None
 
 
 class _Invalid:
@@ -254,11 +257,14 @@ def feed_load() -> FeedBatch:
     started = time.monotonic()
     if settings.AFFILIATE_API_URL:
         body = feed_fetch(settings.AFFILIATE_API_URL, settings.AFFILIATE_API_TOKEN)
+        received_at = datetime.now(UTC)
         batch = feed_parse(body)
     else:
-        payload = demo_feed_payload()
+        received_at = datetime.now(UTC)
+        payload = demo_feed_payload(received_at)
         batch = feed_rows_clean(payload["data"], len(payload["data"]))
         batch.source = "demo"
+    batch.received_at = received_at
     batch.fetch_ms = int((time.monotonic() - started) * 1000)
     return batch
 

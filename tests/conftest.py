@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
@@ -47,6 +49,23 @@ def password() -> str:
 def player_user(db):
     """A signed-up player (no staff rights)."""
     return UserFactory(username="lucky", email="lucky@example.com")
+
+
+@pytest.fixture
+def verified_player(db):
+    """A player rewards are for: email confirmed, Goated account linked and verified by staff."""
+    from tests.factories import PlayerFactory
+
+    player = PlayerFactory(name="VerifiedGoat", wager_all_time=Decimal("50000"))
+    return UserFactory(
+        username="goat", email="goat@example.com", email_verified=True, verification_status="verified", player=player
+    )
+
+
+@pytest.fixture
+def verified_api(api_client, verified_player) -> APIClient:
+    api_client.force_authenticate(verified_player)
+    return api_client
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 
-from core.admin import AuditedAdminMixin
+from core.admin import AuditedAdminMixin, money_column
 from core.errors import ServiceError
 from core.models import AuditEntry
 from vip.models import BonusCode, BonusCodeClaim, VipTier, WheelSegment, WheelSpin
@@ -14,7 +14,8 @@ from vip.services import bonus_codes_deactivate, bonus_codes_generate
 
 @admin.register(VipTier)
 class VipTierAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    list_display = ("name", "min_wager", "color")
+    list_display = ("name", "threshold", "color")
+    threshold = money_column("min_wager", "All-time wager from")
     search_fields = ("name",)
     prepopulated_fields = {"slug": ("name",)}
 
@@ -41,8 +42,8 @@ class BulkGenerateForm(forms.Form):
 class BonusCodeAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = (
         "code",
-        "amount",
-        "required_wager",
+        "amount_text",
+        "required_text",
         "claims_count",
         "claim_limit",
         "expires_at",
@@ -51,6 +52,8 @@ class BonusCodeAdmin(AuditedAdminMixin, admin.ModelAdmin):
         "source",
     )
     list_filter = ("is_active", "audience", "source")
+    amount_text = money_column("amount", "Amount")
+    required_text = money_column("required_wager", "Required wager")
     search_fields = ("code", "description", "owner__username")
     list_select_related = ("owner",)
     raw_id_fields = ("owner",)
@@ -110,7 +113,8 @@ class BonusCodeClaimAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
 @admin.register(WheelSegment)
 class WheelSegmentAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    list_display = ("position", "label", "weight", "reward_amount", "is_active")
+    list_display = ("position", "label", "weight", "reward", "is_active")
+    reward = money_column("reward_amount", "Reward")
     list_editable = ("weight", "is_active")
     list_filter = ("is_active",)
     search_fields = ("label",)
@@ -133,6 +137,8 @@ class WheelSpinAdmin(AuditedAdminMixin, admin.ModelAdmin):
         "nonce",
         "roll",
         "reward_code",
+        "player",
+        "segment_table",
         "created_at",
     )
     date_hierarchy = "created_at"

@@ -16,10 +16,14 @@ from vip import selectors, services
 CLAIM_RATE = "10/m"
 SPIN_RATE = "5/m"
 ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description="Refused (inactive, expired, bad input)"),
+    400: OpenApiResponse(ErrorSerializer, description="Bad input (the wheel is not set up yet)"),
     401: OpenApiResponse(ErrorSerializer, description="Sign in first"),
+    403: OpenApiResponse(
+        ErrorSerializer,
+        description="Refused; error.code is one of email_unconfirmed, not_verified, wager_too_low, already_spun, "
+        "already_claimed, limit_reached, expired",
+    ),
     404: OpenApiResponse(ErrorSerializer, description="No such code"),
-    409: OpenApiResponse(ErrorSerializer, description="Already claimed / already spun today"),
     429: OpenApiResponse(ErrorSerializer, description="Too many requests"),
 }
 
@@ -72,8 +76,14 @@ class SegmentSerializer(serializers.Serializer):
         return round(segment.weight / self.context["total"], 6)
 
 
+class RefusalSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="email_unconfirmed, not_verified or already_spun")
+    message = serializers.CharField(help_text="What to do next, for people")
+
+
 class WheelSerializer(serializers.Serializer):
     eligible = serializers.BooleanField()
+    reason = RefusalSerializer(source="refusal", allow_null=True, help_text="Why you cannot spin (null if you can)")
     next_spin_at = serializers.CharField(allow_null=True)
     server_seed_hash = serializers.CharField(help_text="SHA-256 of the seed your next spin uses (revealed after).")
     nonce = serializers.IntegerField()
@@ -109,7 +119,7 @@ class WheelView(APIView):
 
     @extend_schema(responses={200: WheelSerializer, 401: ERRORS[401]})
     def get(self, request):
-        return Response(WheelSerializer(selectors.wheel_state(request.user)).data)
+        return Response(WheelSerializer(services.wheel_state(request.user)).data)
 
 
 @method_decorator(

@@ -1,25 +1,44 @@
-"""The provably fair draw: the committed server seed, the roll, and the segment it lands on.
+"""The provably fair draw: a random server seed committed by its hash, the roll, and the slice it lands on.
 
-Pure functions of their inputs, so anyone can recompute a spin (the verify page does).
+Pure functions of their inputs (nothing depends on SECRET_KEY or on the database), so anyone can recompute a
+spin from its revealed server seed, their client seed, the nonce and the segment table the spin stored.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import date
-
-from django.conf import settings
-
-from vip.models import WheelSegment
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal
 
 
-def wheel_server_seed(user_id: int, day: date) -> str:
-    """The day's secret seed of a user: fixed in advance (derived from the server's secret), so the hash shown
-    before a spin commits us to it; revealed with the spin."""
-    return hmac.new(
-        settings.SECRET_KEY.encode(), f"wheel:{user_id}:{day.isoformat()}".encode(), hashlib.sha256
-    ).hexdigest()
+@dataclass(frozen=True)
+class Slice:
+    """One segment as a spin saw it."""
+
+    position: int
+    label: str
+    weight: int
+    reward: Decimal
+
+
+def table_of(segments) -> list[Slice]:
+    """The active segments (WheelSegment rows, in position order) as the table a spin is drawn from."""
+    return [Slice(s.position, s.label, s.weight, s.reward_amount) for s in segments]
+
+
+def table_to_json(table: list[Slice]) -> list[list]:
+    return [[s.position, s.label, s.weight, str(s.reward)] for s in table]
+
+
+def table_from_json(rows: list[list]) -> list[Slice]:
+    return [Slice(int(p), str(label), int(w), Decimal(reward)) for p, label, w, reward in rows]
+
+
+def new_server_seed() -> str:
+    """256 random bits from the operating system: unguessable, and derived from nothing."""
+    return secrets.token_hex(32)
 
 
 def seed_hash(server_seed: str) -> str:
@@ -33,10 +52,10 @@ def wheel_roll(server_seed: str, client_seed: str, nonce: int, total_weight: int
     return int.from_bytes(digest[:8], "big") % total_weight
 
 
-def wheel_pick(segments: list[WheelSegment], roll: int) -> WheelSegment:
-    """Segments own consecutive ranges of [0, total weight) in position order."""
+def wheel_pick(table, roll: int):
+    """Slices own consecutive ranges of [0, total weight) in position order."""
     edge = 0
-    for segment in segments:
+    for segment in table:
         edge += segment.weight
         if roll < edge:
             return segment

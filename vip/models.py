@@ -32,6 +32,15 @@ class VipTier(models.Model):
         return self.name
 
 
+class WagerPeriod(models.TextChoices):
+    """Which of a player's wager counters a requirement reads (the leaderboard periods)."""
+
+    TODAY = "today", "Today"
+    WEEKLY = "weekly", "This week"
+    MONTHLY = "monthly", "This month"
+    ALL_TIME = "all_time", "All time"
+
+
 class BonusCode(models.Model):
     class Source(models.TextChoices):
         ADMIN = "admin", "Admin"
@@ -46,6 +55,12 @@ class BonusCode(models.Model):
     description = models.CharField(max_length=200, blank=True)
     amount = models.DecimalField(**MONEY, validators=NON_NEGATIVE, help_text="Bonus value in USD.")
     required_wager = models.DecimalField(**MONEY, default=Decimal("0"), validators=NON_NEGATIVE)
+    required_wager_period = models.CharField(
+        max_length=16,
+        choices=WagerPeriod.choices,
+        default=WagerPeriod.ALL_TIME,
+        help_text="Which of the player's wager counters must reach the required wager.",
+    )
     # Null means unlimited. The check constraint below makes the limit hold under any concurrency.
     claim_limit = models.PositiveIntegerField(null=True, blank=True)
     claims_count = models.PositiveIntegerField(default=0, editable=False)
@@ -89,7 +104,8 @@ class BonusCode(models.Model):
 
 
 class BonusCodeClaim(models.Model):
-    code = models.ForeignKey(BonusCode, on_delete=models.CASCADE, related_name="claims")
+    # PROTECT: a claimed code is part of the money trail; deactivate it instead of deleting it.
+    code = models.ForeignKey(BonusCode, on_delete=models.PROTECT, related_name="claims")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bonus_claims")
     claimed_at = models.DateTimeField(default=timezone.now)
 
@@ -128,10 +144,32 @@ class WheelSegment(models.Model):
         return self.label
 
 
+class WheelSeed(models.Model):
+    """A user's server seed for one UTC day: drawn at random (`secrets`) and stored before any spin uses it, so
+    the hash shown in advance commits the server to it; revealed by the spin. Nothing about it can be derived."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wheel_seeds")
+    day = models.DateField(help_text="UTC calendar day the seed is for.")
+    server_seed = models.CharField(max_length=64)
+    server_seed_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-day"]
+        constraints = [models.UniqueConstraint(fields=["user", "day"], name="wheel_one_seed_per_user_per_day")]
+
+    def __str__(self) -> str:
+        return f"Seed of {self.user} for {self.day}"
+
+
 class WheelSpin(models.Model):
-    """One spin; at most one per user per UTC day (database constraint)."""
+    """One spin; at most one per user and one per Goated player per UTC day (database constraints)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wheel_spins")
+    # The player the spinning account was linked to: two accounts that held one player share its daily spin.
+    player = models.ForeignKey(
+        "races.Player", null=True, blank=True, on_delete=models.PROTECT, related_name="wheel_spins"
+    )
     spin_date = models.DateField(help_text="UTC calendar day of the spin.")
     segment = models.ForeignKey(WheelSegment, on_delete=models.PROTECT, related_name="spins")
     server_seed = models.CharField(max_length=64)
@@ -139,6 +177,9 @@ class WheelSpin(models.Model):
     client_seed = models.CharField(max_length=64)
     nonce = models.PositiveIntegerField(default=0)
     roll = models.PositiveBigIntegerField(help_text="The number drawn in [0, total weight).")
+    # The segment table the roll was drawn from ([[position, label, weight, reward], ...]): a spin verifies
+    # against what it used, whatever operators change later.
+    segment_table = models.JSONField(default=list, blank=True)
     reward_code = models.OneToOneField(
         BonusCode, null=True, blank=True, on_delete=models.SET_NULL, related_name="wheel_spin"
     )
@@ -151,6 +192,11 @@ class WheelSpin(models.Model):
                 fields=["user", "spin_date"],
                 name="wheel_one_spin_per_user_per_day",
                 violation_error_message="You have already spun the wheel today (UTC).",
+            ),
+            models.UniqueConstraint(
+                fields=["player", "spin_date"],
+                name="wheel_one_spin_per_player_per_day",
+                violation_error_message="This Goated player has already spun the wheel today (UTC).",
             ),
         ]
 

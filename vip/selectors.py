@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass
-from datetime import timedelta
 from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from core.errors import ServiceError
-from vip.fairness import seed_hash, wheel_pick, wheel_roll, wheel_server_seed
-from vip.models import BonusCode, BonusCodeClaim, VipTier, WheelSegment, WheelSpin
+from core.money import money_text
+from vip.fairness import seed_hash, table_from_json, table_of, wheel_pick, wheel_roll
+from vip.models import BonusCode, BonusCodeClaim, VipTier, WagerPeriod, WheelSegment, WheelSpin
 
 # --- the VIP ladder -------------------------------------------------------------------------------------------
 
@@ -116,9 +116,52 @@ def wheel_history(user, limit: int = 30) -> list[WheelSpin]:
     return list(WheelSpin.objects.filter(user=user).select_related("segment", "reward_code")[:limit])
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """Why a reward is refused: `code` for programs (the API's error code), `message` says what to do next."""
+
+    code: str
+    message: str
+
+
+def reward_refusal(user) -> Refusal | None:
+    """Rewards are for real players: a confirmed email and a verified linked Goated player (None: eligible)."""
+    if not user.email_verified:
+        return Refusal(
+            "email_unconfirmed",
+            "Confirm your email address first: open the link we sent you, or ask for a new one in your account "
+            "settings.",
+        )
+    if user.player_id is None or not user.is_verified:
+        if user.verification_status == "pending":
+            return Refusal(
+                "not_verified", "Your claim to a Goated account is waiting for staff review; rewards open once "
+                "it is approved.",
+            )  # fmt: skip
+        return Refusal(
+            "not_verified", "Rewards are for verified players: link your Goated account in your account settings.",
+        )  # fmt: skip
+    return None
+
+
+def wager_shortfall(code: BonusCode, player) -> str | None:
+    """Why `player` has not wagered enough for `code` (the period the code names), or None if they have."""
+    if code.required_wager <= 0:
+        return None
+    have = player.wager_for(code.required_wager_period)
+    if have >= code.required_wager:
+        return None
+    period = WagerPeriod(code.required_wager_period).label.lower()
+    return (
+        f"This code needs {money_text(code.required_wager)} wagered ({period}); you have {money_text(have)}. "
+        "Keep playing under our code and claim it once you are there."
+    )
+
+
 @dataclass
 class WheelState:
     eligible: bool
+    refusal: Refusal | None  # why the user may not spin, when that is the reason (not today's spin)
     server_seed_hash: str
     nonce: int
     next_spin_at: str | None
@@ -126,27 +169,24 @@ class WheelState:
     today_spin: WheelSpin | None
 
 
-def wheel_state(user) -> WheelState:
-    today = timezone.now().date()
-    spin = WheelSpin.objects.filter(user=user, spin_date=today).select_related("segment", "reward_code").first()
-    tomorrow = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
-    day = tomorrow.date() if spin else today
-    return WheelState(
-        eligible=spin is None,
-        server_seed_hash=seed_hash(wheel_server_seed(user.pk, day)),
-        nonce=WheelSpin.objects.filter(user=user).count(),
-        next_spin_at=tomorrow.isoformat() if spin else None,
-        segments=wheel_segments(),
-        today_spin=spin,
-    )
-
-
 def wheel_verify(server_seed: str, client_seed: str, nonce: int) -> dict:
-    """Recompute a spin from its revealed values (for the public verify page)."""
-    segments = wheel_segments()
-    total = sum(s.weight for s in segments)
+    """Recompute a spin from its revealed values (the public verify page). A spin that happened is recomputed
+    with the segment table it stored; other values (trying the maths) with today's table."""
+    hashed = seed_hash(server_seed)
+    spin = WheelSpin.objects.filter(server_seed_hash=hashed, client_seed=client_seed, nonce=nonce).first()
+    if spin is not None and spin.segment_table:
+        table, stored = table_from_json(spin.segment_table), True
+    else:
+        table, stored = table_of(wheel_segments()), False
+    total = sum(s.weight for s in table)
     if not total:
         raise ServiceError("The wheel is not set up yet.")
     roll = wheel_roll(server_seed, client_seed, nonce, total)
-    return {"server_seed_hash": seed_hash(server_seed), "roll": roll, "total_weight": total,
-            "segment": wheel_pick(segments, roll)}  # fmt: skip
+    rows, low = [], 0
+    for s in table:
+        rows.append((s, low, low + s.weight - 1))  # the rolls that land on this slice
+        low += s.weight
+    return {
+        "server_seed_hash": hashed, "roll": roll, "total_weight": total, "segment": wheel_pick(table, roll),
+        "rows": rows, "spin": spin, "stored_table": stored,
+    }  # fmt: skip

@@ -1,4 +1,9 @@
-"""Writes on rewards: bonus code claims and generation, the provably fair daily wheel."""
+"""Writes on rewards: bonus code claims and generation, the provably fair daily wheel.
+
+Rewards are for real players: claiming and spinning need a confirmed email and a verified linked Goated player
+(`vip.selectors.reward_refusal`), a code's required wager is checked against that player's counter, and a player
+gets one spin a day however many accounts it passed through. Every refusal is a 403 with a code per reason.
+"""
 
 from __future__ import annotations
 
@@ -11,20 +16,30 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from core.audit import audit_record
-from core.errors import Conflict, NotFound, ServiceError
+from core.errors import Forbidden, NotFound, ServiceError
 from core.models import AuditEntry
 from core.money import money_text
 from notifications.services import notify
-from vip.fairness import seed_hash, wheel_pick, wheel_roll, wheel_server_seed
-from vip.models import BonusCode, BonusCodeClaim, WheelSpin
-from vip.selectors import bonus_code_visible, wheel_segments
+from vip.fairness import new_server_seed, seed_hash, table_of, table_to_json, wheel_pick, wheel_roll
+from vip.models import BonusCode, BonusCodeClaim, WheelSeed, WheelSpin
+from vip.selectors import Refusal, WheelState, bonus_code_visible, reward_refusal, wager_shortfall, wheel_segments
 
 WHEEL_REWARD_DAYS = 7
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes get typed by hand
 
 
-class ClaimRefused(ServiceError):
-    code = "claim_refused"
+class RewardRefused(Forbidden):
+    """A claim or spin the rules refuse; `code` says which rule (docs/rewards.md lists them)."""
+
+
+# Kept for callers that catch claim refusals by this name.
+ClaimRefused = RewardRefused
+
+
+def _require_eligible(user) -> None:
+    refusal = reward_refusal(user)
+    if refusal is not None:
+        raise RewardRefused(refusal.message, code=refusal.code)
 
 
 # --- bonus codes ----------------------------------------------------------------------------------------------
@@ -37,9 +52,13 @@ def bonus_code_claim(user, raw_code: str) -> BonusCodeClaim:
     if code is None or not bonus_code_visible(code, user):
         raise NotFound("There is no such bonus code.")  # a members-only code does not reveal itself
     if not code.is_active:
-        raise ClaimRefused("This code is no longer active.", code="code_inactive")
+        raise RewardRefused("This code is no longer active.", code="expired")
     if code.is_expired:
-        raise ClaimRefused("This code has expired.", code="code_expired")
+        raise RewardRefused("This code has expired.", code="expired")
+    _require_eligible(user)
+    shortfall = wager_shortfall(code, user.player)
+    if shortfall is not None:
+        raise RewardRefused(shortfall, code="wager_too_low")
     try:
         with transaction.atomic():
             claim = BonusCodeClaim.objects.create(code=code, user=user)
@@ -49,9 +68,9 @@ def bonus_code_claim(user, raw_code: str) -> BonusCodeClaim:
                 .update(claims_count=F("claims_count") + 1)
             )
             if counted != 1:
-                raise ClaimRefused("All claims of this code are taken. Watch for the next one!", code="code_exhausted")
+                raise RewardRefused("All claims of this code are taken. Watch for the next one!", code="limit_reached")
     except IntegrityError:
-        raise Conflict("You have already claimed this code.", code="already_claimed") from None
+        raise RewardRefused("You have already claimed this code.", code="already_claimed") from None
     return claim
 
 
@@ -97,19 +116,67 @@ def bonus_codes_deactivate(code_ids: list[int], *, actor, source: str = AuditEnt
 # --- the wheel ------------------------------------------------------------------------------------------------
 
 
+_ALREADY_SPUN = "You have already spun the wheel today (UTC). Come back tomorrow!"
+_PLAYER_SPUN_TEXT = "Your Goated player already had today's spin (from another account). Come back tomorrow!"
+_PLAYER_SPUN = Refusal("already_spun", _PLAYER_SPUN_TEXT)
+
+
+def wheel_seed_commit(user, day) -> WheelSeed:
+    """The user's server seed for `day`, drawn at random the first time it is asked for and stored, so its hash
+    can be shown before the spin that uses it (two requests at once both get the one stored)."""
+    seed = WheelSeed.objects.filter(user=user, day=day).first()
+    if seed is not None:
+        return seed
+    server_seed = new_server_seed()
+    try:
+        with transaction.atomic():
+            return WheelSeed.objects.create(
+                user=user, day=day, server_seed=server_seed, server_seed_hash=seed_hash(server_seed)
+            )
+    except IntegrityError:
+        return WheelSeed.objects.get(user=user, day=day)
+
+
+def wheel_state(user) -> WheelState:
+    """What the wheel page and API show: whether the user may spin now (and why not), the segments, and the
+    committed hash of the seed their next spin will use (stored now: the commitment)."""
+    now = timezone.now()
+    today = now.date()
+    spin = WheelSpin.objects.filter(user=user, spin_date=today).select_related("segment", "reward_code").first()
+    tomorrow = now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    refusal = reward_refusal(user)
+    player_spun = user.player_id is not None and WheelSpin.objects.filter(player_id=user.player_id, spin_date=today)
+    if spin is None and refusal is None and player_spun and player_spun.exists():
+        refusal = _PLAYER_SPUN
+    seed = wheel_seed_commit(user, tomorrow.date() if spin else today)
+    return WheelState(
+        eligible=spin is None and refusal is None,
+        refusal=None if spin else refusal,
+        server_seed_hash=seed.server_seed_hash,
+        nonce=WheelSpin.objects.filter(user=user).count(),
+        next_spin_at=tomorrow.isoformat() if spin else None,
+        segments=wheel_segments(),
+        today_spin=spin,
+    )
+
+
 def wheel_spin(user, client_seed: str | None = None) -> WheelSpin:
-    """One spin per user per UTC day (the unique constraint decides between concurrent spins)."""
+    """One spin per user and per Goated player per UTC day (unique constraints decide between concurrent spins),
+    drawn from the seed committed for today and the segment table stored with the spin."""
+    _require_eligible(user)
     segments = wheel_segments()
     if not segments:
         raise ServiceError("The wheel is not set up yet.", code="wheel_empty")
     client_seed = (client_seed or "").strip()[:64] or secrets.token_hex(8)
     today = timezone.now().date()
-    server_seed = wheel_server_seed(user.pk, today)
+    seed = wheel_seed_commit(user, today)
+    by_position = {s.position: s for s in segments}
+    table = table_of(segments)
     try:
         with transaction.atomic():
             nonce = WheelSpin.objects.filter(user=user).count()
-            roll = wheel_roll(server_seed, client_seed, nonce, sum(s.weight for s in segments))
-            segment = wheel_pick(segments, roll)
+            roll = wheel_roll(seed.server_seed, client_seed, nonce, sum(s.weight for s in table))
+            segment = by_position[wheel_pick(table, roll).position]
             reward = None
             if segment.reward_amount > 0:
                 reward = BonusCode.objects.create(
@@ -118,9 +185,9 @@ def wheel_spin(user, client_seed: str | None = None) -> WheelSpin:
                     source=BonusCode.Source.WHEEL, description=f"Wheel prize: {segment.label}",
                 )  # fmt: skip
             spin = WheelSpin.objects.create(
-                user=user, spin_date=today, segment=segment, server_seed=server_seed,
-                server_seed_hash=seed_hash(server_seed), client_seed=client_seed, nonce=nonce, roll=roll,
-                reward_code=reward,
+                user=user, player_id=user.player_id, spin_date=today, segment=segment, server_seed=seed.server_seed,
+                server_seed_hash=seed.server_seed_hash, client_seed=client_seed, nonce=nonce, roll=roll,
+                reward_code=reward, segment_table=table_to_json(table),
             )  # fmt: skip
             if reward is not None:
                 notify(
@@ -130,6 +197,5 @@ def wheel_spin(user, client_seed: str | None = None) -> WheelSpin:
                 )  # fmt: skip
             return spin
     except IntegrityError:
-        raise Conflict(
-            "You have already spun the wheel today (UTC). Come back tomorrow!", code="already_spun"
-        ) from None
+        mine = WheelSpin.objects.filter(user=user, spin_date=today).exists()
+        raise RewardRefused(_ALREADY_SPUN if mine else _PLAYER_SPUN_TEXT, code="already_spun") from None

@@ -20,7 +20,8 @@ def vip_ladder(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def bonus_codes(request: HttpRequest) -> HttpResponse:
-    return render(request, "vip/bonus_codes.html", {"codes": selectors.bonus_codes_for(request.user)})
+    context = {"codes": selectors.bonus_codes_for(request.user), "refusal": selectors.reward_refusal(request.user)}
+    return render(request, "vip/bonus_codes.html", context)
 
 
 @login_required
@@ -38,14 +39,20 @@ def bonus_code_claim(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 def wheel(request: HttpRequest) -> HttpResponse:
-    state = selectors.wheel_state(request.user)
-    total = sum(s.weight for s in state.segments) or 1
-    segments = [(s, round(s.weight / total * 100, 3)) for s in state.segments]
-    return render(
-        request,
-        "vip/wheel.html",
-        {"state": state, "segments": segments, "history": selectors.wheel_history(request.user, 7)},
-    )
+    state = services.wheel_state(request.user)
+    context = {"state": state, "slices": _slices(state.segments), "history": selectors.wheel_history(request.user, 7)}
+    return render(request, "vip/wheel.html", context)
+
+
+def _slices(segments) -> list[dict]:
+    """Each segment with its share and its arc on the drawn wheel, in percent: a slice's angle is its weight."""
+    total = sum(s.weight for s in segments) or 1
+    slices, before = [], 0
+    for s in segments:
+        start, end = before * 100 / total, (before + s.weight) * 100 / total
+        slices.append({"segment": s, "pct": s.weight * 100 / total, "start": f"{start:.4f}", "end": f"{end:.4f}"})
+        before += s.weight
+    return slices
 
 
 @login_required

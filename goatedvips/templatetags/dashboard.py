@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import template
 from django.utils.html import format_html, format_html_join
 
+from core.money import money_text
 from goatedvips.dashboard import dashboard_summary
 
 register = template.Library()
@@ -72,6 +73,6 @@ def volume_chart(series, width: int = 640, height: int = 160):
     return format_html(
         '<svg role="img" aria-label="Wagered this month over time" viewBox="0 0 {} {}" width="100%" '
         'style="max-width:{}px;background:#111;border-radius:6px"><polyline fill="none" stroke="#D7FF00" '
-        'stroke-width="2" points="{}"/></svg><div class="chart-legend">${} → ${} this month</div>',
-        width, height, width, points, f"{low:,.2f}", f"{high:,.2f}",
+        'stroke-width="2" points="{}"/></svg><div class="chart-legend">{} → {} this month</div>',
+        width, height, width, points, money_text(low), money_text(high),
     )  # fmt: skip

@@ -7,6 +7,7 @@ UPDATE, window functions and UPDATE ... FROM), so there is one code path to test
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -19,9 +20,12 @@ from races.models import Player, RaceMeasure, RaceParticipant, RaceProgressSampl
 
 logger = logging.getLogger(__name__)
 
+# A period counter never goes down inside the window of a race that counts it: when it does, upstream reset it
+# (or sent a partial figure), and the race keeps the standing it had (docs/races.md, "Time").
+_KEEP = "CASE WHEN rp.id IS NOT NULL AND {counter} < rp.wagered THEN rp.wagered ELSE {counter} END"
 _VALUE = {
-    RaceMeasure.MONTH: "p.wager_month",
-    RaceMeasure.WEEK: "p.wager_week",
+    RaceMeasure.MONTH: _KEEP.format(counter="p.wager_month"),
+    RaceMeasure.WEEK: _KEEP.format(counter="p.wager_week"),
     # Growth since the race went live; never negative even if upstream corrects a counter downwards.
     RaceMeasure.GROWTH: (
         "CASE WHEN p.wager_all_time > COALESCE(rp.baseline_all_time, 0) "
@@ -55,6 +59,13 @@ WHERE races_raceparticipant.id = ranked.id
   AND (races_raceparticipant.rank IS NULL OR races_raceparticipant.rank <> ranked.rn)
 """
 
+# Players whose counter fell below their standing in this race (an upstream reset), counted before the upsert.
+_RESETS = """
+SELECT COUNT(*) FROM races_raceparticipant rp JOIN races_player p ON p.id = rp.player_id
+WHERE rp.race_id = %(race)s AND {counter} < rp.wagered
+"""
+_COUNTER = {RaceMeasure.MONTH: "p.wager_month", RaceMeasure.WEEK: "p.wager_week"}
+
 _UNRANK = """
 UPDATE races_raceparticipant SET rank = NULL
 WHERE race_id = %(race)s AND wagered <= 0 AND rank IS NOT NULL
@@ -79,6 +90,16 @@ def race_baselines_record(race: WagerRace, now: datetime) -> int:
         return max(cursor.rowcount, 0)
 
 
+def race_counter_resets(race: WagerRace) -> int:
+    """How many players' period counters are now below their standing in `race` (0 for growth races)."""
+    counter = _COUNTER.get(race.measure)
+    if counter is None:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(_RESETS.format(counter=counter), {"race": race.pk})
+        return cursor.fetchone()[0]
+
+
 def race_standings_recompute(race: WagerRace, now: datetime) -> int:
     """Recompute one race's participants and ranks from the Player table; returns rows changed."""
     params = {"race": race.pk, "min_wager": race.min_wager, "now": now}
@@ -93,27 +114,44 @@ def race_standings_recompute(race: WagerRace, now: datetime) -> int:
     return changed
 
 
+@dataclass
+class RefreshReport:
+    races: list[int] = field(default_factory=list)  # the live races whose standings were refreshed
+    resets: dict[int, int] = field(default_factory=dict)  # race → players whose counter went down (kept)
+    ended: list[int] = field(default_factory=list)  # still live, but ended before this data arrived: untouched
+
+
 @transaction.atomic
-def races_refresh_after_sync(as_of: datetime) -> list[int]:
+def races_refresh_after_sync(as_of: datetime) -> RefreshReport:
     """Called inside a successful sync's transaction. Updates every race that is live at ``as_of``.
 
-    ``as_of`` is when the feed data was fetched. A race whose end_date is before it is left alone: its
-    standings stay those of the last sync at or before its end, which is what finalization freezes.
+    ``as_of`` is when the feed data arrived. A race whose end_date is before it is left alone: its standings stay
+    those of the last sync that arrived at or before its end, which is what finalization freezes.
     """
-    refreshed = []
-    races = WagerRace.objects.filter(status=WagerRace.Status.LIVE, start_date__lte=as_of, end_date__gte=as_of)
+    report = RefreshReport()
+    live = WagerRace.objects.filter(status=WagerRace.Status.LIVE)
+    report.ended = list(live.filter(end_date__lt=as_of).order_by("pk").values_list("pk", flat=True))
+    races = live.filter(start_date__lte=as_of, end_date__gte=as_of)
     # Row locks serialize this with finalization: a race being finalized waits for, or skips, this sync.
     for race in races.select_for_update():
         leader_before = _leader(race)
+        resets = race_counter_resets(race)
+        if resets:
+            report.resets[race.pk] = resets
+            logger.warning(
+                "race %s: %s player(s) whose %s counter went down inside the race (an upstream reset); "
+                "their standings keep the last value", race.pk, resets, race.measure,
+            )  # fmt: skip
         race_standings_recompute(race, as_of)
         race_progress_sample(race, as_of)
         leader_after = _leader(race)
         if leader_after is not None and leader_before is not None and leader_after != leader_before:
             race_new_leader_notify(race, leader_after)
-        refreshed.append(race.pk)
-    if refreshed:
+        report.races.append(race.pk)
+    if report.races:
+        refreshed = list(report.races)
         transaction.on_commit(lambda: [realtime.race_updated_announce(pk) for pk in refreshed])
-    return refreshed
+    return report
 
 
 def _leader(race: WagerRace) -> int | None:

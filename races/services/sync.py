@@ -13,7 +13,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Context, Decimal
 
 from django.conf import settings
@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from core.audit import audit_record
 from core.models import AuditEntry
-from core.money import cents
+from core.money import cents, money_text
 from races import realtime
 from races.feed import FeedBatch, FeedError, FeedRow, feed_load, feed_token_expiry
 from races.models import Player, TransformationLog
@@ -52,6 +52,9 @@ class SyncResult:
     error: str = ""
     skipped: bool = False
     races: list[int] = field(default_factory=list)
+    # Why live races were not refreshed although the players were (a collapse of a period's total), or "".
+    races_refused: str = ""
+    counter_resets: dict[int, int] = field(default_factory=dict)  # race → players whose counter went down
     log_id: int | None = None
 
     def counts(self) -> dict[str, int]:
@@ -290,6 +293,48 @@ def _log_failure(result: SyncResult, batch: FeedBatch | None, source: str) -> No
     logger.warning("sync_wagers: %s", result.error)
 
 
+def _period_start(period: str, moment: datetime) -> datetime | None:
+    """When the period containing `moment` began (upstream resets its counter then); None: it never resets."""
+    day = moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    if period == "today":
+        return day
+    if period == "week":
+        return day - timedelta(days=day.weekday())
+    if period == "month":
+        return day.replace(day=1)
+    return None
+
+
+_COLLAPSE_PERIODS = {"week": "week", "month": "month", "all_time": "all-time"}
+
+
+def _collapse(volume: dict[str, Decimal], as_of: datetime) -> str:
+    """Why this sync's totals cannot be trusted for race standings, or "" when they can. A period's total may fall
+    by at most SYNC_COLLAPSE_FRACTION between two syncs inside one period; more is a broken or reset upstream
+    figure, and live races keep their standings until a sane sync arrives (players still update)."""
+    previous = (
+        TransformationLog.objects.filter(payload__kind="sync", payload__ok=True, payload__has_key="volume")
+        .order_by("-created_at")
+        .first()
+    )
+    if previous is None or "as_of" not in previous.payload:
+        return ""
+    previous_at = datetime.fromisoformat(previous.payload["as_of"])
+    for period, label in _COLLAPSE_PERIODS.items():
+        old = previous.payload["volume"].get(period)
+        start = _period_start(period, as_of)
+        if old is None or (start is not None and previous_at < start):
+            continue  # no figure to compare, or the period turned over in between (a known reset)
+        old, new = Decimal(old), volume[period]
+        if old > 0 and new < old * (1 - Decimal(str(settings.SYNC_COLLAPSE_FRACTION))):
+            drop = int((old - new) / old * 100)
+            return (
+                f"the {label} total fell {drop} % (from {money_text(old)} to {money_text(new)}) since the sync of "
+                f"{previous_at:%Y-%m-%d %H:%M} UTC with no {label} reset in between"
+            )
+    return ""
+
+
 def _apply(batch: FeedBatch, result: SyncResult, fetched_at: datetime, started: float) -> None:
     with transaction.atomic():
         if connection.vendor == "postgresql":
@@ -298,10 +343,29 @@ def _apply(batch: FeedBatch, result: SyncResult, fetched_at: datetime, started: 
             result.created, result.updated = _upsert_portable(batch.rows, fetched_at)
             rows_written = result.created + result.updated + player_ranks_recompute()
         result.unchanged = len(batch.rows) - result.created - result.updated
-        volume = Player.objects.aggregate(today=Sum("wager_today"), week=Sum("wager_week"), month=Sum("wager_month"))
-        result.races = races_refresh_after_sync(fetched_at)
+        volume = {
+            k: v or Decimal("0")
+            for k, v in Player.objects.aggregate(
+                today=Sum("wager_today"), week=Sum("wager_week"), month=Sum("wager_month"),
+                all_time=Sum("wager_all_time"),
+            ).items()
+        }  # fmt: skip
+        result.races_refused = _collapse(volume, fetched_at)
+        ended = []
+        if not result.races_refused:
+            refresh = races_refresh_after_sync(fetched_at)
+            result.races, result.counter_resets, ended = refresh.races, refresh.resets, refresh.ended
         result.duration_ms = int((time.monotonic() - started) * 1000)
-        rejected_note = f" ({batch.rejected:,} rows rejected)" if batch.rejected else ""
+        notes = [f"{batch.rejected:,} rows rejected"] if batch.rejected else []
+        if result.races_refused:
+            notes.append(f"live races not updated: {result.races_refused}")
+            logger.warning("sync_wagers: live races not updated: %s", result.races_refused)
+        if ended:
+            ids = ", ".join(f"#{pk}" for pk in ended)
+            notes.append(f"race {ids} ended before this data arrived: left as it was")
+        if result.counter_resets:
+            total = sum(result.counter_resets.values())
+            notes.append(f"{total:,} player counter(s) went down inside a live race (upstream reset): standings kept")
         payload = {
             "kind": "sync",
             "ok": True,
@@ -310,16 +374,22 @@ def _apply(batch: FeedBatch, result: SyncResult, fetched_at: datetime, started: 
             "rows_written": rows_written,
             "races": result.races,
             "as_of": fetched_at.isoformat(),
-            # Totals over every player, for the dashboard's wager-volume chart.
-            "volume": {k: str(cents(v or Decimal("0"))) for k, v in volume.items()},
+            # Totals over every player: the dashboard's wager-volume chart, and the next sync's collapse check.
+            "volume": {k: str(cents(v)) for k, v in volume.items()},
             **result.counts(),
         }
         if batch.reject_reasons:
             payload["reject_reasons"] = batch.reject_reasons
+        if result.races_refused:
+            payload["races_refused"] = result.races_refused
+        if ended:
+            payload["races_ended_before_data"] = ended
+        if result.counter_resets:
+            payload["counter_resets"] = {str(race): n for race, n in result.counter_resets.items()}
         log = TransformationLog.objects.create(
-            type=TransformationLog.Type.WARNING if batch.rejected else TransformationLog.Type.INFO,
+            type=TransformationLog.Type.WARNING if notes else TransformationLog.Type.INFO,
             message=f"Feed sync: {result.created:,} created, {result.updated:,} updated, "
-            f"{result.unchanged:,} unchanged{rejected_note}",
+            f"{result.unchanged:,} unchanged" + (f" ({'; '.join(notes)})" if notes else ""),
             payload=payload,
             duration_ms=result.duration_ms,
             created_at=timezone.now(),
@@ -341,7 +411,9 @@ def _apply(batch: FeedBatch, result: SyncResult, fetched_at: datetime, started: 
 def sync_wagers(*, as_of: datetime | None = None) -> SyncResult:
     """Run one sync now. Never raises for feed problems: the result (and its log row) says what happened.
 
-    ``as_of`` is when the data was fetched, now by default; replays of a recorded feed pass the original time.
+    ``as_of`` is when the data was observed: by default when the feed's response *arrived* (upstream can take
+    minutes with retries, and a race that ended meanwhile must not take it); replays of a recorded feed pass
+    the original time.
     """
     token = _lock_acquire()
     if token is None:
@@ -352,12 +424,12 @@ def sync_wagers(*, as_of: datetime | None = None) -> SyncResult:
     batch: FeedBatch | None = None
     source = "affiliate" if settings.AFFILIATE_API_URL else "demo"
     try:
-        fetched_at = as_of or timezone.now()
         try:
             batch = feed_load()
         except FeedError as exc:
             result.error = str(exc)
         else:
+            fetched_at = as_of or batch.received_at or timezone.now()
             result.received, result.rejected, result.duplicates = batch.received, batch.rejected, batch.duplicates
             try:
                 _apply(batch, result, fetched_at, started)

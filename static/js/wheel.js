@@ -5,11 +5,10 @@
   if (!form) return;
   var wheel = document.getElementById("wheel");
   var out = document.getElementById("spin-result");
-  var bounds = [], edge = 0;
+  var bounds = [];
   wheel.getAttribute("data-segments").split(",").forEach(function (part) {
-    var bits = part.split(":"), pct = Number(bits[1]);
-    bounds.push({ position: Number(bits[0]), from: edge, to: edge + pct });
-    edge += pct;
+    var bits = part.split(":");
+    bounds.push({ position: Number(bits[0]), from: Number(bits[1]), to: Number(bits[2]) });
   });
   form.addEventListener("submit", function (event) {
     event.preventDefault();

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
+import re
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group
 
 from support.models import SupportTicket
-from tests.factories import TEST_PASSWORD, BonusCodeFactory, UserFactory, WheelSegmentFactory
+from tests.factories import TEST_PASSWORD, BonusCodeFactory, PlayerFactory, UserFactory, WheelSegmentFactory
 from tests.realtime.servers import child_env, daphne_servers, session_key_for
 from vip.models import WheelSegment
 
@@ -24,7 +26,7 @@ def sign_in(page, base: str, username: str) -> None:
 
 
 def test_claim_a_code_and_spin_the_wheel(live_server, page, screenshot):
-    UserFactory(username="spinner")
+    UserFactory(username="spinner", email_verified=True, verification_status="verified", player=PlayerFactory())
     BonusCodeFactory(code="BROWSER5", amount=Decimal("5"))
     WheelSegment.objects.all().delete()
     WheelSegmentFactory(position=0, label="Five dollars", weight=1, reward_amount=Decimal("5"), color="#D7FF00")
@@ -47,6 +49,37 @@ def test_claim_a_code_and_spin_the_wheel(live_server, page, screenshot):
     page.click("text=check")
     assert page.locator("#verify-result").is_visible()
     assert seed_hash in page.content()  # the revealed seed hashes to what was committed before the spin
+
+
+def test_the_wheel_is_drawn_by_weight_and_stops_on_the_slice_the_server_chose(live_server, page):
+    """The gradient read back from the browser gives each slice the angle of its weight, and after a spin the
+    pointer (at the top) rests inside the slice named in the result."""
+    UserFactory(username="spinner", email_verified=True, verification_status="verified", player=PlayerFactory())
+    WheelSegment.objects.all().delete()
+    weights = [("Try again", 60, "#1F2937"), ("$1", 30, "#374151"), ("$5", 9, "#A3E635"), ("$100", 1, "#FACC15")]
+    for i, (label, weight, color) in enumerate(weights):
+        WheelSegmentFactory(position=i, label=label, weight=weight, reward_amount=Decimal(i), color=color)
+    sign_in(page, live_server.url, "spinner")
+    page.goto(f"{live_server.url}/wheel/")
+    gradient = page.eval_on_selector("#wheel", "el => getComputedStyle(el).backgroundImage")
+    # Chromium writes each two-position stop as two stops of one colour: pair them back into slices.
+    stops = re.findall(r"(rgb\([^)]*\)) ([\d.]+)%", gradient)
+    slices = [(float(a), float(b)) for (c1, a), (c2, b) in zip(stops[::2], stops[1::2], strict=True) if c1 == c2]
+    assert slices == [(0.0, 60.0), (60.0, 90.0), (90.0, 99.0), (99.0, 100.0)], gradient
+    page.click("#spin")
+    page.wait_for_selector("#spin-result[data-segment]", timeout=10_000)
+    chosen = page.get_attribute("#spin-result", "data-segment")
+    angle = page.eval_on_selector(
+        "#wheel", "el => { const m = new DOMMatrix(getComputedStyle(el).transform); return Math.atan2(m.b, m.a); }"
+    )
+    # The wheel turned by `angle`: the point of it now under the top pointer sat at -angle before turning.
+    under_pointer = (-math.degrees(angle)) % 360 / 3.6
+    edges = [0.0]
+    for _label, weight, _color in weights:
+        edges.append(edges[-1] + weight)
+    landed = next(label for (label, _w, _c), lo, hi in zip(weights, edges, edges[1:], strict=False)
+                  if lo <= under_pointer < hi)  # fmt: skip
+    assert landed == chosen
 
 
 def test_a_staff_reply_arrives_live_in_the_players_ticket(browser):

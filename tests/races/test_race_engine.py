@@ -39,7 +39,7 @@ def apply_sync(as_of: datetime, rows: dict[str, tuple[str, str, str]]) -> list[i
             create_defaults={"name": f"N{uid}", "wager_month": Decimal(month), "wager_week": Decimal(week),
                              "wager_all_time": Decimal(all_time), "first_seen": as_of, "last_seen": as_of},
         )  # fmt: skip
-    return races_refresh_after_sync(as_of)
+    return races_refresh_after_sync(as_of).races
 
 
 def monthly_race(**kwargs) -> WagerRace:

@@ -42,13 +42,18 @@ def _concurrently(count: int, work) -> list:
     return results
 
 
+def _verified(**player) -> User:
+    """An account rewards are for (confirmed email, verified linked player)."""
+    return UserFactory(email_verified=True, verification_status="verified", player=PlayerFactory(**player))
+
+
 # --- bonus codes --------------------------------------------------------------------------------------------
 
 
 @pytest.mark.django_db(transaction=True)
 def test_twenty_concurrent_claims_of_a_code_with_limit_five_give_exactly_five():
     code = BonusCodeFactory(code="RUSH5", claim_limit=5)
-    users = [UserFactory() for _ in range(20)]
+    users = [_verified() for _ in range(20)]
     results = _concurrently(20, lambda i: services.bonus_code_claim(users[i], "RUSH5"))
     won = [r for r in results if isinstance(r, BonusCodeClaim)]
     assert len(won) == 5
@@ -58,28 +63,28 @@ def test_twenty_concurrent_claims_of_a_code_with_limit_five_give_exactly_five():
     assert BonusCodeClaim.objects.filter(code=code).count() == 5
 
 
-def test_claim_api_happy_path_then_a_second_claim_is_refused(player_api):
+def test_claim_api_happy_path_then_a_second_claim_is_refused(verified_api):
     BonusCodeFactory(code="HELLO10", amount=Decimal("10"))
-    first = player_api.post("/api/v1/bonus-codes/hello10/claim/")
+    first = verified_api.post("/api/v1/bonus-codes/hello10/claim/")
     assert first.status_code == 201
     assert first.json()["code"] == "HELLO10"
-    again = player_api.post("/api/v1/bonus-codes/HELLO10/claim/")
-    assert again.status_code == 409
-    assert again.json()["error"]["message"] == "You have already claimed this code."
-    listed = {c["code"]: c["claimed"] for c in player_api.get("/api/v1/bonus-codes/").json()}
+    again = verified_api.post("/api/v1/bonus-codes/HELLO10/claim/")
+    assert again.status_code == 403
+    assert again.json()["error"] == {"code": "already_claimed", "message": "You have already claimed this code."}
+    listed = {c["code"]: c["claimed"] for c in verified_api.get("/api/v1/bonus-codes/").json()}
     assert listed["HELLO10"] is True
 
 
 @pytest.mark.parametrize(
     ("kwargs", "status", "code"),
     [
-        ({"is_active": False}, 400, "code_inactive"),
-        ({"expires_at": timezone.now() - timedelta(minutes=1)}, 400, "code_expired"),
+        ({"is_active": False}, 403, "expired"),
+        ({"expires_at": timezone.now() - timedelta(minutes=1)}, 403, "expired"),
     ],
 )
-def test_inactive_and_expired_codes_are_refused(player_api, kwargs, status, code):
+def test_inactive_and_expired_codes_are_refused(verified_api, kwargs, status, code):
     BonusCodeFactory(code="OLDCODE", **kwargs)
-    response = player_api.post("/api/v1/bonus-codes/OLDCODE/claim/")
+    response = verified_api.post("/api/v1/bonus-codes/OLDCODE/claim/")
     assert response.status_code == status
     assert response.json()["error"]["code"] == code
 
@@ -96,7 +101,9 @@ def test_members_only_and_personal_codes_stay_hidden_from_others(player_api, oth
 
 def test_verified_players_see_members_only_codes(api_client, player_user):
     BonusCodeFactory(code="VERIFIEDONLY", audience=BonusCode.Audience.VERIFIED)
-    User.objects.filter(pk=player_user.pk).update(verification_status="verified", player=PlayerFactory())
+    User.objects.filter(pk=player_user.pk).update(
+        verification_status="verified", player=PlayerFactory(), email_verified=True
+    )
     player_user.refresh_from_db()
     api_client.force_authenticate(player_user)
     assert api_client.post("/api/v1/bonus-codes/VERIFIEDONLY/claim/").status_code == 201
@@ -121,9 +128,9 @@ def test_claims_are_rate_limited_with_429_json_and_html(player_api, client, play
     assert b"Too many requests" in page.content
 
 
-def test_bonus_code_page_claims_and_shows_the_state(client, player_user):
+def test_bonus_code_page_claims_and_shows_the_state(client, verified_player):
     BonusCodeFactory(code="PAGE5", amount=Decimal("5"))
-    client.force_login(player_user)
+    client.force_login(verified_player)
     response = client.post("/bonus-codes/PAGE5/claim/", follow=True)
     assert "Claimed PAGE5" in response.content.decode()
     assert "claimed" in client.get("/bonus-codes/").content.decode()
@@ -166,11 +173,11 @@ def test_wheel_outcomes_over_100000_simulated_spins_match_the_weights(segments):
     assert chi_square < 13.82
 
 
-def test_a_spin_commits_to_the_seed_it_reveals_and_the_verify_page_reproduces_it(player_api, client, segments):
-    state = player_api.get("/api/v1/wheel/").json()
+def test_a_spin_commits_to_the_seed_it_reveals_and_the_verify_page_reproduces_it(verified_api, client, segments):
+    state = verified_api.get("/api/v1/wheel/").json()
     assert state["eligible"] is True
     assert abs(sum(s["chance"] for s in state["segments"]) - 1) < 1e-6
-    spin = player_api.post("/api/v1/wheel/spin/", {"client_seed": "my-lucky-seed"}, format="json").json()
+    spin = verified_api.post("/api/v1/wheel/spin/", {"client_seed": "my-lucky-seed"}, format="json").json()
     assert spin["server_seed_hash"] == state["server_seed_hash"]  # the hash shown before the spin
     import hashlib
 
@@ -186,30 +193,30 @@ def test_a_spin_commits_to_the_seed_it_reveals_and_the_verify_page_reproduces_it
         assert code.claim_limit == 1
 
 
-def test_one_spin_a_day_and_the_api_says_when_the_next_is(player_api, segments):
-    assert player_api.post("/api/v1/wheel/spin/", {}, format="json").status_code == 201
-    again = player_api.post("/api/v1/wheel/spin/", {}, format="json")
-    assert again.status_code == 409
+def test_one_spin_a_day_and_the_api_says_when_the_next_is(verified_api, segments):
+    assert verified_api.post("/api/v1/wheel/spin/", {}, format="json").status_code == 201
+    again = verified_api.post("/api/v1/wheel/spin/", {}, format="json")
+    assert again.status_code == 403
     assert again.json()["error"]["code"] == "already_spun"
-    state = player_api.get("/api/v1/wheel/").json()
+    state = verified_api.get("/api/v1/wheel/").json()
     assert state["eligible"] is False
     assert state["next_spin_at"]
-    assert len(player_api.get("/api/v1/wheel/history/").json()) == 1
+    assert len(verified_api.get("/api/v1/wheel/history/").json()) == 1
 
 
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_spins_by_one_user_give_exactly_one(segments):
-    user = UserFactory()
+    user = _verified()
     results = _concurrently(2, lambda _i: services.wheel_spin(user))
     assert sum(isinstance(r, WheelSpin) for r in results) == 1
-    assert sum(isinstance(r, services.Conflict) for r in results) == 1
+    assert sum(isinstance(r, services.RewardRefused) and r.code == "already_spun" for r in results) == 1
     assert WheelSpin.objects.filter(user=user).count() == 1
 
 
-def test_spin_bad_input_and_empty_wheel(player_api):
+def test_spin_bad_input_and_empty_wheel(verified_api):
     WheelSegment.objects.all().delete()
-    assert player_api.post("/api/v1/wheel/spin/", {}, format="json").status_code == 400
-    assert player_api.post("/api/v1/wheel/spin/", {"client_seed": "x" * 65}, format="json").status_code == 400
+    assert verified_api.post("/api/v1/wheel/spin/", {}, format="json").status_code == 400
+    assert verified_api.post("/api/v1/wheel/spin/", {"client_seed": "x" * 65}, format="json").status_code == 400
 
 
 @pytest.mark.parametrize("query", [{"server_seed": "", "client_seed": "a", "nonce": "1"},

@@ -14,6 +14,8 @@ class Command(BaseCommand):
         )
         if report.sync_note:
             self.stdout.write(self.style.WARNING(f"Players: {report.sync_note}."))
+        if report.demo_player:
+            self.stdout.write(f"Account 'demo' is linked to the Goated player {report.demo_player} (verified).")
         for race in report.races:
             self.stdout.write(f"Race: {race}")
         for username, password in report.accounts:
