@@ -14,20 +14,10 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import user_player_unlink, verification_approve, verification_request_create
-from tests.factories import BonusCodeFactory, PlayerFactory, StaffFactory, UserFactory, WheelSegmentFactory
+from tests.factories import BonusCodeFactory, PlayerFactory, StaffFactory, UserFactory
 from vip.models import BonusCode, BonusCodeClaim, WheelSegment, WheelSpin
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def segments():
-    WheelSegment.objects.all().delete()
-    return [
-        WheelSegmentFactory(position=0, label="Try again", weight=70, reward_amount=Decimal("0")),
-        WheelSegmentFactory(position=1, label="$1", weight=25, reward_amount=Decimal("1")),
-        WheelSegmentFactory(position=2, label="$10", weight=5, reward_amount=Decimal("10")),
-    ]
 
 
 def _verified(name: str, **player) -> User:

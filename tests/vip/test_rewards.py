@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.models import AuditEntry
-from tests.factories import BonusCodeFactory, PlayerFactory, UserFactory, WheelSegmentFactory
+from tests.factories import BonusCodeFactory, PlayerFactory, UserFactory
 from vip import services
 from vip.models import BonusCode, BonusCodeClaim, WheelSegment, WheelSpin
 
@@ -147,16 +147,6 @@ def test_operators_generate_codes_in_bulk_and_it_is_audited(staff_user):
 
 
 # --- the wheel ----------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def segments():
-    WheelSegment.objects.all().delete()
-    return [
-        WheelSegmentFactory(position=0, label="Try again", weight=70, reward_amount=Decimal("0")),
-        WheelSegmentFactory(position=1, label="$1", weight=25, reward_amount=Decimal("1")),
-        WheelSegmentFactory(position=2, label="$10", weight=5, reward_amount=Decimal("10")),
-    ]
 
 
 def test_wheel_outcomes_over_100000_simulated_spins_match_the_weights(segments):
