@@ -3,6 +3,10 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
+# The development configuration unless the caller says otherwise: DEBUG defaults to off in the settings (a deploy
+# that forgets it must not serve debug pages), so `make run`, the tests and the checks ask for it here.
+export DEBUG ?= 1
+
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python

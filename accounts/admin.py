@@ -2,13 +2,22 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserCreationForm
+from django.core.exceptions import PermissionDenied
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import NewsletterSubscription, TelegramLinkToken, User, VerificationRequest
 from accounts.services import user_player_unlink, user_set_active, verification_approve, verification_reject
+from accounts.two_factor import two_factor_reset
 from core.admin import AuditedAdminMixin, action_each, action_form_page
 from core.models import AuditEntry
 from core.money import money_text
 from notifications.models import NotificationPreferences
+
+# Authenticator devices are not edited in admin (their secrets must not be shown): a superuser resets a staff
+# member's second factor with the user action, and the member enrols again.
+admin.site.unregister(TOTPDevice)
+admin.site.unregister(StaticDevice)
 
 
 class SignUpForm(UserCreationForm):
@@ -46,7 +55,7 @@ class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
     # unlink), which keeps the two in step and writes the audit log.
     readonly_fields = ("last_login", "date_joined", "last_active", "player", "verification_status")
     inlines = [NotificationPreferencesInline]
-    actions = ["ban", "unban", "unlink_player"]
+    actions = ["ban", "unban", "unlink_player", "reset_two_factor"]
     fieldsets = (
         *BaseUserAdmin.fieldsets,
         ("Profile", {"fields": ("display_name", "bio", "profile_color", "show_stats")}),
@@ -57,12 +66,63 @@ class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
         ("Activity", {"fields": ("last_active",)}),
     )
 
+    # --- who may change whom: only superusers manage staff accounts and the fields that grant power ----------
+
+    # What a non-superuser (an Operator) sees of an account: nothing that grants rights (superuser, staff,
+    # groups, permissions), no password screen; the Telegram id (it signs people in) and the email (it resets
+    # the password) read-only.
+    operator_fieldsets = (
+        (None, {"fields": ("username", "email", "first_name", "last_name")}),
+        ("Profile", {"fields": ("display_name", "bio", "profile_color", "show_stats")}),
+        (
+            "Goated & Telegram",
+            {"fields": ("player", "verification_status", "email_verified", "telegram_id", "telegram_username")},
+        ),
+        ("Activity", {"fields": ("is_active", "last_login", "date_joined", "last_active")}),
+    )
+    operator_readonly = ("username", "email", "telegram_id", "telegram_username", "is_active")
+
+    def get_fieldsets(self, request, obj=None):
+        if request.user.is_superuser or obj is None:
+            return super().get_fieldsets(request, obj)
+        return self.operator_fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += [f for f in self.operator_readonly if f not in fields]
+        return fields
+
+    @staticmethod
+    def _is_staff_account(obj) -> bool:
+        return obj is not None and (obj.is_staff or obj.is_superuser)
+
+    def has_change_permission(self, request, obj=None):
+        if self._is_staff_account(obj) and not request.user.is_superuser:
+            return False  # staff accounts are managed by superusers only
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if self._is_staff_account(obj) and not request.user.is_superuser:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def user_change_password(self, request, id, form_url=""):
+        if not request.user.is_superuser:
+            raise PermissionDenied  # players reset their own password by email; staff passwords are superusers'
+        return super().user_change_password(request, id, form_url)
+
+    @staticmethod
+    def _players_only(request, queryset):
+        """Actions of non-superusers touch player accounts only (never staff), and nobody acts on themselves."""
+        queryset = queryset.exclude(pk=request.user.pk)
+        return queryset if request.user.is_superuser else queryset.filter(is_staff=False, is_superuser=False)
+
     @admin.action(description="Ban selected accounts (deactivate, revoke API tokens)", permissions=["change"])
     def ban(self, request, queryset):
-        # Never lock yourself out by selecting your own row.
         changed = [
             u
-            for u in queryset.exclude(pk=request.user.pk)
+            for u in self._players_only(request, queryset)
             if user_set_active(u, active=False, actor=request.user, source=AuditEntry.Source.ADMIN)
         ]
         self.message_user(request, f"Banned: {len(changed)} account(s).")
@@ -70,14 +130,34 @@ class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
     @admin.action(description="Reinstate selected accounts", permissions=["change"])
     def unban(self, request, queryset):
         changed = [
-            u for u in queryset if user_set_active(u, active=True, actor=request.user, source=AuditEntry.Source.ADMIN)
+            u
+            for u in self._players_only(request, queryset)
+            if user_set_active(u, active=True, actor=request.user, source=AuditEntry.Source.ADMIN)
         ]
         self.message_user(request, f"Reinstated: {len(changed)} account(s).")
 
     @admin.action(description="Unlink the Goated player of selected accounts", permissions=["change"])
     def unlink_player(self, request, queryset):
-        changed = [u for u in queryset if user_player_unlink(u, actor=request.user, source=AuditEntry.Source.ADMIN)]
+        changed = [
+            u
+            for u in self._players_only(request, queryset)
+            if user_player_unlink(u, actor=request.user, source=AuditEntry.Source.ADMIN)
+        ]
         self.message_user(request, f"Unlinked: {len(changed)} account(s).")
+
+    @admin.action(description="Reset two-factor sign-in (lost phone; superusers only)")
+    def reset_two_factor(self, request, queryset):
+        if not request.user.is_superuser:
+            raise PermissionDenied
+        for user in queryset:
+            two_factor_reset(user, actor=request.user)
+        self.message_user(request, f"Two-factor sign-in reset for {queryset.count()} account(s); they enrol again.")
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not request.user.is_superuser:
+            actions.pop("reset_two_factor", None)
+        return actions
 
 
 class RejectForm(forms.Form):

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 hex_colour = RegexValidator(r"^#[0-9A-Fa-f]{6}$", "Enter a colour as #RRGGBB, for example #D7FF00.")
 
@@ -35,6 +36,8 @@ class User(AbstractUser):
     )
     email_verified = models.BooleanField(default=False)
     last_active = models.DateTimeField(null=True, blank=True)
+    # Part of every session's hash: raising it ends all sessions of the account ("sign out everywhere").
+    sessions_epoch = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
 
@@ -57,12 +60,21 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.username
 
+    def _get_session_auth_hash(self, secret=None):
+        # Django's hash of the password, salted with the sessions epoch (Django ≥ 4.1 routes
+        # get_session_auth_hash and SECRET_KEY_FALLBACKS checks through this method).
+        key_salt = "accounts.User.get_session_auth_hash"
+        value = f"{self.password}:{self.sessions_epoch}"
+        return salted_hmac(key_salt, value, secret=secret, algorithm="sha256").hexdigest()
+
     @property
     def public_name(self) -> str:
         return self.display_name or self.username
 
     @property
-    def is_verified(self) -> bool:
+    def player_verified(self) -> bool:
+        """Staff approved the claim to a Goated player. (Not `is_verified`: django-otp uses that name on the user
+        for "passed the second factor in this session".)"""
         return self.verification_status == self.VerificationStatus.VERIFIED
 
 

@@ -14,17 +14,20 @@ from django.contrib.auth import authenticate
 from django.core import signing
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
+from accounts.authentication import token_expired
 from accounts.models import NewsletterSubscription, TelegramLinkToken, User, VerificationRequest
 from accounts.selectors import site_user_for, verification_reviewers
 from core.audit import audit_record
 from core.errors import ServiceError
 from core.models import AuditEntry
+from core.realtime import connections_close as realtime_connections_close
 from notifications.services import notification_preferences_get, notify, notify_telegram_chat, staff_alert
 from races.models import Player
 
@@ -63,8 +66,28 @@ def api_token_obtain(*, request: HttpRequest | None, username: str, password: st
     user = authenticate(request, username=username, password=password)
     if user is None or not user.is_active:
         raise InvalidCredentials("Unable to sign in with that username and password.")
-    token, _ = Token.objects.get_or_create(user=user)
+    token, created = Token.objects.get_or_create(user=user)
+    if not created and token_expired(token):
+        token.delete()  # an expired token is replaced, never extended
+        token = Token.objects.create(user=user)
     return token.key
+
+
+def user_credentials_changed(user: User) -> int:
+    """The password changed (reset, change, admin, shell): every API token of the account stops working.
+    (Sessions end by themselves: Django ties them to the password hash.)"""
+    deleted, _ = Token.objects.filter(user=user).delete()
+    return deleted
+
+
+def user_sign_out_everywhere(user: User, *, actor=None, source: str = AuditEntry.Source.SERVICE) -> None:
+    """End every session and API token of the account: the sessions epoch is part of each session's hash."""
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(sessions_epoch=F("sessions_epoch") + 1)
+        Token.objects.filter(user=user).delete()
+        audit_record(actor=actor or user, action="user.sign_out_everywhere", target=user, source=source)
+    user.refresh_from_db(fields=["sessions_epoch"])
+    transaction.on_commit(lambda: realtime_connections_close(user.pk))
 
 
 def user_register(*, username: str, email: str, password: str, request: HttpRequest | None = None) -> User:
@@ -150,7 +173,16 @@ def _link_signature(nonce: str) -> str:
 
 
 def telegram_link_token_issue(user: User) -> str:
-    """A signed, single-use code valid for 15 minutes; fits Telegram's 64-character /start payload."""
+    """A signed, single-use code valid for 15 minutes; fits Telegram's 64-character /start payload. A code the
+    user was shown recently and has not used is shown again (the account page asks on every visit)."""
+    now = timezone.now()
+    recent = (
+        TelegramLinkToken.objects.filter(user=user, used_at__isnull=True, expires_at__gt=now + timedelta(minutes=5))
+        .order_by("-created_at")
+        .first()
+    )
+    if recent is not None:
+        return f"{recent.nonce}{_link_signature(recent.nonce)}"
     nonce = secrets.token_urlsafe(9)  # 12 characters of [A-Za-z0-9_-]
     TelegramLinkToken.objects.create(
         user=user, nonce=nonce, expires_at=timezone.now() + timedelta(minutes=LINK_TOKEN_MINUTES)
@@ -196,6 +228,7 @@ def user_set_active(user: User, *, active: bool, actor, source: str = AuditEntry
         User.objects.filter(pk=user.pk).update(is_active=active)
         if not active:
             Token.objects.filter(user=user).delete()
+            transaction.on_commit(lambda: realtime_connections_close(user.pk))
         audit_record(
             actor=actor,
             action="user.unban" if active else "user.ban",

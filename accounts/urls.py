@@ -18,4 +18,7 @@ urlpatterns = [
     path("newsletter/", views.newsletter_subscribe, name="newsletter-subscribe"),
     path("newsletter/unsubscribe/<str:token>/", views.newsletter_unsubscribe, name="newsletter-unsubscribe"),
     path("telegram/login/", views.telegram_login_view, name="telegram-login"),
+    path("sign-out-everywhere/", views.sign_out_everywhere, name="sign-out-everywhere"),
+    path("2fa/", views.two_factor, name="two-factor"),
+    path("2fa/setup/", views.two_factor_setup, name="two-factor-setup"),
 ]

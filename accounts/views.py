@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
 from accounts import services, telegram_login
 from accounts.forms import GoatedClaimForm, NewsletterForm, PreferencesForm, ProfileForm, RegisterForm
+from accounts.two_factor import (
+    totp_confirm,
+    totp_device_pending,
+    totp_qr_svg,
+    totp_secret_text,
+    two_factor_enrolled,
+    two_factor_verify,
+)
 from core.errors import ServiceError
 from notifications.services import notification_preferences_get
 
@@ -25,9 +35,12 @@ LOGIN_RATE = "10/m"
 REGISTER_RATE = "5/h"
 RESET_RATE = "5/h"
 NEWSLETTER_RATE = "10/h"
+RESEND_RATE = "5/h"
+TWO_FACTOR_RATE = "10/m"
 
 
 @method_decorator(ratelimit(key="ip", rate=LOGIN_RATE, method="POST", block=True), name="post")
+@method_decorator(ratelimit(key="post:username", rate=LOGIN_RATE, method="POST", block=True), name="post")
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
@@ -86,6 +99,7 @@ def verify_email(request: HttpRequest, token: str) -> HttpResponse:
 
 @login_required
 @require_POST
+@ratelimit(key="user", rate=RESEND_RATE, method="POST", block=True)
 def resend_verification(request: HttpRequest) -> HttpResponse:
     if request.user.email_verified:
         messages.info(request, "Your email address is already confirmed.")
@@ -172,14 +186,80 @@ def _safe_back(request: HttpRequest) -> str:
     return target if ok else "/"
 
 
-@require_GET
+@require_POST
+@ratelimit(key="ip", rate=LOGIN_RATE, method="POST", block=True)
 def telegram_login_view(request: HttpRequest) -> HttpResponse:
-    """The Login Widget redirects here with signed fields; sign in the site user linked to that Telegram id."""
+    """The sign-in page's script posts the Login Widget's signed fields here (never in a URL, and with the CSRF
+    token, so no one can sign a visitor into their account); sign in the site user linked to that Telegram id."""
     try:
-        user = telegram_login.telegram_login_user(request.GET.dict())
+        user = telegram_login.telegram_login_user(request.POST.dict())
     except ServiceError as exc:
         messages.error(request, exc.message)
         return redirect("accounts:login")
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     messages.success(request, f"Signed in with Telegram as {user.username}.")
     return redirect("home")
+
+
+@login_required
+@require_POST
+def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
+    services.user_sign_out_everywhere(request.user)
+    logout(request)
+    messages.success(request, "You are signed out everywhere: every session and API token has stopped working.")
+    return redirect("accounts:login")
+
+
+# --- staff two-factor sign-in -------------------------------------------------------------------------------------
+
+
+def _next_admin(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or "/admin/"
+    ok = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    return target if ok else "/admin/"
+
+
+@login_required
+@ratelimit(key="user", rate=TWO_FACTOR_RATE, method="POST", block=True)
+def two_factor(request: HttpRequest) -> HttpResponse:
+    """The second factor for this session (staff): a code from the app, or a recovery code."""
+    if not request.user.is_staff:
+        return redirect("home")
+    if not two_factor_enrolled(request.user):
+        return redirect(f"{reverse('accounts:two-factor-setup')}?next={quote(_next_admin(request))}")
+    error = None
+    if request.method == "POST":
+        try:
+            two_factor_verify(request, request.POST.get("token", ""))
+        except ServiceError as exc:
+            error = exc.message
+        else:
+            return redirect(_next_admin(request))
+    context = {"next": _next_admin(request), "error": error}
+    return render(request, "accounts/two_factor_verify.html", context, status=400 if error else 200)
+
+
+@login_required
+@ratelimit(key="user", rate=TWO_FACTOR_RATE, method="POST", block=True)
+def two_factor_setup(request: HttpRequest) -> HttpResponse:
+    """Enrol an authenticator app (staff without one); shows the recovery codes once it is confirmed."""
+    if not request.user.is_staff:
+        return redirect("home")
+    if two_factor_enrolled(request.user):
+        return redirect(f"{reverse('accounts:two-factor')}?next={quote(_next_admin(request))}")
+    device = totp_device_pending(request.user)
+    error, codes = None, None
+    if request.method == "POST":
+        try:
+            codes = totp_confirm(request, device, request.POST.get("token", ""))
+        except ServiceError as exc:
+            error = exc.message
+    context = {
+        "next": _next_admin(request),
+        "error": error,
+        "codes": codes,
+        "qr": totp_qr_svg(device),
+        "secret": totp_secret_text(device),
+        "secret_raw": totp_secret_text(device).replace(" ", ""),
+    }
+    return render(request, "accounts/two_factor_setup.html", context, status=400 if error else 200)

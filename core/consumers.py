@@ -15,6 +15,7 @@ logger = logging.getLogger(__name__)
 UNAUTHORIZED = 4401
 NOT_FOUND = 4404
 BAD_REQUEST = 4400
+FORBIDDEN = 4403
 MAX_CLIENT_MESSAGE = 4096
 
 
@@ -22,10 +23,15 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
     """Subclasses set `self.group` in `authorize()` and return the snapshot data from `snapshot()`."""
 
     group: str = ""
+    user_group: str = ""  # the connections group of the signed-in user, if any
 
     async def authorize(self) -> int | None:
         """Decide whether this client may subscribe; return a close code to refuse."""
         return None
+
+    async def still_allowed(self) -> bool:
+        """Asked again when access to the group may have changed (`access.recheck`); True by default."""
+        return True
 
     async def snapshot(self) -> dict:
         raise NotImplementedError
@@ -39,11 +45,25 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=refusal)
             return
         await self.channel_layer.group_add(self.group, self.channel_name)
+        user = self.scope.get("user")
+        if user is not None and user.is_authenticated:
+            self.user_group = realtime.connections_group(user.pk)
+            await self.channel_layer.group_add(self.user_group, self.channel_name)
         await self.send_snapshot()
 
     async def disconnect(self, code: int) -> None:
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
+        if self.user_group:
+            await self.channel_layer.group_discard(self.user_group, self.channel_name)
+
+    async def connection_close(self, event: dict) -> None:
+        """The user's access was withdrawn (ban, sign out everywhere): close; a reconnect is refused."""
+        await self.close(code=FORBIDDEN)
+
+    async def access_recheck(self, event: dict) -> None:
+        if not await self.still_allowed():
+            await self.close(code=FORBIDDEN)
 
     async def send_snapshot(self) -> None:
         version = realtime.group_version(self.group)

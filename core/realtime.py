@@ -102,3 +102,18 @@ def _send_trailing(group: str, event_type: str) -> None:
     with _trailing_lock:
         payload = _trailing.pop(group, {})
     send_coalesced(group, event_type, **payload)
+
+
+def connections_group(user_id: int) -> str:
+    """Every open socket of a signed-in user joins this group, so their access can be withdrawn at once."""
+    return f"connections.{user_id}"
+
+
+def connections_close(user_id: int) -> bool:
+    """Close every open socket of a user (banned, signed out everywhere): they must reconnect, and are refused."""
+    return send(connections_group(user_id), "connection.close", reason="access withdrawn")
+
+
+def access_recheck(group: str) -> bool:
+    """Ask every socket of a group to check again that its user may still follow it (a ticket changed hands)."""
+    return send(group, "access.recheck")

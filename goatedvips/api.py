@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import NoReverseMatch
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
@@ -28,6 +29,7 @@ class ApiRootView(APIView):
     """Index of the v1 API: links to each resource and to the schema and docs."""
 
     authentication_classes: list = []
+    permission_classes = [AllowAny]
 
     @extend_schema(
         responses=inline_serializer("ApiRoot", {"name": serializers.CharField(), "links": serializers.DictField()})

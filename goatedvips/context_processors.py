@@ -1,9 +1,20 @@
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest
+
+
+def _page_url(request: HttpRequest) -> str:
+    """The page's absolute URL for og:url, or "" when the Host header is not one of ours (an error page for a
+    foreign Host must not fail on it again)."""
+    try:
+        return request.build_absolute_uri()
+    except DisallowedHost:
+        return ""
 
 
 def site(request: HttpRequest) -> dict:
     return {
+        "PAGE_URL": _page_url(request),
         "SITE_NAME": settings.SITE_NAME,
         "REFERRAL_URL": settings.REFERRAL_URL,
         "TELEGRAM_BOT_USERNAME": settings.TELEGRAM_BOT_USERNAME,

@@ -17,7 +17,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DEBUG = env.bool("DEBUG", default=True)
+# Off unless asked for: a deploy that forgets it must not serve debug pages (`make run` and the tests set DEBUG=1).
+DEBUG = env.bool("DEBUG", default=False)
 
 _DEV_SECRET = "dev-only-insecure-key-do-not-use-in-production-5f1c0a7e"  # noqa: S105 (refused when DEBUG=0)
 SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET if DEBUG else "")
@@ -46,6 +47,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     # Ours, lowest layer first (docs/architecture.md): an app imports only the apps listed above it.
     "core",
     "notifications",
@@ -59,13 +63,19 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the request: NUL bytes and unstorable text are a 400, never a 500 deeper down.
+    "core.middleware.RejectUnstorableInputMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "core.middleware.StaffTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "core.middleware.SecurityHeadersMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
 ]
 
@@ -224,12 +234,13 @@ if env.str("EMAIL_URL", default=""):
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: its WWW-Authenticate header makes anonymous requests 401 rather than 403.
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    # Fail closed: every endpoint needs a signed-in user unless its view opts in to public access (AllowAny).
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.StrictJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "core.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 25,
@@ -284,6 +295,29 @@ REFERRAL_URL = env.str("REFERRAL_URL", default="https://www.goated.com/r/GOATEDV
 SITE_NAME = "GoatedVIPs"
 
 # --- Security ---------------------------------------------------------------------------------------------------
+# Staff sign in to admin with a TOTP second factor (docs/security.md); on by default in production only.
+STAFF_2FA = env.bool("STAFF_2FA", default=not DEBUG)
+OTP_TOTP_ISSUER = "GoatedVIPs"
+# API tokens expire, and are replaced on password change/reset, ban and "sign out everywhere".
+API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=30)
+# Content Security Policy: no inline or third-party scripts. Inline style attributes stay allowed (tier colours,
+# the wheel's gradient, Django admin); the Telegram login iframe is the one framed origin.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'", "ws:", "wss:"],
+        "frame-src": ["https://oauth.telegram.org"],
+        "frame-ancestors": ["'none'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+    }
+}
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.contrib import admin
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django_ratelimit.decorators import ratelimit
 
 from core.api import error_body
 from races.selectors.leaderboard import leaderboard_top
@@ -23,6 +25,17 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 MVP_PERIODS = [("today", "Today"), ("weekly", "This week"), ("monthly", "This month")]
+
+
+ADMIN_LOGIN_RATE = "10/m"
+
+
+@ratelimit(group="admin-login", key="ip", rate=ADMIN_LOGIN_RATE, method="POST", block=True)
+@ratelimit(group="admin-login-user", key="post:username", rate=ADMIN_LOGIN_RATE, method="POST", block=True)
+def admin_login(request: HttpRequest) -> HttpResponse:
+    """The admin sign-in page with two brakes on guessing: per client address, and per username whatever the
+    address (a distributed attack on one account is stopped at the 11th try in a minute)."""
+    return admin.site.login(request)
 
 
 def moved_admin(request: HttpRequest, old: str, rest: str, moves: dict[str, str]) -> HttpResponse:

@@ -89,3 +89,56 @@ class BotUser(models.Model):
 
     def __str__(self) -> str:
         return f"@{self.username}" if self.username else str(self.telegram_id)
+
+
+class Broadcast(models.Model):
+    """A message sent to many players (today on Telegram, by a staff `/broadcast`). Its recipients are listed
+    up front as deliveries, so a broadcast interrupted halfway resumes where it stopped and never sends twice."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        DONE = "done", "Done"
+
+    text = models.TextField(max_length=4000)
+    channel = models.CharField(max_length=16, default="telegram")
+    # What started it (e.g. "tg:<chat>:<message id>"): the same command delivered twice is one broadcast.
+    key = models.CharField(max_length=100, unique=True, null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reply_chat = models.BigIntegerField(null=True, blank=True, help_text="Told the outcome when it is done.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Broadcast #{self.pk}: {self.text[:40]}"
+
+
+class BroadcastDelivery(models.Model):
+    """One recipient of a broadcast. Claimed (pending → sending) before the message leaves, so at most one send."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        BLOCKED = "blocked", "Blocked the bot"
+        FAILED = "failed", "Failed"
+
+    broadcast = models.ForeignKey(Broadcast, on_delete=models.CASCADE, related_name="deliveries")
+    chat_id = models.BigIntegerField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["broadcast", "chat_id"], name="broadcast_one_delivery_per_chat"),
+        ]
+        indexes = [models.Index(fields=["broadcast", "status"], name="broadcast_delivery_status")]
+
+    def __str__(self) -> str:
+        return f"{self.chat_id} ({self.status})"

@@ -15,17 +15,22 @@ leave only after it commits.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from html import escape
 
-from django.db import transaction
-from django.db.models import QuerySet
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
+from core.audit import audit_record
+from core.models import AuditEntry
+from core.text import tg_html
 from notifications import realtime
-from notifications.models import BotUser, Notification, NotificationPreferences
-from notifications.tasks import telegram_message_send_task
+from notifications.models import BotUser, Broadcast, BroadcastDelivery, Notification, NotificationPreferences
+from notifications.tasks import broadcast_run_task, telegram_message_send_task
+from notifications.telegram import TelegramTransient, telegram_send_message
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +82,7 @@ def notification_create(user, *, kind: str, title: str, body: str = "", url: str
 def telegram_text(event: str, title: str, body: str = "") -> str:
     """A notification as a Telegram message (HTML parse mode: every piece escaped, since names and titles come
     from users and the feed)."""
-    return EVENTS[event].telegram.format(title=escape(title), body=escape(body)).strip()
+    return tg_html(EVENTS[event].telegram, title=title, body=body).strip()
 
 
 def _telegram_reachable(chat_id: int | None) -> bool:
@@ -113,7 +118,7 @@ def staff_alert(staff: Iterable, *, title: str, body: str = "") -> int:
     sent = 0
     for member in staff:
         if member.is_active and _telegram_reachable(member.telegram_id):
-            text = f"🆕 {escape(title)}" + (f"\n{escape(body)}" if body else "")
+            text = tg_html("🆕 {title}\n{body}", title=title, body=body).strip()
             telegram_message_send_task.delay_on_commit(member.telegram_id, text)
             sent += 1
     return sent
@@ -148,3 +153,121 @@ def bot_user_seen(telegram_id: int, username: str = "", first_name: str = "") ->
             username=username or "", first_name=first_name or "", last_seen=now, blocked_at=None
         )
     return bot_user
+
+
+# --- broadcasts ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class BroadcastReport:
+    recipients: int
+    sent: int = 0
+    blocked: int = 0
+    failed: int = 0
+    seconds: float = 0.0
+
+
+def broadcast_create(
+    *, text: str, chat_ids: Iterable[int], actor=None, key: str | None = None, reply_chat: int | None = None
+) -> tuple[Broadcast, bool]:
+    """A broadcast and its recipients, listed now. The same `key` (the command that asked for it) gives back the
+    broadcast it already started, so a command delivered twice broadcasts once."""
+    if key:
+        existing = Broadcast.objects.filter(key=key).first()
+        if existing is not None:
+            return existing, False
+    try:
+        with transaction.atomic():
+            broadcast = Broadcast.objects.create(text=text, key=key, created_by=actor, reply_chat=reply_chat)
+            deliveries = [BroadcastDelivery(broadcast=broadcast, chat_id=chat) for chat in dict.fromkeys(chat_ids)]
+            BroadcastDelivery.objects.bulk_create(deliveries, batch_size=1000)
+            transaction.on_commit(lambda: broadcast_run_task.delay(broadcast.pk))
+    except IntegrityError:  # the same key, started a moment ago by another process
+        return Broadcast.objects.get(key=key), False
+    return broadcast, True
+
+
+def _broadcast_report(broadcast: Broadcast, seconds: float = 0.0) -> BroadcastReport:
+    counts = dict(BroadcastDelivery.objects.filter(broadcast=broadcast).values_list("status").annotate(n=Count("pk")))
+    S = BroadcastDelivery.Status
+    return BroadcastReport(
+        recipients=sum(counts.values()), sent=counts.get(S.SENT, 0), blocked=counts.get(S.BLOCKED, 0),
+        failed=counts.get(S.FAILED, 0), seconds=seconds,
+    )  # fmt: skip
+
+
+def broadcast_run(broadcast_id: int) -> BroadcastReport:
+    """Send a broadcast's pending deliveries at TELEGRAM_BROADCAST_PER_SECOND at most. Each delivery is claimed
+    (pending → sending) before its message leaves, so a re-run (a retried task, a restarted worker) sends to
+    nobody twice; a chat that blocked the bot is marked and skipped by every later message."""
+    broadcast = Broadcast.objects.get(pk=broadcast_id)
+    if (
+        not Broadcast.objects.filter(pk=broadcast_id)
+        .exclude(status=Broadcast.Status.DONE)
+        .update(status=Broadcast.Status.SENDING)
+    ):
+        return _broadcast_report(broadcast)
+    interval = 1.0 / settings.TELEGRAM_BROADCAST_PER_SECOND
+    started = next_at = time.monotonic()
+    pending = BroadcastDelivery.objects.filter(broadcast=broadcast, status=BroadcastDelivery.Status.PENDING)
+    total = pending.count()
+    text = tg_html("{}", broadcast.text)
+    if broadcast.reply_chat and total:
+        _tell(broadcast.reply_chat, f"Sending to {total} users…")
+    for i, (delivery_id, chat_id) in enumerate(pending.order_by("pk").values_list("pk", "chat_id").iterator()):
+        if not BroadcastDelivery.objects.filter(pk=delivery_id, status=BroadcastDelivery.Status.PENDING).update(
+            status=BroadcastDelivery.Status.SENDING
+        ):
+            continue  # another run took it
+        # At least `interval` between sends, and never a catch-up burst after a slow stretch: any one-second
+        # window holds at most the allowed number of messages.
+        delay = next_at - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        next_at = max(next_at, time.monotonic()) + interval
+        status = _broadcast_send_one(chat_id, text)
+        BroadcastDelivery.objects.filter(pk=delivery_id).update(status=status)
+        if broadcast.reply_chat and (i + 1) % 250 == 0 and i + 1 < total:
+            _tell(broadcast.reply_chat, f"…{i + 1} of {total}")
+    report = _broadcast_report(broadcast, time.monotonic() - started)
+    with transaction.atomic():
+        finished = Broadcast.objects.filter(pk=broadcast_id, status=Broadcast.Status.SENDING).update(
+            status=Broadcast.Status.DONE, finished_at=timezone.now()
+        )
+        if finished:
+            audit_record(
+                actor=broadcast.created_by, action="telegram.broadcast", target=broadcast, source=AuditEntry.Source.BOT,
+                after={"text": broadcast.text[:500], "recipients": report.recipients, "sent": report.sent,
+                       "blocked": report.blocked, "failed": report.failed},
+            )  # fmt: skip
+    if finished and broadcast.reply_chat:
+        _tell(
+            broadcast.reply_chat,
+            f"Broadcast done: {report.sent} sent, {report.blocked} blocked the bot (skipped from now on), "
+            f"{report.failed} failed, in {report.seconds:.0f} s.",
+        )
+    return report
+
+
+def _broadcast_send_one(chat_id: int, text: str) -> str:
+    S = BroadcastDelivery.Status
+    if BotUser.objects.filter(telegram_id=chat_id, blocked_at__isnull=False).exists():
+        return S.BLOCKED
+    for attempt in range(2):
+        try:
+            outcome = telegram_send_message(chat_id, text)
+        except TelegramTransient as exc:
+            if attempt == 0 and exc.retry_after:
+                time.sleep(min(float(exc.retry_after), 60))  # Telegram asked us to wait: once, then move on
+                continue
+            return S.FAILED
+        return {"sent": S.SENT, "blocked": S.BLOCKED}.get(outcome, S.FAILED)
+    return S.FAILED
+
+
+def _tell(chat_id: int, text: str) -> None:
+    """A short status line to the staff member who started a broadcast (best effort: never stops the broadcast)."""
+    try:
+        telegram_send_message(chat_id, tg_html("{}", text))
+    except TelegramTransient:
+        logger.warning("broadcast: could not tell chat %s: %s", chat_id, text)

@@ -7,6 +7,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -134,6 +135,8 @@ def _detail_response(request, race: WagerRace) -> Response:
 class RaceListView(ListAPIView):
     """Races, newest first; filter by `status` and `type`."""
 
+    permission_classes = [AllowAny]  # public data
+
     serializer_class = RaceSerializer
 
     @extend_schema(parameters=[STATUS_PARAM, TYPE_PARAM], responses={200: RaceSerializer(many=True), 400: BAD_INPUT})
@@ -150,6 +153,8 @@ class RaceListView(ListAPIView):
 class RaceCurrentView(APIView):
     """The live race of a type (default `monthly`) with its standings and prize table."""
 
+    permission_classes = [AllowAny]  # public data
+
     @extend_schema(
         parameters=[TYPE_PARAM, *STANDINGS_PARAMS],
         responses={200: RaceDetailSerializer, 400: BAD_INPUT, 404: OpenApiResponse(ErrorSerializer, "No live race")},
@@ -165,6 +170,8 @@ class RaceCurrentView(APIView):
 class RaceDetailView(APIView):
     """One race with its standings (live, or final once completed), prize table and time left."""
 
+    permission_classes = [AllowAny]  # public data
+
     @extend_schema(parameters=STANDINGS_PARAMS, responses={200: RaceDetailSerializer, 400: BAD_INPUT, 404: NOT_FOUND})
     def get(self, request, race_id: int):
         return _detail_response(request, selectors.race_get(race_id))
@@ -172,6 +179,8 @@ class RaceDetailView(APIView):
 
 class RaceResultsView(APIView):
     """Final standings and prizes of a completed race."""
+
+    permission_classes = [AllowAny]  # public data
 
     @extend_schema(
         responses={
@@ -190,6 +199,8 @@ class RaceResultsView(APIView):
 
 class RaceProgressView(APIView):
     """Samples of the race's top players over time, for a rank-over-time chart."""
+
+    permission_classes = [AllowAny]  # public data
 
     @extend_schema(responses={200: ProgressSerializer, 404: NOT_FOUND})
     def get(self, request, race_id: int):
@@ -217,6 +228,8 @@ LEADERBOARD_MAX_LIMIT = 100
 
 class LeaderboardView(APIView):
     """Global ranks of a period, served from the cache the last successful sync refreshed."""
+
+    permission_classes = [AllowAny]  # public data
 
     # Public data: no session or token parsing on the hottest endpoint.
     authentication_classes: list = []

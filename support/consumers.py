@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from channels.db import database_sync_to_async
+from django.contrib.auth import get_user_model
 
 from core.consumers import NOT_FOUND, UNAUTHORIZED, StreamConsumer
 from support.models import SupportTicket, TicketMessage
@@ -21,6 +22,10 @@ class TicketConsumer(StreamConsumer):
         self.group = ticket_group(self.ticket_id)
         return None
 
+    async def still_allowed(self) -> bool:
+        user = self.scope.get("user")
+        return await database_sync_to_async(_may_follow)(user, self.ticket_id)
+
     async def snapshot(self) -> dict:
         return await database_sync_to_async(_thread)(self.ticket_id)
 
@@ -29,7 +34,9 @@ class TicketConsumer(StreamConsumer):
 
 
 def _may_follow(user, ticket_id: int) -> bool:
-    return ticket_visible_to(user).filter(pk=ticket_id).exists()
+    # Read fresh: a banned user, or a staff member who lost the Support role, stops following.
+    fresh = get_user_model().objects.filter(pk=user.pk, is_active=True).first()
+    return fresh is not None and ticket_visible_to(fresh).filter(pk=ticket_id).exists()
 
 
 def _thread(ticket_id: int) -> dict:

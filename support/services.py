@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from core import realtime as core_realtime
 from core.audit import audit_record
 from core.errors import Forbidden, ServiceError
 from core.models import AuditEntry
@@ -16,6 +17,9 @@ from core.roles import is_support_staff
 from notifications.services import notify
 from support import realtime
 from support.models import SupportTicket, TicketMessage
+
+SUBJECT_MAX = 150
+MESSAGE_MAX = 5000
 
 
 class TicketClosed(ServiceError):
@@ -30,15 +34,17 @@ def ticket_open(
     errors = {}
     if not subject:
         errors["subject"] = ["Give the ticket a subject."]
+    elif len(subject) > SUBJECT_MAX:
+        errors["subject"] = [f"Keep the subject under {SUBJECT_MAX} characters ({len(subject):,} now)."]
     if not description:
         errors["description"] = ["Describe what you need help with."]
+    elif len(description) > MESSAGE_MAX:
+        errors["description"] = [f"Keep the description under {MESSAGE_MAX:,} characters ({len(description):,} now)."]
     if priority not in SupportTicket.Priority.values:
         errors["priority"] = [f"Choose one of: {', '.join(SupportTicket.Priority.values)}."]
     if errors:
         raise ServiceError("The ticket is incomplete.", fields=errors)
-    return SupportTicket.objects.create(
-        user=user, subject=subject[:150], description=description[:5000], priority=priority
-    )
+    return SupportTicket.objects.create(user=user, subject=subject, description=description, priority=priority)
 
 
 def ticket_message_post(ticket: SupportTicket, author, body: str) -> TicketMessage:
@@ -47,6 +53,9 @@ def ticket_message_post(ticket: SupportTicket, author, body: str) -> TicketMessa
     body = (body or "").strip()
     if not body:
         raise ServiceError("Write a message first.", fields={"body": ["This field may not be blank."]})
+    if len(body) > MESSAGE_MAX:
+        message = f"Keep messages under {MESSAGE_MAX:,} characters ({len(body):,} now); split it in two."
+        raise ServiceError(message, fields={"body": [message]})
     if ticket.status == SupportTicket.Status.CLOSED:
         raise TicketClosed("This ticket is closed. Open a new one if you need more help.")
     staff = is_support_staff(author) and author.pk != ticket.user_id
@@ -97,6 +106,9 @@ def ticket_update(
     with transaction.atomic():
         ticket.save(update_fields=["status", "closed_at", "assigned_to", "updated_at"])
         audit_record(actor=actor, action="ticket.update", target=ticket, before=before, after=after, source=source)
+        if before["assigned_to"] != after["assigned_to"]:
+            # The ticket changed hands: every open thread socket checks again that its user may still follow it.
+            transaction.on_commit(lambda: core_realtime.access_recheck(realtime.ticket_group(ticket.pk)))
     return ticket
 
 

@@ -51,11 +51,15 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
     ticket = selectors.ticket_visible_to(request.user).filter(pk=ticket_id).select_related("user").first()
     if ticket is None:
         raise Http404("No such ticket")  # also for someone else's: existence is not revealed
+    draft, error = "", None
     if request.method == "POST":
+        draft = request.POST.get("body", "")
         try:
-            services.ticket_message_post(ticket, request.user, request.POST.get("body", ""))
+            services.ticket_message_post(ticket, request.user, draft)
         except ServiceError as exc:
-            messages.error(request, exc.message)
-        return redirect("support:detail", ticket_id=ticket.pk)
+            error = exc.message  # shown with the text kept in the box: nothing typed is lost
+        else:
+            return redirect("support:detail", ticket_id=ticket.pk)
     thread = ticket.messages.select_related("author").order_by("created_at", "pk")
-    return render(request, "support/detail.html", {"ticket": ticket, "thread": thread})
+    context = {"ticket": ticket, "thread": thread, "draft": draft, "error": error}
+    return render(request, "support/detail.html", context, status=400 if error else 200)

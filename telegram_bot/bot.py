@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import time
-from html import escape
 
 from aiogram import BaseMiddleware, Bot, Dispatcher, F, Router
 from aiogram.client.default import DefaultBotProperties
@@ -23,9 +22,9 @@ from accounts import services as accounts_services
 from core.errors import ServiceError
 from core.models import AuditEntry
 from core.roles import is_verification_reviewer
+from core.text import tg_html, unstorable
 from notifications.services import bot_user_seen
-from telegram_bot import texts
-from telegram_bot.services import broadcast_send
+from telegram_bot import services, texts
 
 logger = logging.getLogger(__name__)
 
@@ -42,13 +41,20 @@ def bot_create(token: str | None = None) -> Bot:
 # --- middleware: who is this, and are they going too fast ----------------------------------------------------
 
 
+UNSTORABLE = "That message contains characters I can't use. Please type it again."
+
+
 class RateLimit(BaseMiddleware):
-    """TELEGRAM_COMMANDS_PER_MINUTE per user (a cache window shared by every bot process)."""
+    """TELEGRAM_COMMANDS_PER_MINUTE per user (a cache window shared by every bot process); a message with text no
+    database can store (NUL, lone surrogates) is answered here and goes no further."""
 
     async def __call__(self, handler, event, data):
         user = getattr(event, "from_user", None)
         if user is None:
             return await handler(event, data)
+        if isinstance(event, Message) and unstorable(event.text or ""):
+            await event.answer(UNSTORABLE)
+            return None
         if not await sync_to_async(_allow)(user.id):
             if isinstance(event, Message):
                 await event.answer("Easy there! You're sending commands too fast; try again in a minute. 🐐")
@@ -73,6 +79,21 @@ async def _reviewer(message_or_query) -> object | None:
     return user if await sync_to_async(is_verification_reviewer)(user) else None
 
 
+PRIVATE_ONLY = "Staff commands work only in a private chat with me (they show players' data)."
+
+
+async def _staff_in_private(message: Message) -> object | None:
+    """The reviewer sending a staff command, or None after telling the sender why not (not staff, or a group)."""
+    actor = await _reviewer(message)
+    if actor is None:
+        await message.answer(NOT_STAFF)
+        return None
+    if message.chat.type != ChatType.PRIVATE:
+        await message.answer(PRIVATE_ONLY)
+        return None
+    return actor
+
+
 # --- player commands --------------------------------------------------------------------------------------------
 
 
@@ -82,14 +103,14 @@ async def start_with_token(message: Message, command: CommandObject) -> None:
             command.args or "", message.from_user.id, message.from_user.username or ""
         )
     except ServiceError as exc:
-        await message.answer(escape(exc.message))
+        await message.answer(tg_html("{}", exc.message))
         return
-    await message.answer(f"✅ Linked to your site account <b>{escape(user.username)}</b>.\n\n{texts.HELP}")
+    await message.answer(tg_html("✅ Linked to your site account <b>{}</b>.\n\n", user.username) + texts.HELP)
 
 
 async def start(message: Message) -> None:
-    name = escape(message.from_user.first_name or "there")
-    await message.answer(f"Welcome to GoatedVIPs, {name}! 🐐\n\n{texts.HELP}")
+    name = message.from_user.first_name or "there"
+    await message.answer(tg_html("Welcome to GoatedVIPs, {}! 🐐\n\n", name) + texts.HELP)
 
 
 async def help_command(message: Message) -> None:
@@ -108,12 +129,14 @@ async def verify(message: Message, command: CommandObject) -> None:
             telegram_username=message.from_user.username or "",
         )
     except ServiceError as exc:
-        await message.answer(escape(exc.message))
+        await message.answer(tg_html("{}", exc.message))
         return
     await message.answer(
-        f"Thanks! Request #{request.pk} to link <b>{escape(request.goated_name)}</b> is waiting for staff review. "
-        "I'll message you when it's decided."
-    )
+        tg_html(
+            "Thanks! Request #{} to link <b>{}</b> is waiting for staff review. I'll message you when it's decided.",
+            request.pk, request.goated_name,
+        )
+    )  # fmt: skip
 
 
 async def stats(message: Message) -> None:
@@ -153,8 +176,7 @@ def _review_buttons(request_id: int) -> InlineKeyboardMarkup:
 
 
 async def pending(message: Message) -> None:
-    if not await _reviewer(message):
-        await message.answer(NOT_STAFF)
+    if await _staff_in_private(message) is None:
         return
     requests = await sync_to_async(accounts_selectors.verification_requests_pending)()
     if not requests:
@@ -171,33 +193,38 @@ def _request_id(raw: str | None) -> tuple[int | None, str]:
     return int(parts[0].lstrip("#")), parts[1] if len(parts) > 1 else ""
 
 
-async def _decide(message_or_query, request_id: int, approve: bool, reason: str = "") -> str:
-    actor = await _reviewer(message_or_query)
-    if actor is None:
-        return NOT_STAFF
+async def _decide(actor, request_id: int, approve: bool, reason: str = "") -> tuple[str, str]:
+    """Approve or reject through the accounts service; returns the outcome as (HTML, plain text)."""
     decide = accounts_services.verification_approve if approve else accounts_services.verification_reject
     kwargs = {} if approve else {"reason": reason}
     try:
         request = await sync_to_async(decide)(request_id, actor=actor, source=AuditEntry.Source.BOT, **kwargs)
     except ServiceError as exc:
-        return escape(exc.message)
-    return f"{'✅ Approved' if approve else '❌ Rejected'} #{request.pk} ({escape(request.goated_name)})."
+        return tg_html("{}", exc.message), exc.message
+    plain = f"{'✅ Approved' if approve else '❌ Rejected'} #{request.pk} ({request.goated_name})."
+    return tg_html("{}", plain), plain
 
 
 async def approve(message: Message, command: CommandObject) -> None:
+    actor = await _staff_in_private(message)
+    if actor is None:
+        return
     request_id, _ = _request_id(command.args)
     if request_id is None:
         await message.answer("Usage: /approve <i>request id</i>")
         return
-    await message.answer(await _decide(message, request_id, True))
+    await message.answer((await _decide(actor, request_id, True))[0])
 
 
 async def reject(message: Message, command: CommandObject) -> None:
+    actor = await _staff_in_private(message)
+    if actor is None:
+        return
     request_id, reason = _request_id(command.args)
     if request_id is None:
         await message.answer("Usage: /reject <i>request id</i> [reason]")
         return
-    await message.answer(await _decide(message, request_id, False, reason))
+    await message.answer((await _decide(actor, request_id, False, reason))[0])
 
 
 async def review_button(query: CallbackQuery) -> None:
@@ -205,27 +232,30 @@ async def review_button(query: CallbackQuery) -> None:
     if len(parts) != 3 or parts[1] not in ("approve", "reject") or not parts[2].isdigit():
         await query.answer("Unknown button.")
         return
-    outcome = await _decide(query, int(parts[2]), parts[1] == "approve")
-    await query.answer(outcome[:190].replace("<b>", "").replace("</b>", ""))
-    if query.message is not None:
-        await query.message.edit_reply_markup(reply_markup=None)
-        await query.message.answer(outcome)
+    actor = await _reviewer(query)
+    if actor is None or query.message is None or query.message.chat.type != ChatType.PRIVATE:
+        await query.answer(NOT_STAFF if actor is None else PRIVATE_ONLY)
+        return
+    html, plain = await _decide(actor, int(parts[2]), parts[1] == "approve")
+    await query.answer(plain[:190])
+    await query.message.edit_reply_markup(reply_markup=None)
+    await query.message.answer(html)
 
 
-async def broadcast(message: Message, command: CommandObject, bot: Bot) -> None:
-    actor = await _reviewer(message)
+async def broadcast(message: Message, command: CommandObject) -> None:
+    actor = await _staff_in_private(message)
     if actor is None:
-        await message.answer(NOT_STAFF)
         return
     text = (command.args or "").strip()
     if not text:
         await message.answer("Usage: /broadcast <i>text</i> — goes to verified users who allow messages.")
         return
-    report = await broadcast_send(bot, text, actor=actor, progress=message.answer)
-    await message.answer(
-        f"Broadcast done: {report.sent} sent, {report.blocked} blocked the bot (skipped from now on), "
-        f"{report.failed} failed, in {report.seconds:.0f} s."
+    key = f"tg:{message.chat.id}:{message.message_id}"
+    record, created = await sync_to_async(services.broadcast_start)(
+        text, actor=actor, reply_chat=message.chat.id, key=key
     )
+    if not created:
+        await message.answer(tg_html("Broadcast #{} was already started by this message.", record.pk))
 
 
 # --- everything else ----------------------------------------------------------------------------------------------
@@ -261,3 +291,22 @@ def dispatcher_create() -> Dispatcher:
     dp.callback_query.outer_middleware(limiter)
     dp.include_routers(staff, player, fallback)
     return dp
+
+
+_runtime: dict = {}
+
+
+def _dispatcher() -> Dispatcher:
+    """One Dispatcher (routers, middleware) per process, built on first use."""
+    if "dp" not in _runtime:
+        _runtime["dp"] = dispatcher_create()
+    return _runtime["dp"]
+
+
+async def update_handle(update: dict) -> None:
+    """Handle one raw update (from the webhook). A Bot per update: its HTTP session belongs to this event loop."""
+    bot = bot_create()
+    try:
+        await _dispatcher().feed_raw_update(bot, update)
+    finally:
+        await bot.session.close()

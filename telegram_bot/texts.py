@@ -1,10 +1,10 @@
-"""What the bot says: texts built from the selectors of the other apps (HTML parse mode: every string that comes
-from a user or the feed is escaped)."""
+"""What the bot says: texts built from the selectors of the other apps, in Telegram's HTML parse mode through
+`core.text.tg_html`, which escapes every value put into a template (names and titles come from users and the
+feed)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
-from html import escape
 
 from django.conf import settings
 from django.utils import timezone
@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import VerificationRequest
 from accounts.selectors import player_for, site_user_for
 from core.money import money_text
+from core.text import tg_html
 from races.models import LeaderboardPeriod
 from races.selectors.leaderboard import leaderboard_top
 from races.selectors.races import race_current, race_position
@@ -45,15 +46,15 @@ def stats_text(telegram_id: int) -> str:
     player = player_for(telegram_id)
     if player is None:
         return NOT_VERIFIED
-    lines = [f"<b>{escape(player.name)}</b>"]
+    lines = [tg_html("<b>{}</b>", player.name)]
     for value, label in LeaderboardPeriod.choices:
         rank = player.rank_for(value)
         lines.append(f"{label}: {money_text(player.wager_for(value))}" + (f" (#{rank})" if rank else ""))
     progress = TierTable().progress(player.wager_all_time)
     if progress.current:
-        lines.append(f"VIP tier: <b>{escape(progress.current.name)}</b>")
+        lines.append(tg_html("VIP tier: <b>{}</b>", progress.current.name))
     if progress.next:
-        lines.append(f"{money_text(progress.to_next)} more to reach {escape(progress.next.name)}")
+        lines.append(tg_html("{} more to reach {}", money_text(progress.to_next), progress.next.name))
     return "\n".join(lines)
 
 
@@ -62,7 +63,7 @@ def race_text(telegram_id: int) -> str:
     if race is None:
         return "No race is live right now. I'll tell you when the next one starts."
     left = _duration((race.end_date - timezone.now()).total_seconds())
-    head = f"<b>{escape(race.title)}</b> – {money_text(race.prize_pool)} pool, ends in {left}"
+    head = tg_html("<b>{}</b> – {} pool, ends in {}", race.title, money_text(race.prize_pool), left)
     player = player_for(telegram_id)
     if player is None:
         return f"{head}\n\n{NOT_VERIFIED}"
@@ -84,7 +85,7 @@ def leaderboard_text() -> str:
     rows = leaderboard_top(LeaderboardPeriod.MONTHLY, 10)
     if not rows:
         return "Nobody has wagered this month yet."
-    body = "\n".join(f"{r['rank']}. {escape(r['name'])} – {money_text(Decimal(r['wagered']))}" for r in rows)
+    body = "\n".join(tg_html("{}. {} – {}", r["rank"], r["name"], money_text(Decimal(r["wagered"]))) for r in rows)
     return f"<b>Top 10 this month</b>\n{body}"
 
 
@@ -96,20 +97,20 @@ def bonus_codes_text(telegram_id: int) -> str:
         return "No bonus codes right now. Check back soon!"
     lines = ["<b>Bonus codes</b>"]
     for c in codes:
-        note = f" · {escape(c.description)}" if c.description else ""
-        lines.append(f"<code>{escape(c.code)}</code> – {money_text(c.amount)}{note}")
+        note = tg_html(" · {}", c.description) if c.description else ""
+        lines.append(tg_html("<code>{}</code> – {}", c.code, money_text(c.amount)) + note)
     if user is None:
         lines.append("\nLink your site account to claim codes and see members-only ones.")
     return "\n".join(lines)
 
 
 def play_text() -> str:
-    return f"Join Goated with our code and race for prizes: {escape(settings.REFERRAL_URL)}"
+    return tg_html("Join Goated with our code and race for prizes: {}", settings.REFERRAL_URL)
 
 
 def request_text(r: VerificationRequest) -> str:
-    who = f"@{escape(r.telegram_username)}" if r.telegram_username else escape(str(r.user or r.telegram_id))
+    who = f"@{r.telegram_username}" if r.telegram_username else str(r.user or r.telegram_id)
     feed = "not in feed"
     if r.player:
         feed = f"month {money_text(r.player.wager_month)}, all-time {money_text(r.player.wager_all_time)}"
-    return f"#{r.pk} {who} claims <b>{escape(r.goated_name)}</b> ({feed})"
+    return tg_html("#{} {} claims <b>{}</b> ({})", r.pk, who, r.goated_name, feed)

@@ -6,33 +6,18 @@ import hmac
 import json
 import logging
 
-from asgiref.sync import async_to_sync
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from telegram_bot.bot import bot_create, dispatcher_create
+from telegram_bot.tasks import update_handle_later
 
 logger = logging.getLogger(__name__)
 MAX_UPDATE_BYTES = 1_000_000
-_runtime: dict = {}
-
-
-def _dispatcher():
-    """One Dispatcher (routers, middleware) per process, built on first use."""
-    if "dp" not in _runtime:
-        _runtime["dp"] = dispatcher_create()
-    return _runtime["dp"]
-
-
-async def _handle(update: dict) -> None:
-    # A Bot per update: its HTTP session belongs to the event loop that runs this update.
-    bot = bot_create()
-    try:
-        await _dispatcher().feed_raw_update(bot, update)
-    finally:
-        await bot.session.close()
+# Telegram redelivers an update it thinks was lost; one update is handled once, in every process (shared cache).
+UPDATE_SEEN_SECONDS = 24 * 3600
 
 
 @csrf_exempt
@@ -53,8 +38,10 @@ def webhook(request: HttpRequest) -> HttpResponse:
     except ValueError as exc:
         logger.warning("telegram webhook: malformed update ignored (%s)", exc)
         return JsonResponse({"ok": True})
-    try:
-        async_to_sync(_handle)(update)
-    except Exception:  # a handler bug must not make Telegram redeliver the update forever
-        logger.exception("telegram webhook: update %s failed", update.get("update_id"))
+    if not cache.add(f"tg:update:{update['update_id']}", 1, timeout=UPDATE_SEEN_SECONDS):
+        logger.info("telegram webhook: update %s already handled; ignored", update["update_id"])
+        return JsonResponse({"ok": True})
+    # Answer at once: the update is handled by a worker (or, in embedded mode, a thread of this process), so a
+    # slow handler never makes Telegram time out and redeliver it.
+    update_handle_later(update)
     return JsonResponse({"ok": True})

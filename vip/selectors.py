@@ -77,7 +77,7 @@ def bonus_code_visible(code: BonusCode, user) -> bool:
     minimum tier. The one rule the site, the API and the bot all apply."""
     if code.owner_id is not None:
         return user is not None and code.owner_id == user.pk
-    if code.audience == BonusCode.Audience.VERIFIED and not (user is not None and user.is_verified):
+    if code.audience == BonusCode.Audience.VERIFIED and not (user is not None and user.player_verified):
         return False
     if code.min_tier_id is not None:
         player = getattr(user, "player", None) if user is not None else None
@@ -132,7 +132,7 @@ def reward_refusal(user) -> Refusal | None:
             "Confirm your email address first: open the link we sent you, or ask for a new one in your account "
             "settings.",
         )
-    if user.player_id is None or not user.is_verified:
+    if user.player_id is None or not user.player_verified:
         if user.verification_status == "pending":
             return Refusal(
                 "not_verified", "Your claim to a Goated account is waiting for staff review; rewards open once "

@@ -29,7 +29,8 @@ def test_readyz_names_an_unreachable_cache_with_503(client):
     body = response.json()
     assert response.status_code == 503
     assert body["failing"] == ["cache"]
-    assert body["checks"]["cache"].startswith("error: ConnectionError")
+    assert body["checks"]["cache"] == "error"  # which part, never the driver's message (hosts, users)
+    assert "ConnectionError" not in response.content.decode()
     assert body["checks"]["database"] == "ok"
 
 
@@ -41,7 +42,7 @@ def test_readyz_names_an_unreachable_channel_layer_with_503(client):
     body = response.json()
     assert response.status_code == 503
     assert body["failing"] == ["channel_layer"]
-    assert body["checks"]["channel_layer"].startswith("error:")
+    assert body["checks"]["channel_layer"] == "error"
 
 
 def test_health_endpoints_refuse_writes(client):

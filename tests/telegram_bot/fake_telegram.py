@@ -65,6 +65,16 @@ class FakeTelegram:
         assert texts, f"nothing was sent to {chat_id}; calls: {[c.method for c in self.calls]}"
         return texts[-1]
 
+    def wait_for(self, chat_id: int, containing: str, timeout: float = 10.0) -> str:
+        """The first message to `chat_id` containing `containing`, waiting for work done in the background."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for text in self.sent(chat_id):
+                if containing in text:
+                    return text
+            time.sleep(0.02)
+        raise AssertionError(f"no message to {chat_id} containing {containing!r}; sent: {self.sent(chat_id)}")
+
 
 def _ok(result) -> Response:
     return _reply({"ok": True, "result": result})
@@ -83,7 +93,9 @@ def install(httpserver) -> FakeTelegram:
 _update_ids = itertools.count(1)
 
 
-def message(text: str, *, user_id: int, chat_type: str = "private", username: str = "player") -> dict:
+def message(
+    text: str, *, user_id: int, chat_type: str = "private", username: str = "player", first_name: str = "Goat"
+) -> dict:
     chat_id = user_id if chat_type == "private" else -1000 - user_id
     entities = []
     if text.startswith("/"):
@@ -94,7 +106,7 @@ def message(text: str, *, user_id: int, chat_type: str = "private", username: st
             "message_id": next(_update_ids),
             "date": int(time.time()),
             "chat": {"id": chat_id, "type": chat_type, **({"title": "Goat fans"} if chat_type != "private" else {})},
-            "from": {"id": user_id, "is_bot": False, "first_name": "Goat", "username": username},
+            "from": {"id": user_id, "is_bot": False, "first_name": first_name, "username": username},
             "text": text,
             "entities": entities,
         },

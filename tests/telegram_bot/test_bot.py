@@ -21,7 +21,6 @@ from notifications.models import BotUser, Notification
 from races.services.standings import races_refresh_after_sync
 from races.services.sync import player_ranks_recompute
 from telegram_bot.bot import bot_create, dispatcher_create
-from telegram_bot.services import broadcast_send
 from tests.factories import BonusCodeFactory, PlayerFactory, UserFactory, WagerRaceFactory
 from tests.telegram_bot.fake_telegram import TOKEN, button, install, message
 
@@ -250,6 +249,9 @@ def test_commands_are_rate_limited_per_user_with_a_polite_reply(tg, feed_updates
 
 
 def test_broadcast_to_1000_users_respects_the_pace_and_skips_blocked_users(tg, settings, reviewer):
+    from notifications.services import broadcast_create, broadcast_run
+    from telegram_bot.services import broadcast_recipients
+
     settings.TELEGRAM_BROADCAST_PER_SECOND = 200  # the production pace is 25/s; the rule under test is the same
     users = [
         User(username=f"fan{i}", email=f"fan{i}@example.com", telegram_id=50_000 + i, verification_status="verified")
@@ -259,14 +261,8 @@ def test_broadcast_to_1000_users_respects_the_pace_and_skips_blocked_users(tg, s
     tg.blocked = {50_007, 50_500}
     BotUser.objects.create(telegram_id=50_999, blocked_at=timezone.now())  # blocked earlier: not even tried
 
-    async def run():
-        bot = bot_create()
-        try:
-            return await broadcast_send(bot, "Monthly race starts now!")
-        finally:
-            await bot.session.close()
-
-    report = asyncio.run(run())
+    broadcast, _ = broadcast_create(text="Monthly race starts now!", chat_ids=broadcast_recipients(), actor=reviewer)
+    report = broadcast_run(broadcast.pk)
     assert (report.recipients, report.sent, report.blocked) == (999, 997, 2)
     stamps = sorted(c.at for c in tg.calls if c.method == "sendMessage")
     assert len(stamps) == 999
@@ -310,7 +306,53 @@ def test_webhook_checks_the_secret_and_never_asks_telegram_to_retry(tg, client, 
     assert client.post(url, "[1, 2]", content_type="application/json", **good).status_code == 200
     assert not tg.sent()
     assert client.post(url, update, content_type="application/json", **good).status_code == 200
-    assert "Welcome to GoatedVIPs" in tg.last(PLAYER_TG)
+    assert "Welcome to GoatedVIPs" in tg.wait_for(PLAYER_TG, "Welcome to GoatedVIPs")
+
+
+def test_a_webhook_update_delivered_three_times_broadcasts_once(tg, client, settings, reviewer):
+    """Telegram redelivers an update it thinks was lost; the webhook answers at once and handles it once, and a
+    broadcast is one broadcast however often its command arrives."""
+    settings.TELEGRAM_WEBHOOK_SECRET = "s3cret-value"
+    settings.TELEGRAM_BROADCAST_PER_SECOND = 1000
+    fans = [UserFactory(telegram_id=80_000 + i, verification_status="verified") for i in range(5)]
+    update = json.dumps(message("/broadcast Race day!", user_id=STAFF_TG))
+    good = {"HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN": "s3cret-value"}
+    for _ in range(3):
+        started = time.monotonic()
+        assert client.post("/telegram/webhook/", update, content_type="application/json", **good).status_code == 200
+        assert time.monotonic() - started < 1.0
+    tg.wait_for(STAFF_TG, "Broadcast done: 5 sent")
+    time.sleep(0.3)  # room for a (wrong) second run to show up
+    assert all(tg.sent(fan.telegram_id) == ["Race day!"] for fan in fans)
+    assert AuditEntry.objects.filter(action="telegram.broadcast").count() == 1
+    # The same command handled again (a retried task) sends nothing either.
+    from notifications.models import Broadcast
+    from notifications.services import broadcast_run
+
+    report = broadcast_run(Broadcast.objects.get().pk)
+    assert (report.recipients, report.sent) == (5, 5)
+    assert all(len(tg.sent(fan.telegram_id)) == 1 for fan in fans)
+
+
+def test_every_name_in_a_message_is_escaped(tg, feed_updates):
+    UserFactory(username="odd", telegram_id=PLAYER_TG, player=goat("<b>Bad</b> & Co >"), verification_status="verified")
+    feed_updates(message("/start", user_id=PLAYER_TG, first_name="<i>x</i> & <y>"))
+    assert "Welcome to GoatedVIPs, &lt;i&gt;x&lt;/i&gt; &amp; &lt;y&gt;!" in tg.last(PLAYER_TG)
+    feed_updates(message("/stats", user_id=PLAYER_TG))
+    assert tg.last(PLAYER_TG).startswith("<b>&lt;b&gt;Bad&lt;/b&gt; &amp; Co &gt;</b>")
+    feed_updates(message("/leaderboard", user_id=PLAYER_TG))
+    assert "&lt;b&gt;Bad&lt;/b&gt; &amp; Co &gt;" in tg.last(PLAYER_TG)
+
+
+def test_staff_commands_are_refused_in_group_chats(tg, feed_updates, reviewer):
+    for command in ("/pending", "/approve 1", "/reject 1 no", "/broadcast hi"):
+        feed_updates(message(command, user_id=STAFF_TG, chat_type="supergroup"))
+        assert "only in a private chat" in tg.last(-1000 - STAFF_TG)
+
+
+def test_a_message_with_unstorable_text_is_refused_politely(tg, feed_updates):
+    feed_updates(message("/verify Lucky\x00Goat", user_id=PLAYER_TG))
+    assert "characters I can't use" in tg.last(PLAYER_TG)
 
 
 # --- login widget -------------------------------------------------------------------------------------------
@@ -325,14 +367,34 @@ def _signed(fields: dict) -> dict:
 def test_telegram_login_widget(tg, client):
     user = UserFactory(username="tgfan", telegram_id=PLAYER_TG)
     fields = {"id": str(PLAYER_TG), "first_name": "Goat", "username": "tgfan", "auth_date": str(int(time.time()))}
-    response = client.get("/accounts/telegram/login/", _signed(fields))
+    response = client.post("/accounts/telegram/login/", _signed(fields))
     assert response["Location"] == "/"
     assert client.session["_auth_user_id"] == str(user.pk)
     client.logout()
     tampered = {**_signed(fields), "id": str(OTHER_TG)}
-    assert client.get("/accounts/telegram/login/", tampered)["Location"] == "/accounts/login/"
+    assert client.post("/accounts/telegram/login/", tampered)["Location"] == "/accounts/login/"
     stale = _signed({**fields, "auth_date": str(int(time.time()) - 2 * 86400)})
-    client.get("/accounts/telegram/login/", stale)
+    client.post("/accounts/telegram/login/", stale)
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_telegram_login_payload_works_once_within_five_minutes_and_never_for_staff(tg, client):
+    player = UserFactory(username="tgfan", telegram_id=PLAYER_TG)
+    fresh = _signed({"id": str(PLAYER_TG), "first_name": "Goat", "auth_date": str(int(time.time()))})
+    assert client.get("/accounts/telegram/login/", fresh).status_code == 405  # never credentials in a URL
+    client.post("/accounts/telegram/login/", fresh)
+    assert client.session["_auth_user_id"] == str(player.pk)
+    client.logout()
+    replay = client.post("/accounts/telegram/login/", fresh, follow=True)
+    assert "_auth_user_id" not in client.session
+    assert "already used" in replay.content.decode()
+    six_minutes_old = _signed({"id": str(PLAYER_TG), "first_name": "Goat", "auth_date": str(int(time.time()) - 360)})
+    assert "expired" in client.post("/accounts/telegram/login/", six_minutes_old, follow=True).content.decode()
+    assert "_auth_user_id" not in client.session
+    UserFactory(username="boss", telegram_id=STAFF_TG, is_staff=True)
+    staff = _signed({"id": str(STAFF_TG), "first_name": "Boss", "auth_date": str(int(time.time()))})
+    refused = client.post("/accounts/telegram/login/", staff, follow=True).content.decode()
+    assert "Staff accounts sign in with their password" in refused
     assert "_auth_user_id" not in client.session
 
 

@@ -1,0 +1,77 @@
+"""Request-level guards: unstorable input is refused early, staff prove a second factor before admin, headers."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.template.loader import render_to_string
+
+from core.api import error_body
+from core.text import unstorable
+
+
+def _bad_request(request: HttpRequest, message: str) -> HttpResponse:
+    if request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", ""):
+        return JsonResponse(error_body(400, message, "invalid"), status=400)
+    html = render_to_string("errors/400.html", {"message": message}, request=None)
+    return HttpResponse(html, status=400)
+
+
+class RejectUnstorableInputMiddleware:
+    """A NUL byte (or a lone surrogate) in the path, the query or a form field is a 400 here, before any view
+    passes it to the database, where PostgreSQL would refuse it with an error page (JSON bodies are checked by
+    the API's parser)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if unstorable(request.path_info):
+            return _bad_request(request, "The address contains characters that are not allowed.")
+        if any(unstorable(k) or unstorable(v) for k, values in request.GET.lists() for v in [k, *values]):
+            return _bad_request(request, "The query contains characters that are not allowed.")
+        content_type = request.content_type or ""
+        # Page forms only: the API reads JSON alone (its parser checks the text), and reading a body here would
+        # take it away from DRF, which answers a form body with 415.
+        is_form = content_type in ("application/x-www-form-urlencoded", "multipart/form-data")
+        if request.method == "POST" and is_form and not request.path.startswith("/api/"):
+            try:
+                fields = list(request.POST.lists())
+            except Exception:  # a body Django cannot parse: let the view answer its own 400
+                fields = []
+            if any(unstorable(k) or unstorable(v) for k, values in fields for v in [k, *values]):
+                return _bad_request(request, "The form contains characters that are not allowed.")
+        return self.get_response(request)
+
+
+# Admin pages a staff member may open before proving the second factor.
+_ADMIN_OPEN = ("/admin/login/", "/admin/logout/", "/admin/jsi18n/")
+
+
+class StaffTwoFactorMiddleware:
+    """With STAFF_2FA on, a staff member signed in with a password reaches admin only after a TOTP code (or a
+    recovery code) in this session; one without a confirmed device is sent to enrol first."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if settings.STAFF_2FA and request.path.startswith("/admin/") and not request.path.startswith(_ADMIN_OPEN):
+            user = getattr(request, "user", None)
+            if user is not None and user.is_authenticated and user.is_staff and not user.is_verified():
+                return HttpResponseRedirect("/accounts/2fa/?" + urlencode({"next": request.get_full_path()}))
+        return self.get_response(request)
+
+
+class SecurityHeadersMiddleware:
+    """Headers Django does not set itself: Permissions-Policy (no camera, microphone, location, payment...)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        return response
