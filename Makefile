@@ -22,7 +22,7 @@ DEPLOY_ENV := DEBUG=0 SECRET_KEY=deploy-check-$$(head -c 32 /dev/urandom | od -A
 	ALLOWED_HOSTS=goatedvips.example CSRF_TRUSTED_ORIGINS=https://goatedvips.example \
 	DATABASE_URL=$(PG_URL) REDIS_URL=redis://127.0.0.1:6379/0
 
-.PHONY: help run serve migrate seed test test-sqlite test-postgres test-e2e lint format checks services clean bench-sync bench-fanout bench-http
+.PHONY: help run serve migrate seed test test-sqlite test-postgres test-e2e lint format checks services clean bench-sync bench-fanout bench-http scan
 
 help:
 	@echo "make run    - install, migrate, seed demo data and serve http://$(HOST):$(PORT) (embedded mode)"
@@ -86,6 +86,9 @@ bench-fanout: $(VENV)/.dev services
 
 bench-http: $(VENV)/.dev services
 	$(PY) bench/leaderboard_http.py
+
+scan: $(VENV)/.runtime
+	bash scripts/scan.sh
 
 format: $(VENV)/.dev
 	$(VENV)/bin/ruff format .

@@ -32,6 +32,13 @@ def two_factor_enrolled(user: User) -> bool:
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
+def _throttle_check(device) -> None:
+    """After a wrong code django-otp refuses every code for a while (doubling each time): say so plainly."""
+    allowed, _details = device.verify_is_allowed()
+    if not allowed:
+        raise CodeRefused("Too many wrong codes in a row. Wait a few seconds, then enter the current code.")
+
+
 def totp_device_pending(user: User) -> TOTPDevice:
     """The unconfirmed device an enrolment shows (the same one until it is confirmed, so a reload keeps the QR)."""
     device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
@@ -52,6 +59,7 @@ def totp_secret_text(device: TOTPDevice) -> str:
 def totp_confirm(request, device: TOTPDevice, token: str) -> list[str]:
     """Confirm the enrolment with a first code from the app; returns the recovery codes (shown once)."""
     token = (token or "").replace(" ", "")
+    _throttle_check(device)
     if not token.isdigit() or not device.verify_token(token):
         raise CodeRefused("That code did not match. Check the time on your phone and enter the current code.")
     with transaction.atomic():
@@ -73,6 +81,7 @@ def two_factor_verify(request, token: str) -> None:
     token = (token or "").replace(" ", "").strip()
     if token:
         for device in TOTPDevice.objects.filter(user=user, confirmed=True):
+            _throttle_check(device)
             if token.isdigit() and device.verify_token(token):
                 otp_login(request, device)
                 return

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
@@ -167,7 +167,7 @@ def newsletter_subscribe(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Subscribed. Every email has a one-click unsubscribe link.")
         else:
             messages.info(request, "You are already subscribed. Nothing changed.")
-    return redirect(_safe_back(request))
+    return HttpResponseRedirect(_safe_back(request))
 
 
 def newsletter_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
@@ -180,10 +180,16 @@ def newsletter_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "accounts/unsubscribe.html", {"done": email})
 
 
+def _local_url(request: HttpRequest, target: str, default: str) -> str:
+    """`target` if it is a path or URL of this site (never another host, never a giant value), else `default`."""
+    ok = len(target) <= 2000 and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if ok and (target.startswith("/") or "://" in target) else default
+
+
 def _safe_back(request: HttpRequest) -> str:
-    target = request.POST.get("next") or request.headers.get("Referer") or "/"
-    ok = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure())
-    return target if ok else "/"
+    return _local_url(request, request.POST.get("next") or request.headers.get("Referer") or "/", "/")
 
 
 @require_POST
@@ -214,9 +220,7 @@ def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
 
 
 def _next_admin(request: HttpRequest) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or "/admin/"
-    ok = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure())
-    return target if ok else "/admin/"
+    return _local_url(request, request.POST.get("next") or request.GET.get("next") or "/admin/", "/admin/")
 
 
 @login_required
@@ -234,7 +238,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
         except ServiceError as exc:
             error = exc.message
         else:
-            return redirect(_next_admin(request))
+            return HttpResponseRedirect(_next_admin(request))
     context = {"next": _next_admin(request), "error": error}
     return render(request, "accounts/two_factor_verify.html", context, status=400 if error else 200)
 

@@ -36,6 +36,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "support.ticketmessage": ("view", "add"),
         "accounts.verificationrequest": ("view", "change"),
         "notifications.botuser": ("view",),
+        "notifications.broadcast": ("view",),
         "accounts.telegramlinktoken": ("view",),
         "core.auditentry": ("view",),
     },

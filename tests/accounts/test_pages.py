@@ -270,3 +270,15 @@ def test_every_form_needs_a_csrf_token(player_user, url):
     client = Client(enforce_csrf_checks=True)
     client.force_login(player_user)
     assert client.post(url, {"email": "a@example.com"}).status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_settings_page_reuses_a_recent_telegram_link_code_instead_of_making_one_per_visit(client, settings):
+    from accounts.models import TelegramLinkToken
+
+    settings.TELEGRAM_BOT_TOKEN, settings.TELEGRAM_BOT_USERNAME = "1:abc", "GoatedVIPsBot"
+    client.force_login(UserFactory(username="visitor"))
+    links = {re.search(r'id="telegram-link" href="([^"]+)"', client.get("/accounts/settings/").content.decode())[1]
+             for _ in range(5)}  # fmt: skip
+    assert len(links) == 1
+    assert TelegramLinkToken.objects.count() == 1

@@ -9,7 +9,7 @@ from rest_framework.authtoken.models import Token
 
 from accounts.models import NewsletterSubscription, TelegramLinkToken
 from core.audit import audit_record
-from notifications.models import BotUser, Notification, NotificationPreferences
+from notifications.models import BotUser, Broadcast, BroadcastDelivery, Notification, NotificationPreferences
 from races.models import HistoricalRace, RaceParticipant, RaceProgressSample, RaceResult, TransformationLog
 from tests.factories import (
     BonusCodeFactory,
@@ -52,6 +52,8 @@ def some_rows(db):
     TicketMessageFactory(ticket=SupportTicketFactory())
     VerificationRequestFactory()
     BotUser.objects.create(telegram_id=424242, username="goatfan")
+    broadcast = Broadcast.objects.create(text="Race day!")
+    BroadcastDelivery.objects.create(broadcast=broadcast, chat_id=424242, status="sent")
     TelegramLinkToken.objects.create(user=spin.user, nonce="abcdefghijkl", expires_at=race.end_date)
     audit_record(actor=None, action="race.start", target=race, before={"status": "upcoming"}, after={"status": "live"})
 
@@ -65,7 +67,7 @@ def test_every_app_model_is_registered_in_admin():
         "races.TransformationLog",
         "races.RaceProgressSample", "vip.VipTier", "vip.BonusCode", "vip.BonusCodeClaim", "vip.WheelSegment",
         "vip.WheelSpin", "support.SupportTicket", "support.TicketMessage", "accounts.VerificationRequest",
-        "notifications.BotUser", "accounts.TelegramLinkToken",
+        "notifications.BotUser", "accounts.TelegramLinkToken", "notifications.Broadcast",
     }  # fmt: skip
     assert expected <= labels
 

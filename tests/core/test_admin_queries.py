@@ -17,7 +17,7 @@ from rest_framework.authtoken.models import Token
 
 from accounts.models import NewsletterSubscription, TelegramLinkToken
 from core.audit import audit_record
-from notifications.models import BotUser, Notification, NotificationPreferences
+from notifications.models import BotUser, Broadcast, Notification, NotificationPreferences
 from races.models import HistoricalRace, RaceParticipant, RaceProgressSample, RaceResult, TransformationLog
 from tests import factories as f
 from vip.models import BonusCodeClaim, VipTier
@@ -112,6 +112,7 @@ BUILDERS = {
     "vip.wheelspin": lambda n: f.WheelSpinFactory.create_batch(n),
     "support.supportticket": lambda n: f.SupportTicketFactory.create_batch(n, assigned_to=f.StaffFactory()),
     "support.ticketmessage": lambda n: f.TicketMessageFactory.create_batch(n),
+    "notifications.broadcast": lambda n: [Broadcast.objects.create(text=f"Race day {next(SEQ)}") for _ in range(n)],
     "notifications.botuser": lambda n: [BotUser.objects.create(telegram_id=10_000 + next(SEQ)) for _ in range(n)],
     "accounts.telegramlinktoken": lambda n: [
         TelegramLinkToken.objects.create(

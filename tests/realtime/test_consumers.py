@@ -178,3 +178,46 @@ async def test_another_players_ticket_looks_like_a_missing_one():
     _, anonymous = await connect(f"/ws/support/{ticket.pk}/")
     assert theirs == missing == {"closed": 4404}
     assert anonymous == {"closed": 4401}
+
+
+# --- access withdrawn ---------------------------------------------------------------------------------------
+
+
+async def test_every_socket_of_a_banned_user_is_closed():
+    from accounts.services import user_set_active
+
+    user = await sync_to_async(UserFactory)(username="soon-banned")
+    ticket = await sync_to_async(SupportTicket.objects.create)(user=user, subject="Help", description="Please")
+    notes, _ = await connect("/ws/notifications/", user)
+    thread, _ = await connect(f"/ws/support/{ticket.pk}/", user)
+    leaderboard, _ = await connect("/ws/leaderboard/", user)
+    await sync_to_async(user_set_active)(user, active=False, actor=None)
+    for ws in (notes, thread, leaderboard):
+        closed = await ws.receive_output(timeout=5)
+        assert (closed["type"], closed["code"]) == ("websocket.close", 4403)
+    _again, refused = await connect("/ws/notifications/", user)
+    assert refused == {"closed": 4401}  # the session no longer signs anyone in
+
+
+async def test_a_thread_socket_is_closed_for_staff_who_lost_the_support_role_when_the_ticket_changes_hands():
+    from django.contrib.auth.models import Group
+
+    from support.services import ticket_assign
+
+    owner = await sync_to_async(UserFactory)(username="owner")
+    ticket = await sync_to_async(SupportTicket.objects.create)(user=owner, subject="Help", description="Please")
+
+    def agent(name):
+        user = UserFactory(username=name, is_staff=True)
+        user.groups.add(Group.objects.get(name="Support"))
+        return user
+
+    leaving, staying = await sync_to_async(agent)("leaving"), await sync_to_async(agent)("staying")
+    watcher, _ = await connect(f"/ws/support/{ticket.pk}/", leaving)
+    mine, _ = await connect(f"/ws/support/{ticket.pk}/", owner)
+    await sync_to_async(lambda: leaving.groups.clear())()  # left the support team
+    await sync_to_async(ticket_assign)(ticket, actor=staying, assignee=staying)
+    closed = await watcher.receive_output(timeout=5)
+    assert (closed["type"], closed["code"]) == ("websocket.close", 4403)
+    assert await mine.receive_nothing(timeout=0.5)  # the owner keeps following their ticket
+    await mine.disconnect()
