@@ -1,4 +1,4 @@
-"""Site users, the Goated player each one owns (verification requests), Telegram linking, the newsletter list."""
+"""Site users, the Goated player each one owns (verification requests), Telegram linking."""
 
 from __future__ import annotations
 
@@ -76,20 +76,6 @@ class User(AbstractUser):
         """Staff approved the claim to a Goated player. (Not `is_verified`: django-otp uses that name on the user
         for "passed the second factor in this session".)"""
         return self.verification_status == self.VerificationStatus.VERIFIED
-
-
-class NewsletterSubscription(models.Model):
-    email = models.EmailField(unique=True)
-    is_subscribed = models.BooleanField(default=True)
-    subscribed_at = models.DateTimeField(default=timezone.now)
-    unsubscribed_at = models.DateTimeField(null=True, blank=True)
-    source = models.CharField(max_length=32, blank=True)
-
-    class Meta:
-        ordering = ["-subscribed_at"]
-
-    def __str__(self) -> str:
-        return self.email
 
 
 class VerificationRequest(models.Model):

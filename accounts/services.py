@@ -22,7 +22,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from accounts.authentication import token_expired
-from accounts.models import NewsletterSubscription, TelegramLinkToken, User, VerificationRequest
+from accounts.models import TelegramLinkToken, User, VerificationRequest
 from accounts.selectors import site_user_for, verification_reviewers
 from core.audit import audit_record
 from core.errors import ServiceError
@@ -33,7 +33,6 @@ from races.models import Player
 
 EMAIL_VERIFY_SALT = "accounts.email-verify"
 EMAIL_VERIFY_MAX_AGE = 3 * 24 * 3600
-NEWSLETTER_SALT = "accounts.newsletter-unsubscribe"
 LINK_TOKEN_MINUTES = 15
 
 
@@ -130,38 +129,6 @@ def email_verify(token: str) -> User:
         User.objects.filter(pk=user.pk).update(email_verified=True)
         user.email_verified = True
     return user
-
-
-# --- newsletter -----------------------------------------------------------------------------------------------
-
-
-def newsletter_subscribe(email: str, *, source: str = "site") -> tuple[NewsletterSubscription, bool]:
-    """Subscribe (or re-subscribe) an address; returns (subscription, newly_subscribed)."""
-    email = email.strip().lower()
-    sub, created = NewsletterSubscription.objects.get_or_create(email=email, defaults={"source": source})
-    if created:
-        return sub, True
-    if sub.is_subscribed:
-        return sub, False
-    sub.is_subscribed, sub.unsubscribed_at, sub.subscribed_at = True, None, timezone.now()
-    sub.save(update_fields=["is_subscribed", "unsubscribed_at", "subscribed_at"])
-    return sub, True
-
-
-def newsletter_unsubscribe_token(email: str) -> str:
-    return signing.dumps(email.strip().lower(), salt=NEWSLETTER_SALT)
-
-
-def newsletter_unsubscribe(token: str) -> str:
-    """One-click unsubscribe from the signed link in every newsletter; returns the address."""
-    try:
-        email = signing.loads(token, salt=NEWSLETTER_SALT)
-    except signing.BadSignature:
-        raise VerificationLinkInvalid("This unsubscribe link is not valid.") from None
-    NewsletterSubscription.objects.filter(email=email, is_subscribed=True).update(
-        is_subscribed=False, unsubscribed_at=timezone.now()
-    )
-    return email
 
 
 # --- linking a Telegram account -------------------------------------------------------------------------------

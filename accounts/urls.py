@@ -16,7 +16,6 @@ urlpatterns = [
     path("verify-email/<str:token>/", views.verify_email, name="verify-email"),
     path("settings/", views.account_settings, name="settings"),
     path("newsletter/", views.newsletter_subscribe, name="newsletter-subscribe"),
-    path("newsletter/unsubscribe/<str:token>/", views.newsletter_unsubscribe, name="newsletter-unsubscribe"),
     path("telegram/login/", views.telegram_login_view, name="telegram-login"),
     path("sign-out-everywhere/", views.sign_out_everywhere, name="sign-out-everywhere"),
     path("2fa/", views.two_factor, name="two-factor"),

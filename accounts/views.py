@@ -1,4 +1,4 @@
-"""Account pages: register, sign in/out, password reset, email verification, settings, claims, newsletter."""
+"""Account pages: register, sign in/out, password reset, email verification, settings, claims, the newsletter form."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from accounts.two_factor import (
     two_factor_verify,
 )
 from core.errors import ServiceError
+from notifications.services import newsletter_subscribe as newsletter_subscribe_address
 from notifications.services import notification_preferences_get
 
 # Documented in docs/site.md (Accounts): per client IP.
@@ -162,22 +163,12 @@ def newsletter_subscribe(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "Enter a valid email address to subscribe.")
     else:
-        _, new = services.newsletter_subscribe(form.cleaned_data["email"])
+        _, new = newsletter_subscribe_address(form.cleaned_data["email"])
         if new:
             messages.success(request, "Subscribed. Every email has a one-click unsubscribe link.")
         else:
             messages.info(request, "You are already subscribed. Nothing changed.")
     return HttpResponseRedirect(_safe_back(request))
-
-
-def newsletter_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
-    if request.method != "POST":  # mail scanners follow links: unsubscribing needs the button press (or RFC 8058)
-        return render(request, "accounts/unsubscribe.html", {"token": token})
-    try:
-        email = services.newsletter_unsubscribe(token)
-    except ServiceError as exc:
-        return render(request, "accounts/unsubscribe.html", {"error": exc.message}, status=400)
-    return render(request, "accounts/unsubscribe.html", {"done": email})
 
 
 def _local_url(request: HttpRequest, target: str, default: str) -> str:

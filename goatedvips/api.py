@@ -18,6 +18,7 @@ ROOT_LINKS = {
     "bonus_codes": "api:bonus-code-list",
     "wheel": "api:wheel",
     "support_tickets": "api:ticket-list",
+    "notifications": "api:notification-list",
     "me": "api:me",
     "auth_token": "api:auth-token",
     "schema": "schema",

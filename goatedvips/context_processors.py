@@ -2,6 +2,8 @@ from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest
 
+from notifications.selectors import notifications_unread_count
+
 
 def _page_url(request: HttpRequest) -> str:
     """The page's absolute URL for og:url, or "" when the Host header is not one of ours (an error page for a
@@ -13,8 +15,11 @@ def _page_url(request: HttpRequest) -> str:
 
 
 def site(request: HttpRequest) -> dict:
+    user = getattr(request, "user", None)
     return {
         "PAGE_URL": _page_url(request),
+        # The bell in the header of every page (one count query for a signed-in visitor).
+        "UNREAD_NOTIFICATIONS": notifications_unread_count(user) if user is not None and user.is_authenticated else 0,
         "SITE_NAME": settings.SITE_NAME,
         "REFERRAL_URL": settings.REFERRAL_URL,
         "TELEGRAM_BOT_USERNAME": settings.TELEGRAM_BOT_USERNAME,

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from celery.schedules import maybe_schedule
+from celery.schedules import crontab, maybe_schedule
 from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
@@ -58,7 +58,9 @@ class EmbeddedScheduler:
     def due_jobs(self) -> list[Job]:
         due = []
         for job in self.jobs:
-            # A job that never ran is due at once, like Celery beat on a fresh start.
+            if job.last_run_at is None and isinstance(job.schedule, crontab):
+                job.last_run_at = timezone.now()  # a calendar job waits for its time (beat does the same)
+            # An interval job that never ran is due at once, like Celery beat on a fresh start.
             if job.last_run_at is None or job.schedule.is_due(job.last_run_at).is_due:
                 due.append(job)
         return due

@@ -10,6 +10,7 @@ Two modes share this file:
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -167,6 +168,8 @@ SYNC_INTERVAL_SECONDS = env.int("SYNC_INTERVAL_SECONDS", default=60)
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "sync-wagers": {"task": "races.sync_wagers", "schedule": float(SYNC_INTERVAL_SECONDS)},
     "race-tick": {"task": "races.race_tick", "schedule": float(env.int("RACE_TICK_SECONDS", default=30))},
+    # Last month's statement to every player who wants one, on the 1st at 06:00 UTC.
+    "monthly-statements": {"task": "races.monthly_statements", "schedule": crontab(minute=0, hour=6, day_of_month=1)},
 }
 
 # Affiliate feed client (docs/design.md §4): upstream answers in 8-14 s, so the read timeout is generous.
@@ -292,6 +295,10 @@ TELEGRAM_WEBHOOK_SECRET = env.str("TELEGRAM_WEBHOOK_SECRET", default="")
 TELEGRAM_BOT_USERNAME = env.str("TELEGRAM_BOT_USERNAME", default="")
 TELEGRAM_API_URL = env.str("TELEGRAM_API_URL", default="https://api.telegram.org")
 REFERRAL_URL = env.str("REFERRAL_URL", default="https://www.goated.com/r/GOATEDVIPS")
+# The public address of the site, for links in emails (read outside the site).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# Telegram channel where the bot posts race starts, new leaders and results (unset: no announcements).
+TELEGRAM_ANNOUNCE_CHAT_ID = env.str("TELEGRAM_ANNOUNCE_CHAT_ID", default="")
 SITE_NAME = "GoatedVIPs"
 
 # --- Security ---------------------------------------------------------------------------------------------------
@@ -359,3 +366,5 @@ HEALTH_CHECK_TIMEOUT_SECONDS = 2.0
 # command limit (commands per minute) before the bot answers "slow down".
 TELEGRAM_BROADCAST_PER_SECOND = env.float("TELEGRAM_BROADCAST_PER_SECOND", default=25.0)
 TELEGRAM_COMMANDS_PER_MINUTE = env.int("TELEGRAM_COMMANDS_PER_MINUTE", default=20)
+# Broadcast emails sent per second at most (one SMTP connection, reused).
+EMAIL_BROADCAST_PER_SECOND = env.float("EMAIL_BROADCAST_PER_SECOND", default=10.0)

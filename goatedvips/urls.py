@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("races.api_urls")),
     path("", include("vip.api_urls")),
     path("", include("support.api_urls")),
+    path("", include("notifications.api_urls")),
 ]
 
 PAGES = ["how-it-works", "faq", "provably-fair", "terms", "privacy"]
@@ -28,6 +29,7 @@ MOVED_ADMIN = {
     "accounts/notification": "notifications/notification",
     "accounts/notificationpreferences": "notifications/notificationpreferences",
     "goatedvips/auditentry": "core/auditentry",
+    "accounts/newslettersubscription": "notifications/newslettersubscription",
 }
 moved_admin = re_path(
     r"^admin/(?P<old>{})/(?P<rest>.*)$".format("|".join(MOVED_ADMIN)), views.moved_admin, {"moves": MOVED_ADMIN}
@@ -40,6 +42,7 @@ urlpatterns = [
     path("", include("telegram_bot.urls")),
     path("", include("vip.urls")),
     path("", include("support.urls")),
+    path("", include("notifications.urls")),
     path("", include((pages, "pages"))),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

@@ -1,8 +1,7 @@
 from django.contrib import admin
-from django.db.models import Count, Q
 
-from core.admin import AuditedAdminMixin, ReadOnlyAdminMixin
-from notifications.models import BotUser, Broadcast, BroadcastDelivery, Notification, NotificationPreferences
+from core.admin import AuditedAdminMixin
+from notifications.models import BotUser, NewsletterSubscription, Notification, NotificationPreferences
 
 
 @admin.register(NotificationPreferences)
@@ -34,45 +33,9 @@ class BotUserAdmin(AuditedAdminMixin, admin.ModelAdmin):
     readonly_fields = ("telegram_id", "first_seen", "last_seen")
 
 
-@admin.register(Broadcast)
-class BroadcastAdmin(ReadOnlyAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
-    """Broadcasts are started from the bot (/broadcast) and sent by a worker: a record, shown with its counts."""
-
-    list_display = ("created_at", "text_start", "channel", "status", "created_by", "sent", "blocked", "failed", "left")
-    list_filter = ("status", "channel")
-    search_fields = ("text",)
-    list_select_related = ("created_by",)
-    date_hierarchy = "created_at"
-
-    def get_queryset(self, request):
-        S = BroadcastDelivery.Status
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                n_sent=Count("deliveries", filter=Q(deliveries__status=S.SENT)),
-                n_blocked=Count("deliveries", filter=Q(deliveries__status=S.BLOCKED)),
-                n_failed=Count("deliveries", filter=Q(deliveries__status=S.FAILED)),
-                n_left=Count("deliveries", filter=Q(deliveries__status__in=[S.PENDING, S.SENDING])),
-            )
-        )
-
-    @admin.display(description="Text")
-    def text_start(self, obj):
-        return obj.text[:80]
-
-    @admin.display(description="Sent", ordering="n_sent")
-    def sent(self, obj):
-        return obj.n_sent
-
-    @admin.display(description="Blocked", ordering="n_blocked")
-    def blocked(self, obj):
-        return obj.n_blocked
-
-    @admin.display(description="Failed", ordering="n_failed")
-    def failed(self, obj):
-        return obj.n_failed
-
-    @admin.display(description="Still to send", ordering="n_left")
-    def left(self, obj):
-        return obj.n_left
+@admin.register(NewsletterSubscription)
+class NewsletterSubscriptionAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    list_display = ("email", "is_subscribed", "source", "subscribed_at", "unsubscribed_at")
+    list_filter = ("is_subscribed", "source")
+    search_fields = ("email",)
+    readonly_fields = ("subscribed_at", "unsubscribed_at")

@@ -26,6 +26,9 @@ class NotificationConsumer(StreamConsumer):
     async def notification(self, event: dict) -> None:
         await self.forward(event)
 
+    async def notifications_read(self, event: dict) -> None:
+        await self.forward(event)
+
 
 def _unread(user_id: int) -> dict:
     unread = Notification.objects.filter(user_id=user_id, read_at__isnull=True)

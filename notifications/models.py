@@ -49,6 +49,8 @@ class Notification(models.Model):
         SUPPORT = "support", "Support"
         VERIFICATION = "verification", "Verification"
         REWARD = "reward", "Reward"
+        VIP = "vip", "VIP"
+        ANNOUNCEMENT = "announcement", "Announcement"
         SYSTEM = "system", "System"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
@@ -91,17 +93,50 @@ class BotUser(models.Model):
         return f"@{self.username}" if self.username else str(self.telegram_id)
 
 
+class NewsletterSubscription(models.Model):
+    """An address that asked for our race news, with or without an account (the footer form)."""
+
+    email = models.EmailField(unique=True)
+    is_subscribed = models.BooleanField(default=True)
+    subscribed_at = models.DateTimeField(default=timezone.now)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    source = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        ordering = ["-subscribed_at"]
+
+    def __str__(self) -> str:
+        return self.email
+
+
 class Broadcast(models.Model):
-    """A message sent to many players (today on Telegram, by a staff `/broadcast`). Its recipients are listed
-    up front as deliveries, so a broadcast interrupted halfway resumes where it stopped and never sends twice."""
+    """A message to many people at once, on any of three channels (site, email, Telegram). Its recipients are
+    listed up front as deliveries, one per channel and recipient, so a broadcast stopped halfway resumes where
+    it stopped and never sends anything twice (docs/notifications.md)."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
         SENDING = "sending", "Sending"
         DONE = "done", "Done"
 
+    class Audience(models.TextChoices):
+        EVERYONE = "everyone", "Everyone with an account"
+        VERIFIED = "verified", "Verified players"
+        TIER = "tier", "Players of a VIP tier and above"
+        RACE = "race", "Participants of a race"
+        NEWSLETTER = "newsletter", "Newsletter subscribers (with or without an account)"
+
+    title = models.CharField(max_length=120, blank=True)
     text = models.TextField(max_length=4000)
-    channel = models.CharField(max_length=16, default="telegram")
+    link = models.CharField(max_length=200, blank=True, help_text="A page of this site, e.g. /races/12/")
+    audience = models.CharField(max_length=16, choices=Audience.choices, default=Audience.VERIFIED)
+    # Which tier or race the audience means ({"tier_id": 3} / {"race_id": 12}); ids, not relations: the apps
+    # that own tiers and races sit above this one.
+    audience_params = models.JSONField(default=dict, blank=True)
+    promotional = models.BooleanField(default=True, help_text="Marketing: only to players who allow promotions.")
+    site = models.BooleanField("on the site", default=True)
+    email = models.BooleanField("by email", default=False)
+    telegram = models.BooleanField("on Telegram", default=True)
     # What started it (e.g. "tg:<chat>:<message id>"): the same command delivered twice is one broadcast.
     key = models.CharField(max_length=100, unique=True, null=True, blank=True)
     created_by = models.ForeignKey(
@@ -116,11 +151,16 @@ class Broadcast(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"Broadcast #{self.pk}: {self.text[:40]}"
+        return f"Broadcast #{self.pk}: {(self.title or self.text)[:40]}"
 
 
 class BroadcastDelivery(models.Model):
-    """One recipient of a broadcast. Claimed (pending → sending) before the message leaves, so at most one send."""
+    """One recipient on one channel. Claimed (pending → sending) before the message leaves: at most one send."""
+
+    class Channel(models.TextChoices):
+        SITE = "site", "Site"
+        EMAIL = "email", "Email"
+        TELEGRAM = "telegram", "Telegram"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -130,15 +170,34 @@ class BroadcastDelivery(models.Model):
         FAILED = "failed", "Failed"
 
     broadcast = models.ForeignKey(Broadcast, on_delete=models.CASCADE, related_name="deliveries")
-    chat_id = models.BigIntegerField()
+    channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.TELEGRAM)
+    # A user id (site), an email address (email), a chat id (Telegram).
+    recipient = models.CharField(max_length=254)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["broadcast", "chat_id"], name="broadcast_one_delivery_per_chat"),
+            models.UniqueConstraint(
+                fields=["broadcast", "channel", "recipient"], name="broadcast_one_delivery_per_recipient"
+            ),
         ]
         indexes = [models.Index(fields=["broadcast", "status"], name="broadcast_delivery_status")]
 
     def __str__(self) -> str:
-        return f"{self.chat_id} ({self.status})"
+        return f"{self.channel}:{self.recipient} ({self.status})"
+
+
+class EmailLog(models.Model):
+    """Emails that must go once (a monthly statement): the key is taken before the message is sent."""
+
+    key = models.CharField(max_length=120, unique=True)
+    to = models.EmailField()
+    subject = models.CharField(max_length=200)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-sent_at"]
+
+    def __str__(self) -> str:
+        return f"{self.key} → {self.to}"

@@ -25,3 +25,8 @@ def notification_announce(notification) -> bool:
     return realtime.send(
         user_group(notification.user_id), "notification", notification=notification_payload(notification)
     )
+
+
+def unread_announce(user_id: int, unread: int) -> bool:
+    """Notifications were read (in another tab, or by the API): every open page shows the new count."""
+    return realtime.send(user_group(user_id), "notifications.read", unread=unread)

@@ -2,35 +2,37 @@
 
 Which preference gates which event is the table `EVENTS` below (documented in docs/notifications.md):
 
-- a *topic* preference (`wager_race_updates`, `vip_status_changes`, ...) decides whether an event reaches the
-  player at all. Events that answer something the player did (a ticket reply, their verification decided, a
-  reward they won) have no topic: they always arrive.
-- a *channel* preference decides where: the site (the notifications list and the live bell) always, Telegram
-  only with `push_notifications` on, a linked chat, and a bot the player has not blocked.
+- a *topic* preference (`wager_race_updates`, `vip_status_changes`, `promotional_offers`, `monthly_statements`)
+  decides whether an event reaches the player at all. Events that answer something the player did (a ticket
+  reply, their verification decided, a reward they won) have no topic: they always arrive.
+- a *channel* preference decides where: the site (the notifications list and the live bell) always; email with
+  `email_notifications` on and a confirmed address; Telegram with `push_notifications` on, a linked chat, and a
+  bot the player has not blocked.
 
-Everything here runs inside the caller's transaction: rows are written with it, pushes and Telegram messages
-leave only after it commits.
+Everything here runs inside the caller's transaction: rows are written with it, pushes, emails and Telegram
+messages leave only after it commits. The same rules choose the recipients of broadcasts (`*_audience`).
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Count, QuerySet
+from django.contrib.auth import get_user_model
+from django.core import signing
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from core.audit import audit_record
-from core.models import AuditEntry
+from core.errors import ServiceError
 from core.text import tg_html
 from notifications import realtime
-from notifications.models import BotUser, Broadcast, BroadcastDelivery, Notification, NotificationPreferences
-from notifications.tasks import broadcast_run_task, telegram_message_send_task
-from notifications.telegram import TelegramTransient, telegram_send_message
+from notifications.email import EmailRefused, EmailTransient, absolute, email_build, email_deliver, unsubscribe_read
+from notifications.models import BotUser, EmailLog, NewsletterSubscription, Notification, NotificationPreferences
+from notifications.tasks import notification_email_task, telegram_message_send_task
 
 logger = logging.getLogger(__name__)
 
@@ -44,14 +46,18 @@ class Event:
 
 EVENTS: dict[str, Event] = {
     "race.lead": Event(Notification.Kind.RACE, "wager_race_updates", "🥇 {title} {body}"),
+    "race.overtaken": Event(Notification.Kind.RACE, "wager_race_updates", "📉 {title}\n{body}"),
     "race.result": Event(Notification.Kind.RACE, "wager_race_updates", "🏆 {title}! {body}"),
+    "vip.tier": Event(Notification.Kind.VIP, "vip_status_changes", "💎 {title}\n{body}"),
+    "bonus.new": Event(Notification.Kind.REWARD, "promotional_offers", "🎟 {title}\n{body}"),
     "verification.approved": Event(Notification.Kind.VERIFICATION, None, "✅ {body}"),
     "verification.rejected": Event(Notification.Kind.VERIFICATION, None, "❌ {body}"),
     "ticket.reply": Event(Notification.Kind.SUPPORT, None, "💬 {title}:\n{body}"),
     "reward.won": Event(Notification.Kind.REWARD, None, "🎁 {title}\n{body}"),
+    "payout.paid": Event(Notification.Kind.REWARD, None, "💸 {title}\n{body}"),
 }
 # The channel preference of each channel other than the site.
-CHANNELS = {"telegram": "push_notifications"}
+CHANNELS = {"telegram": "push_notifications", "email": "email_notifications"}
 
 
 def notification_preferences_get(user) -> NotificationPreferences:
@@ -85,6 +91,10 @@ def telegram_text(event: str, title: str, body: str = "") -> str:
     return tg_html(EVENTS[event].telegram, title=title, body=body).strip()
 
 
+def _email_reachable(user) -> bool:
+    return bool(user.email) and bool(getattr(user, "email_verified", False))
+
+
 def _telegram_reachable(chat_id: int | None) -> bool:
     return bool(chat_id) and not BotUser.objects.filter(telegram_id=chat_id, blocked_at__isnull=False).exists()
 
@@ -103,7 +113,49 @@ def notify(user, event: str, *, title: str, body: str = "", url: str = "", dedup
         return None  # already told, on every channel
     if getattr(prefs, CHANNELS["telegram"]) and _telegram_reachable(user.telegram_id):
         telegram_message_send_task.delay_on_commit(user.telegram_id, telegram_text(event, title, body))
+    if getattr(prefs, CHANNELS["email"]) and _email_reachable(user):
+        notification_email_task.delay_on_commit(note.pk)
     return note
+
+
+def notification_email(notification_id: int) -> str:
+    """Email one notification (a task: after commit, retried for transient SMTP errors only). Re-reads the
+    preferences: a player who switched email off meanwhile gets nothing."""
+    note = Notification.objects.select_related("user").filter(pk=notification_id).first()
+    if note is None or not note.user.is_active or not _email_reachable(note.user):
+        return "skipped"
+    if not getattr(_preferences(note.user), CHANNELS["email"]):
+        return "skipped"
+    message = email_build(
+        note.user.email, note.title, "notification",
+        {"note": note, "link": absolute(note.url) if note.url else "", "name": note.user.get_username()},
+        unsubscribe_topic="email",
+    )  # fmt: skip
+    email_deliver(message)
+    return "sent"
+
+
+def email_once(key: str, to: str, subject: str, template: str, context: dict, *, unsubscribe_topic: str) -> bool:
+    """Send an email that must go once (a monthly statement): the key is taken first, so a re-run sends nothing
+    twice; if the send fails the key is given back for the next run."""
+    with transaction.atomic():
+        log, created = EmailLog.objects.get_or_create(key=key, defaults={"to": to, "subject": subject})
+    if not created:
+        return False
+    try:
+        email_deliver(email_build(to, subject, template, context, unsubscribe_topic=unsubscribe_topic))
+    except (EmailTransient, EmailRefused):
+        EmailLog.objects.filter(pk=log.pk).delete()
+        raise
+    return True
+
+
+def email_allowed(user, topic: str | None = None) -> bool:
+    """Whether `user` takes email now (active, confirmed address, the email channel on, and `topic` if given)."""
+    if user is None or not user.is_active or not _email_reachable(user):
+        return False
+    prefs = _preferences(user)
+    return getattr(prefs, CHANNELS["email"]) and (topic is None or getattr(prefs, topic))
 
 
 def notify_telegram_chat(chat_id: int, event: str, *, title: str, body: str = "") -> None:
@@ -124,18 +176,124 @@ def staff_alert(staff: Iterable, *, title: str, body: str = "") -> int:
     return sent
 
 
-def telegram_audience(users: QuerySet) -> list[int]:
-    """The Telegram chats of `users` that may receive announcements: linked, `push_notifications` on, and the
-    bot not blocked. Used by broadcasts."""
+# --- audiences of broadcasts: the same preferences, applied to many users at once ------------------------------
+
+
+def _without_topic_off(users: QuerySet, topic: str | None) -> QuerySet:
+    users = users.filter(is_active=True)
+    if topic:
+        users = users.exclude(pk__in=NotificationPreferences.objects.filter(**{topic: False}).values("user_id"))
+    return users
+
+
+def site_audience(users: QuerySet, *, topic: str | None = None) -> list[int]:
+    """User ids whose notifications list takes the message (the site channel has no switch of its own)."""
+    return list(_without_topic_off(users, topic).order_by("pk").values_list("pk", flat=True))
+
+
+def email_audience(users: QuerySet, *, topic: str | None = None) -> list[str]:
+    """Confirmed addresses of `users` with the email channel (and `topic`) on."""
+    muted = NotificationPreferences.objects.filter(**{CHANNELS["email"]: False}).values("user_id")
+    users = _without_topic_off(users, topic).filter(email_verified=True).exclude(email="").exclude(pk__in=muted)
+    return list(users.order_by("pk").values_list("email", flat=True))
+
+
+def telegram_audience(users: QuerySet, *, topic: str | None = None) -> list[int]:
+    """The Telegram chats of `users` that may receive announcements: linked, `push_notifications` (and `topic`)
+    on, and the bot not blocked."""
     blocked = BotUser.objects.filter(blocked_at__isnull=False).values_list("telegram_id", flat=True)
     muted = NotificationPreferences.objects.filter(**{CHANNELS["telegram"]: False}).values_list("user_id", flat=True)
     return list(
-        users.filter(is_active=True, telegram_id__isnull=False)
+        _without_topic_off(users, topic)
+        .filter(telegram_id__isnull=False)
         .exclude(telegram_id__in=blocked)
         .exclude(pk__in=muted)
         .order_by("pk")
         .values_list("telegram_id", flat=True)
     )
+
+
+def newsletter_audience() -> list[str]:
+    """Every subscribed newsletter address, with or without an account."""
+    return list(
+        NewsletterSubscription.objects.filter(is_subscribed=True).order_by("pk").values_list("email", flat=True)
+    )
+
+
+# --- consent: the newsletter and one-click unsubscribes ------------------------------------------------------------
+
+
+class LinkInvalid(ServiceError):
+    code = "invalid_link"
+
+
+def newsletter_subscribe(email: str, *, source: str = "site") -> tuple[NewsletterSubscription, bool]:
+    """Subscribe (or re-subscribe) an address; returns (subscription, newly_subscribed)."""
+    email = email.strip().lower()
+    sub, created = NewsletterSubscription.objects.get_or_create(email=email, defaults={"source": source})
+    if created:
+        return sub, True
+    if sub.is_subscribed:
+        return sub, False
+    sub.is_subscribed, sub.unsubscribed_at, sub.subscribed_at = True, None, timezone.now()
+    sub.save(update_fields=["is_subscribed", "unsubscribed_at", "subscribed_at"])
+    return sub, True
+
+
+UNSUBSCRIBE_TOPICS = {
+    "newsletter": "the newsletter",
+    "promotional": "promotions and announcements",
+    "statements": "monthly statements",
+    "email": "every notification email",
+}
+_TOPIC_PREFERENCE = {
+    "promotional": "promotional_offers",
+    "statements": "monthly_statements",
+    "email": "email_notifications",
+}
+
+
+def email_unsubscribe(token: str) -> tuple[str, str]:
+    """A one-click unsubscribe (RFC 8058): the signed link names the address and what it stops; it needs no
+    session. Returns (address, what was stopped)."""
+    try:
+        address, topic = unsubscribe_read(token)
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        raise LinkInvalid("This unsubscribe link is not valid. Copy the whole link from the email.") from None
+    if topic not in UNSUBSCRIBE_TOPICS:
+        raise LinkInvalid("This unsubscribe link is not valid.")
+    with transaction.atomic():
+        if topic == "newsletter":
+            NewsletterSubscription.objects.filter(email=address, is_subscribed=True).update(
+                is_subscribed=False, unsubscribed_at=timezone.now()
+            )
+        else:
+            field = _TOPIC_PREFERENCE[topic]
+            for user in get_user_model().objects.filter(email__iexact=address):
+                NotificationPreferences.objects.update_or_create(user=user, defaults={field: False})
+    return address, UNSUBSCRIBE_TOPICS[topic]
+
+
+# --- announcements in the community channel ---------------------------------------------------------------------
+
+
+def announce(key: str, text: str) -> bool:
+    """Post to the announcement channel (TELEGRAM_ANNOUNCE_CHAT_ID), at most once per key (a race went live, a
+    new leader, results), whatever runs it and however often. Plain text: escaped here."""
+    chat = settings.TELEGRAM_ANNOUNCE_CHAT_ID
+    if not chat or not settings.TELEGRAM_BOT_TOKEN:
+        return False
+    try:
+        if not cache.add(f"announce:{key}", 1, timeout=ANNOUNCE_KEY_SECONDS):
+            return False
+    except Exception:  # no cache, no dedupe: better to skip than to repeat
+        logger.warning("announce: cache unavailable, %s skipped", key)
+        return False
+    telegram_message_send_task.delay_on_commit(int(chat), tg_html("{}", text))
+    return True
+
+
+ANNOUNCE_KEY_SECONDS = 60 * 24 * 3600
 
 
 # --- who talks to the bot -------------------------------------------------------------------------------------
@@ -155,119 +313,17 @@ def bot_user_seen(telegram_id: int, username: str = "", first_name: str = "") ->
     return bot_user
 
 
-# --- broadcasts ---------------------------------------------------------------------------------------------------
+# --- reading ------------------------------------------------------------------------------------------------
 
 
-@dataclass
-class BroadcastReport:
-    recipients: int
-    sent: int = 0
-    blocked: int = 0
-    failed: int = 0
-    seconds: float = 0.0
-
-
-def broadcast_create(
-    *, text: str, chat_ids: Iterable[int], actor=None, key: str | None = None, reply_chat: int | None = None
-) -> tuple[Broadcast, bool]:
-    """A broadcast and its recipients, listed now. The same `key` (the command that asked for it) gives back the
-    broadcast it already started, so a command delivered twice broadcasts once."""
-    if key:
-        existing = Broadcast.objects.filter(key=key).first()
-        if existing is not None:
-            return existing, False
-    try:
-        with transaction.atomic():
-            broadcast = Broadcast.objects.create(text=text, key=key, created_by=actor, reply_chat=reply_chat)
-            deliveries = [BroadcastDelivery(broadcast=broadcast, chat_id=chat) for chat in dict.fromkeys(chat_ids)]
-            BroadcastDelivery.objects.bulk_create(deliveries, batch_size=1000)
-            transaction.on_commit(lambda: broadcast_run_task.delay(broadcast.pk))
-    except IntegrityError:  # the same key, started a moment ago by another process
-        return Broadcast.objects.get(key=key), False
-    return broadcast, True
-
-
-def _broadcast_report(broadcast: Broadcast, seconds: float = 0.0) -> BroadcastReport:
-    counts = dict(BroadcastDelivery.objects.filter(broadcast=broadcast).values_list("status").annotate(n=Count("pk")))
-    S = BroadcastDelivery.Status
-    return BroadcastReport(
-        recipients=sum(counts.values()), sent=counts.get(S.SENT, 0), blocked=counts.get(S.BLOCKED, 0),
-        failed=counts.get(S.FAILED, 0), seconds=seconds,
-    )  # fmt: skip
-
-
-def broadcast_run(broadcast_id: int) -> BroadcastReport:
-    """Send a broadcast's pending deliveries at TELEGRAM_BROADCAST_PER_SECOND at most. Each delivery is claimed
-    (pending → sending) before its message leaves, so a re-run (a retried task, a restarted worker) sends to
-    nobody twice; a chat that blocked the bot is marked and skipped by every later message."""
-    broadcast = Broadcast.objects.get(pk=broadcast_id)
-    if (
-        not Broadcast.objects.filter(pk=broadcast_id)
-        .exclude(status=Broadcast.Status.DONE)
-        .update(status=Broadcast.Status.SENDING)
-    ):
-        return _broadcast_report(broadcast)
-    interval = 1.0 / settings.TELEGRAM_BROADCAST_PER_SECOND
-    started = next_at = time.monotonic()
-    pending = BroadcastDelivery.objects.filter(broadcast=broadcast, status=BroadcastDelivery.Status.PENDING)
-    total = pending.count()
-    text = tg_html("{}", broadcast.text)
-    if broadcast.reply_chat and total:
-        _tell(broadcast.reply_chat, f"Sending to {total} users…")
-    for i, (delivery_id, chat_id) in enumerate(pending.order_by("pk").values_list("pk", "chat_id").iterator()):
-        if not BroadcastDelivery.objects.filter(pk=delivery_id, status=BroadcastDelivery.Status.PENDING).update(
-            status=BroadcastDelivery.Status.SENDING
-        ):
-            continue  # another run took it
-        # At least `interval` between sends, and never a catch-up burst after a slow stretch: any one-second
-        # window holds at most the allowed number of messages.
-        delay = next_at - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-        next_at = max(next_at, time.monotonic()) + interval
-        status = _broadcast_send_one(chat_id, text)
-        BroadcastDelivery.objects.filter(pk=delivery_id).update(status=status)
-        if broadcast.reply_chat and (i + 1) % 250 == 0 and i + 1 < total:
-            _tell(broadcast.reply_chat, f"…{i + 1} of {total}")
-    report = _broadcast_report(broadcast, time.monotonic() - started)
-    with transaction.atomic():
-        finished = Broadcast.objects.filter(pk=broadcast_id, status=Broadcast.Status.SENDING).update(
-            status=Broadcast.Status.DONE, finished_at=timezone.now()
-        )
-        if finished:
-            audit_record(
-                actor=broadcast.created_by, action="telegram.broadcast", target=broadcast, source=AuditEntry.Source.BOT,
-                after={"text": broadcast.text[:500], "recipients": report.recipients, "sent": report.sent,
-                       "blocked": report.blocked, "failed": report.failed},
-            )  # fmt: skip
-    if finished and broadcast.reply_chat:
-        _tell(
-            broadcast.reply_chat,
-            f"Broadcast done: {report.sent} sent, {report.blocked} blocked the bot (skipped from now on), "
-            f"{report.failed} failed, in {report.seconds:.0f} s.",
-        )
-    return report
-
-
-def _broadcast_send_one(chat_id: int, text: str) -> str:
-    S = BroadcastDelivery.Status
-    if BotUser.objects.filter(telegram_id=chat_id, blocked_at__isnull=False).exists():
-        return S.BLOCKED
-    for attempt in range(2):
-        try:
-            outcome = telegram_send_message(chat_id, text)
-        except TelegramTransient as exc:
-            if attempt == 0 and exc.retry_after:
-                time.sleep(min(float(exc.retry_after), 60))  # Telegram asked us to wait: once, then move on
-                continue
-            return S.FAILED
-        return {"sent": S.SENT, "blocked": S.BLOCKED}.get(outcome, S.FAILED)
-    return S.FAILED
-
-
-def _tell(chat_id: int, text: str) -> None:
-    """A short status line to the staff member who started a broadcast (best effort: never stops the broadcast)."""
-    try:
-        telegram_send_message(chat_id, tg_html("{}", text))
-    except TelegramTransient:
-        logger.warning("broadcast: could not tell chat %s: %s", chat_id, text)
+def notifications_mark_read(user, *, ids: Iterable[int] | None = None, everything: bool = False) -> int:
+    """Mark the user's own notifications read (some, or all); other users' ids are ignored. Open tabs of the
+    user get the new unread count."""
+    notes = Notification.objects.filter(user=user, read_at__isnull=True)
+    if not everything:
+        notes = notes.filter(pk__in=list(ids or []))
+    updated = notes.update(read_at=timezone.now())
+    if updated:
+        unread = Notification.objects.filter(user=user, read_at__isnull=True).count()
+        transaction.on_commit(lambda: realtime.unread_announce(user.pk, unread))
+    return updated

@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from races.services import lifecycle
+from races.services.statements import monthly_statements_send
 from races.services.sync import sync_wagers
 
 
@@ -23,3 +24,9 @@ def sync_wagers_task() -> dict:
     # scheduled run is the retry.
     result = sync_wagers()
     return {"ok": result.ok, "skipped": result.skipped, "error": result.error, **result.counts()}
+
+
+@shared_task(name="races.monthly_statements")
+def monthly_statements_task() -> int:
+    # Once per player and month (an email log key), so a second run on the same day sends nothing again.
+    return monthly_statements_send()

@@ -129,3 +129,29 @@ def _close_executor_connections():
     except RuntimeError:
         asyncio.run(sync_to_async(connections.close_all)())
     # else: an event loop runs in this thread (browser tests): no executor connections of ours to close
+
+
+@pytest.fixture
+def tg(httpserver, settings):
+    """The fake Bot API (a local HTTP server speaking Telegram's protocol), wired in as the bot's API."""
+    from tests.telegram_bot.fake_telegram import TOKEN, install
+
+    settings.TELEGRAM_BOT_TOKEN = TOKEN
+    settings.TELEGRAM_API_URL = httpserver.url_for("/").rstrip("/")
+    settings.TELEGRAM_BOT_USERNAME = "GoatedVIPsBot"
+    settings.REFERRAL_URL = "https://goated.example/r/VIP"
+    return install(httpserver)
+
+
+@pytest.fixture
+def smtp(settings):
+    """A real SMTP server on localhost (aiosmtpd) that records what it receives; Django's SMTP backend talks to
+    it. `smtp.url` is its EMAIL_URL for child processes."""
+    from tests.smtp_server import SmtpServer
+
+    with SmtpServer() as server:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = server.host, server.port
+        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+        yield server

@@ -37,6 +37,15 @@ class StaffFactory(UserFactory):
     is_superuser = True
 
 
+def staff_member(group: str) -> User:
+    """A staff account with only the permissions of one role (a group of core.roles: Operators, Support)."""
+    from django.contrib.auth.models import Group
+
+    user = StaffFactory(username=group.lower(), is_superuser=False)
+    user.groups.add(Group.objects.get(name=group))
+    return user
+
+
 class PlayerFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Player

@@ -10,6 +10,7 @@ from core.errors import ServiceError
 from core.models import AuditEntry
 from vip.models import BonusCode, BonusCodeClaim, VipTier, WheelSegment, WheelSpin
 from vip.services import bonus_codes_deactivate, bonus_codes_generate
+from vip.tasks import bonus_code_announce_task
 
 
 @admin.register(VipTier)
@@ -99,6 +100,8 @@ class BonusCodeAdmin(AuditedAdminMixin, admin.ModelAdmin):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+        if not change and obj.min_tier_id and obj.owner_id is None:
+            bonus_code_announce_task.delay_on_commit(obj.pk)  # the tier's players hear of it
 
 
 @admin.register(BonusCodeClaim)

@@ -11,6 +11,7 @@ import secrets
 from datetime import timedelta
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -199,3 +200,20 @@ def wheel_spin(user, client_seed: str | None = None) -> WheelSpin:
     except IntegrityError:
         mine = WheelSpin.objects.filter(user=user, spin_date=today).exists()
         raise RewardRefused(_ALREADY_SPUN if mine else _PLAYER_SPUN_TEXT, code="already_spun") from None
+
+
+def bonus_code_announce(code_id: int) -> int:
+    """A new code for a tier: each player of that tier and above hears of it (once), if they take promotions."""
+    code = BonusCode.objects.select_related("min_tier").filter(pk=code_id, is_active=True).first()
+    if code is None or code.min_tier is None or code.owner_id is not None or code.is_expired:
+        return 0
+    users = get_user_model().objects.filter(is_active=True, player__wager_all_time__gte=code.min_tier.min_wager)
+    told = 0
+    for user in users.select_related("player").order_by("pk").iterator():
+        note = notify(
+            user, "bonus.new", title=f"A new bonus code for {code.min_tier.name} players: {code.code}",
+            body=f"{money_text(code.amount)}" + (f" · {code.description}" if code.description else ""),
+            url="/bonus-codes/", dedupe_key=f"bonus-new:{code.pk}",
+        )  # fmt: skip
+        told += note is not None
+    return told

@@ -16,7 +16,8 @@ from core.audit import audit_record
 from core.errors import Conflict, NotFound
 from core.models import AuditEntry
 from core.money import money_text
-from notifications.services import notify
+from notifications.email import absolute
+from notifications.services import announce, notify
 from races import realtime
 from races.models import HistoricalRace, Player, RaceParticipant, RaceResult, WagerRace
 from races.prizes import prize_for, prize_table
@@ -54,6 +55,10 @@ def race_start(race_id: int, *, actor=None, now: datetime | None = None, source:
         _audit(race, "race.start", actor=actor, source=source, before={"status": WagerRace.Status.UPCOMING},
                after={"status": race.status, "went_live_at": now})  # fmt: skip
         _announce_on_commit(race_id, realtime.race_updated_announce)
+        announce(
+            f"race-live:{race.pk}",
+            f"🏁 {race.title} is live: {money_text(race.prize_pool)} in prizes. {absolute(f'/races/{race.pk}/')}",
+        )
     logger.info("race %s is live", race_id)
     return True
 
@@ -170,6 +175,8 @@ def race_finalize(
                after={"status": race.status, "results": report.results, "paid": report.paid, "forced": force,
                       "next_race": report.next_race_id})  # fmt: skip
         _after_finalize_on_commit(race.pk)
+        podium = "; ".join(f"{r.rank}. {r.name} {money_text(r.prize)}" for r in results[:3] if r.prize > 0)
+        announce(f"race-results:{race.pk}", f"🏆 {race.title} is over. {podium or 'No prizes this time.'}")
     logger.info("race %s finalized: %s results, %s paid", race_id, report.results, report.paid)
     return report
 

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from core.money import cents
-from notifications.services import notify
+from notifications.services import announce, notify
 from races import realtime
 from races.models import Player, RaceMeasure, RaceParticipant, RaceProgressSample, WagerRace
 
@@ -146,7 +146,7 @@ def races_refresh_after_sync(as_of: datetime) -> RefreshReport:
         race_progress_sample(race, as_of)
         leader_after = _leader(race)
         if leader_after is not None and leader_before is not None and leader_after != leader_before:
-            race_new_leader_notify(race, leader_after)
+            race_new_leader_notify(race, leader_after, previous_id=leader_before)
         report.races.append(race.pk)
     if report.races:
         refreshed = list(report.races)
@@ -164,16 +164,26 @@ def _leader(race: WagerRace) -> int | None:
     )
 
 
-def race_new_leader_notify(race: WagerRace, player_id: int) -> None:
-    """Tell a linked player they took the lead, once per race (a tug of war at the top floods no one); the
-    notifications service decides by their preferences where it goes."""
-    player = Player.objects.filter(pk=player_id, site_user__isnull=False).select_related("site_user").first()
-    if player is None:
+def race_new_leader_notify(race: WagerRace, player_id: int, *, previous_id: int | None = None) -> None:
+    """A new player leads a live race: they are told (once per race: a tug of war at the top floods no one),
+    the player they passed is told they were overtaken (once per race and rival), and the announcement channel
+    gets one post per race and leader. The notifications service decides by preferences where each one goes."""
+    players = {p.pk: p for p in Player.objects.filter(pk__in=[player_id, previous_id]).select_related("site_user")}
+    leader, previous = players.get(player_id), players.get(previous_id)
+    if leader is None:
         return
+    user = getattr(leader, "site_user", None)
     notify(
-        player.site_user, "race.lead", title=f"You took the lead in {race.title}!", body="Keep it up!",
+        user, "race.lead", title=f"You took the lead in {race.title}!", body="Keep it up!",
         url=f"/races/{race.pk}/", dedupe_key=f"race-lead:{race.pk}",
     )  # fmt: skip
+    if previous is not None and getattr(previous, "site_user", None) is not None:
+        notify(
+            previous.site_user, "race.overtaken", title=f"{leader.name} overtook you in {race.title}",
+            body="You are second now. The race is still on!", url=f"/races/{race.pk}/",
+            dedupe_key=f"race-overtaken:{race.pk}:{leader.pk}",
+        )  # fmt: skip
+    announce(f"race-leader:{race.pk}:{leader.pk}", f"🥇 {leader.name} now leads {race.title}.")
 
 
 def race_standings_top(race: WagerRace, limit: int) -> list[RaceParticipant]:

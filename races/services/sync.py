@@ -25,11 +25,13 @@ from django.utils import timezone
 from core.audit import audit_record
 from core.models import AuditEntry
 from core.money import cents, money_text
+from notifications.services import notify
 from races import realtime
 from races.feed import FeedBatch, FeedError, FeedRow, feed_load, feed_token_expiry
 from races.models import Player, TransformationLog
 from races.selectors.leaderboard import leaderboard_cache_refresh
 from races.services.standings import races_refresh_after_sync
+from vip.selectors import TierTable
 
 logger = logging.getLogger(__name__)
 
@@ -335,8 +337,34 @@ def _collapse(volume: dict[str, Decimal], as_of: datetime) -> str:
     return ""
 
 
+def _linked_all_time() -> dict[int, Decimal]:
+    """All-time wagers of the players linked to an account (the ones a tier change is told to)."""
+    return dict(Player.objects.filter(site_user__isnull=False).values_list("pk", "wager_all_time"))
+
+
+def players_tier_notify(before: dict[int, Decimal]) -> int:
+    """Tell each linked player who climbed to a higher VIP tier in this sync (once per tier)."""
+    if not before:
+        return 0
+    table = TierTable()
+    told = 0
+    for player in Player.objects.filter(pk__in=before).select_related("site_user"):
+        old, new = table.tier_for(before[player.pk]), table.tier_for(player.wager_all_time)
+        if new is None or (old is not None and new.min_wager <= old.min_wager):
+            continue
+        following = table.progress(player.wager_all_time).next
+        body = f"Next: {following.name} at {money_text(following.min_wager)} all-time." if following else "The top!"
+        note = notify(
+            player.site_user, "vip.tier", title=f"You reached {new.name}!", body=body, url="/vip/",
+            dedupe_key=f"vip-tier:{new.slug}",
+        )  # fmt: skip
+        told += note is not None
+    return told
+
+
 def _apply(batch: FeedBatch, result: SyncResult, fetched_at: datetime, started: float) -> None:
     with transaction.atomic():
+        tiers_before = _linked_all_time()
         if connection.vendor == "postgresql":
             result.created, result.updated, rows_written = _upsert_postgres(batch.rows, fetched_at)
         else:
@@ -351,6 +379,7 @@ def _apply(batch: FeedBatch, result: SyncResult, fetched_at: datetime, started: 
             ).items()
         }  # fmt: skip
         result.races_refused = _collapse(volume, fetched_at)
+        players_tier_notify(tiers_before)
         ended = []
         if not result.races_refused:
             refresh = races_refresh_after_sync(fetched_at)

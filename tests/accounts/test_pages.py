@@ -9,8 +9,10 @@ import pytest
 from django.core import mail, signing
 from django.test import Client
 
-from accounts.models import NewsletterSubscription, User, VerificationRequest
-from accounts.services import EMAIL_VERIFY_SALT, email_verification_token, newsletter_unsubscribe_token
+from accounts.models import User, VerificationRequest
+from accounts.services import EMAIL_VERIFY_SALT, email_verification_token
+from notifications.email import unsubscribe_token
+from notifications.models import NewsletterSubscription
 from tests.factories import PlayerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -237,7 +239,7 @@ def test_newsletter_subscribe_duplicate_and_one_click_unsubscribe(client):
     assert NewsletterSubscription.objects.get(email="fan@example.com").is_subscribed
     again = client.post("/accounts/newsletter/", {"email": "fan@example.com"}, follow=True)
     assert "already subscribed" in again.content.decode()
-    token = newsletter_unsubscribe_token("fan@example.com")
+    token = unsubscribe_token("fan@example.com", "newsletter")
     assert client.get(f"/accounts/newsletter/unsubscribe/{token}/").status_code == 200  # a confirm button only
     assert NewsletterSubscription.objects.get(email="fan@example.com").is_subscribed
     client.post(f"/accounts/newsletter/unsubscribe/{token}/")

@@ -7,9 +7,16 @@ from django.contrib import admin
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
-from accounts.models import NewsletterSubscription, TelegramLinkToken
+from accounts.models import TelegramLinkToken
 from core.audit import audit_record
-from notifications.models import BotUser, Broadcast, BroadcastDelivery, Notification, NotificationPreferences
+from notifications.models import (
+    BotUser,
+    Broadcast,
+    BroadcastDelivery,
+    NewsletterSubscription,
+    Notification,
+    NotificationPreferences,
+)
 from races.models import HistoricalRace, RaceParticipant, RaceProgressSample, RaceResult, TransformationLog
 from tests.factories import (
     BonusCodeFactory,
@@ -53,7 +60,7 @@ def some_rows(db):
     VerificationRequestFactory()
     BotUser.objects.create(telegram_id=424242, username="goatfan")
     broadcast = Broadcast.objects.create(text="Race day!")
-    BroadcastDelivery.objects.create(broadcast=broadcast, chat_id=424242, status="sent")
+    BroadcastDelivery.objects.create(broadcast=broadcast, channel="telegram", recipient="424242", status="sent")
     TelegramLinkToken.objects.create(user=spin.user, nonce="abcdefghijkl", expires_at=race.end_date)
     audit_record(actor=None, action="race.start", target=race, before={"status": "upcoming"}, after={"status": "live"})
 
@@ -62,7 +69,7 @@ def test_every_app_model_is_registered_in_admin():
     labels = {m._meta.label for m in MODELS}
     expected = {
         "accounts.User", "notifications.NotificationPreferences", "notifications.Notification",
-        "accounts.NewsletterSubscription",
+        "notifications.NewsletterSubscription",
         "races.Player", "races.WagerRace", "races.RaceParticipant", "races.RaceResult", "races.HistoricalRace",
         "races.TransformationLog",
         "races.RaceProgressSample", "vip.VipTier", "vip.BonusCode", "vip.BonusCodeClaim", "vip.WheelSegment",

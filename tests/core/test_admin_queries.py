@@ -15,9 +15,9 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from accounts.models import NewsletterSubscription, TelegramLinkToken
+from accounts.models import TelegramLinkToken
 from core.audit import audit_record
-from notifications.models import BotUser, Broadcast, Notification, NotificationPreferences
+from notifications.models import BotUser, Broadcast, NewsletterSubscription, Notification, NotificationPreferences
 from races.models import HistoricalRace, RaceParticipant, RaceProgressSample, RaceResult, TransformationLog
 from tests import factories as f
 from vip.models import BonusCodeClaim, VipTier
@@ -92,7 +92,7 @@ BUILDERS = {
     "accounts.user": _users,
     "notifications.notificationpreferences": _per_user(NotificationPreferences),
     "notifications.notification": _per_user(Notification, title="Hi"),
-    "accounts.newslettersubscription": lambda n: [
+    "notifications.newslettersubscription": lambda n: [
         NewsletterSubscription.objects.create(email=f"n{next(SEQ)}@example.com") for _ in range(n)
     ],
     "authtoken.tokenproxy": _per_user(Token),

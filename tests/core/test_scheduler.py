@@ -40,6 +40,18 @@ def test_every_job_runs_once_at_start_then_when_due():
     assert CALLS == ["fast", "hourly", "fast"]
 
 
+def test_a_calendar_job_waits_for_its_time_instead_of_running_at_start():
+    from celery.schedules import crontab
+
+    scheduler = EmbeddedScheduler(
+        {"monthly": {"task": "tests.record_call", "schedule": crontab(minute=0, hour=6, day_of_month=1),
+                     "args": ("monthly",)}},
+        tick_seconds=0.01,
+    )  # fmt: skip
+    assert scheduler.run_pending() == 0
+    assert CALLS == []
+
+
 def test_a_failing_job_is_logged_and_does_not_stop_the_others(caplog):
     scheduler = EmbeddedScheduler(
         {

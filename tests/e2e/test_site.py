@@ -11,8 +11,10 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
+from core.money import money_text
 from races.models import WagerRace
 from races.services.lifecycle import race_finalize
+from tests.e2e.conftest import ARTIFACTS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -88,3 +90,74 @@ def test_leaderboard_tabs_and_search(live_server, page, demo_data, screenshot):
     page.click("form[role=search] button")
     assert page.locator("table.board tbody tr td").first.inner_text() == "1"
     screenshot("leaderboard-search")
+
+
+PHONE = {"width": 360, "height": 740}
+# Rank, name and wager of the leading row in full view, and the table itself not scrolled sideways.
+ROW_IN_VIEW = """(table) => {
+  const row = document.querySelector(table + " tbody tr");
+  const wrap = document.querySelector(table).closest(".table-wrap") || document.querySelector(table);
+  const cells = Array.from(row.cells).filter((c) => c.offsetParent !== null);
+  const box = (el) => { const r = el.getBoundingClientRect(); return [r.left, r.right]; };
+  return {
+    cells: cells.map((c) => [c.innerText.trim(), ...box(c)]),
+    sideways: wrap.scrollWidth - wrap.clientWidth,
+    page: document.documentElement.scrollWidth,
+  };
+}"""
+
+
+def _long_named_leader():
+    """The worst case for a phone: a long name and a wager in the tens of millions at the top."""
+    from decimal import Decimal
+
+    from races.models import Player
+    from races.selectors.leaderboard import leaderboard_cache_clear
+    from races.services.standings import races_refresh_after_sync
+
+    leader = Player.objects.order_by("-wager_month").first()
+    Player.objects.filter(pk=leader.pk).update(
+        name="Supercalifragilistic_Wagerer_2026", wager_month=Decimal("12345678.90"),
+        wager_week=Decimal("12345678.90"), wager_all_time=Decimal("99345678.90"),
+    )  # fmt: skip
+    races_refresh_after_sync(timezone.now())
+    leaderboard_cache_clear()
+    leader.refresh_from_db()
+    return leader
+
+
+def _assert_rank_name_and_wager_in_view(page, table: str, wager: str) -> None:
+    seen = page.evaluate(ROW_IN_VIEW, table)
+    texts = [c[0] for c in seen["cells"]]
+    assert texts[0] == "1", texts
+    assert "Supercalifragilistic" in texts[1], texts
+    assert wager in texts, texts
+    for text, left, right in seen["cells"][:2] + [c for c in seen["cells"] if c[0] == wager]:
+        assert 0 <= left < right <= PHONE["width"], (text, left, right)
+    _assert_no_sideways_scroll(seen)
+
+
+def _assert_no_sideways_scroll(seen: dict) -> None:
+    assert seen["sideways"] <= 0, seen
+    assert seen["page"] <= PHONE["width"], seen
+
+
+@pytest.mark.parametrize("where", ["leaderboard", "race", "profile"])
+def test_on_a_360px_phone_the_leaders_rank_name_and_wager_are_in_view(live_server, page, demo_data, where):
+    leader = _long_named_leader()
+    race = WagerRace.objects.get(type=WagerRace.Type.MONTHLY, status=WagerRace.Status.LIVE)
+    page.set_viewport_size(PHONE)
+    if where == "leaderboard":
+        page.goto(f"{live_server.url}/leaderboard/?period=monthly")
+        page.wait_for_selector("table.board.leaderboard tbody tr")
+        _assert_rank_name_and_wager_in_view(page, "table.board.leaderboard", "$12,345,678.90")
+    elif where == "race":
+        page.goto(f"{live_server.url}/races/{race.pk}/")
+        wagered = race.participants.get(player=leader).wagered
+        _assert_rank_name_and_wager_in_view(page, "table.board.standings", money_text(wagered))
+    else:
+        page.goto(f"{live_server.url}/players/{leader.uid}/")
+        seen = page.evaluate(ROW_IN_VIEW, "table.board")
+        _assert_no_sideways_scroll(seen)
+        assert all(0 <= left < right <= PHONE["width"] for _, left, right in seen["cells"]), seen
+    page.screenshot(path=str(ARTIFACTS / f"phone-360-{where}.png"))  # what the phone shows, not the whole page

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from core.models import AuditEntry
 from races.models import Player, TransformationLog
-from tests.factories import StaffFactory
+from tests.factories import staff_member
 from tests.races.test_leaderboard import _jwt
 from tests.races.test_sync import FEED_PATH, THREE
 
@@ -18,15 +17,9 @@ CHANGELIST = reverse("admin:races_transformationlog_changelist")
 SYNC = reverse("admin:races_transformationlog_sync")
 
 
-def _member(group: str):
-    user = StaffFactory(username=group.lower(), is_superuser=False)
-    user.groups.add(Group.objects.get(name=group))
-    return user
-
-
 @pytest.fixture
 def operator_client(client):
-    client.force_login(_member("Operators"))
+    client.force_login(staff_member("Operators"))
     return client
 
 
@@ -71,7 +64,7 @@ def test_the_dashboard_shows_the_feed_status(operator_client, settings):
 
 
 def test_support_staff_cannot_run_a_sync(client):
-    client.force_login(_member("Support"))
+    client.force_login(staff_member("Support"))
     assert client.post(SYNC).status_code == 403
     assert not TransformationLog.objects.exists()
 

@@ -46,6 +46,13 @@ def database_url() -> str:
 
 
 def child_env(redis_url: str = REDIS_FOR_SERVERS, **extra) -> dict:
+    """The environment of server and command processes sharing this test's database. The shared Redis database
+    is emptied first: its cache (the cached leaderboards...) must not carry one test's data into the next."""
+    if redis_url == REDIS_FOR_SERVERS:
+        import redis
+
+        with redis.Redis.from_url(redis_url) as client:
+            client.flushdb()
     env = {**os.environ, "DATABASE_URL": database_url(), "REDIS_URL": redis_url, "LOG_LEVEL": "WARNING", **extra}
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     return env

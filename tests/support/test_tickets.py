@@ -135,13 +135,10 @@ def test_support_inbox_in_admin_filters_replies_inline_and_closes(client, suppor
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_staff_reply_reaches_the_players_telegram_when_allowed(httpserver, settings, support_agent):
+def test_a_staff_reply_reaches_the_players_telegram_when_allowed(tg, support_agent):
     from support.services import ticket_message_post
-    from tests.telegram_bot.fake_telegram import TOKEN, install
 
-    settings.TELEGRAM_BOT_TOKEN = TOKEN
-    settings.TELEGRAM_API_URL = httpserver.url_for("/").rstrip("/")
-    fake = install(httpserver)
+    fake = tg
     owner = UserFactory(telegram_id=5150)
     ticket = SupportTicketFactory(user=owner, subject="Payout")
     ticket_message_post(ticket, support_agent, "Sent <today>")

@@ -26,6 +26,7 @@ class Call:
 class FakeTelegram:
     calls: list[Call] = field(default_factory=list)
     blocked: set[int] = field(default_factory=set)
+    failing: int = 0  # how many of the next sendMessage calls answer 502 (Telegram having a bad moment)
     lock: threading.Lock = field(default_factory=threading.Lock)
     ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
@@ -35,6 +36,10 @@ class FakeTelegram:
         with self.lock:
             self.calls.append(Call(method, params, time.monotonic()))
         chat_id = int(params.get("chat_id", 0) or 0)
+        if method == "sendMessage" and self.failing > 0:
+            with self.lock:
+                self.failing -= 1
+            return _reply({"ok": False, "error_code": 502, "description": "Bad Gateway"}, 502)
         if method == "sendMessage" and chat_id in self.blocked:
             return _reply(
                 {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}, 403

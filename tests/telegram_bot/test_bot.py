@@ -22,19 +22,10 @@ from races.services.standings import races_refresh_after_sync
 from races.services.sync import player_ranks_recompute
 from telegram_bot.bot import bot_create, dispatcher_create
 from tests.factories import BonusCodeFactory, PlayerFactory, UserFactory, WagerRaceFactory
-from tests.telegram_bot.fake_telegram import TOKEN, button, install, message
+from tests.telegram_bot.fake_telegram import TOKEN, button, message
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("vip_ladder")]
 PLAYER_TG, STAFF_TG, OTHER_TG = 1001, 2002, 3003
-
-
-@pytest.fixture
-def tg(httpserver, settings):
-    settings.TELEGRAM_BOT_TOKEN = TOKEN
-    settings.TELEGRAM_API_URL = httpserver.url_for("/").rstrip("/")
-    settings.TELEGRAM_BOT_USERNAME = "GoatedVIPsBot"
-    settings.REFERRAL_URL = "https://goated.example/r/VIP"
-    return install(httpserver)
 
 
 @pytest.fixture
@@ -249,8 +240,8 @@ def test_commands_are_rate_limited_per_user_with_a_polite_reply(tg, feed_updates
 
 
 def test_broadcast_to_1000_users_respects_the_pace_and_skips_blocked_users(tg, settings, reviewer):
-    from notifications.services import broadcast_create, broadcast_run
-    from telegram_bot.services import broadcast_recipients
+    from accounts.broadcasts import broadcast_recipients
+    from notifications.broadcasts import broadcast_create, broadcast_run
 
     settings.TELEGRAM_BROADCAST_PER_SECOND = 200  # the production pace is 25/s; the rule under test is the same
     users = [
@@ -261,7 +252,8 @@ def test_broadcast_to_1000_users_respects_the_pace_and_skips_blocked_users(tg, s
     tg.blocked = {50_007, 50_500}
     BotUser.objects.create(telegram_id=50_999, blocked_at=timezone.now())  # blocked earlier: not even tried
 
-    broadcast, _ = broadcast_create(text="Monthly race starts now!", chat_ids=broadcast_recipients(), actor=reviewer)
+    recipients = broadcast_recipients("verified", {}, ["telegram"], promotional=False)
+    broadcast, _ = broadcast_create(text="Monthly race starts now!", recipients=recipients, actor=reviewer)
     report = broadcast_run(broadcast.pk)
     assert (report.recipients, report.sent, report.blocked) == (999, 997, 2)
     stamps = sorted(c.at for c in tg.calls if c.method == "sendMessage")
@@ -288,7 +280,7 @@ def test_broadcast_command_reports_progress_and_is_audited(tg, feed_updates, rev
     feed_updates(message("/broadcast New race!", user_id=STAFF_TG))
     assert "Broadcast done: 1 sent" in tg.last(STAFF_TG)
     assert tg.last(70_001) == "New race!"
-    assert AuditEntry.objects.get(action="telegram.broadcast").actor == reviewer
+    assert AuditEntry.objects.get(action="broadcast.sent").actor == reviewer
 
 
 # --- webhook ------------------------------------------------------------------------------------------------
@@ -324,10 +316,10 @@ def test_a_webhook_update_delivered_three_times_broadcasts_once(tg, client, sett
     tg.wait_for(STAFF_TG, "Broadcast done: 5 sent")
     time.sleep(0.3)  # room for a (wrong) second run to show up
     assert all(tg.sent(fan.telegram_id) == ["Race day!"] for fan in fans)
-    assert AuditEntry.objects.filter(action="telegram.broadcast").count() == 1
+    assert AuditEntry.objects.filter(action="broadcast.sent").count() == 1
     # The same command handled again (a retried task) sends nothing either.
+    from notifications.broadcasts import broadcast_run
     from notifications.models import Broadcast
-    from notifications.services import broadcast_run
 
     report = broadcast_run(Broadcast.objects.get().pk)
     assert (report.recipients, report.sent) == (5, 5)
@@ -474,4 +466,6 @@ def test_a_linked_player_who_takes_the_lead_is_told_once(tg):
     races_refresh_after_sync(now + timedelta(minutes=2))
     type(chaser).objects.filter(pk=chaser.pk).update(wager_all_time=Decimal("3000"))
     races_refresh_after_sync(now + timedelta(minutes=3))
-    assert len(tg.sent(PLAYER_TG)) == 1  # back in the lead: not told twice
+    leads = [text for text in tg.sent(PLAYER_TG) if "took the lead" in text]
+    assert len(leads) == 1  # back in the lead: not told twice
+    assert any("Leader overtook you in Lead Race" in text for text in tg.sent(PLAYER_TG))  # told when passed

@@ -1,0 +1,280 @@
+"""Broadcasts: one message to many people on the site, by email and on Telegram, paced per channel, resumable,
+and never twice to one recipient on one channel.
+
+The recipients are listed up front (one delivery per channel and recipient, unique), chosen by the audience
+rules of `notifications.services` (preferences, confirmed addresses, blocked bots). A run claims each delivery
+(pending → sending) before its message leaves: a second run, a retried task or a restarted worker skips it. A run
+asked to stop (SIGTERM, `stop`) finishes the message in hand and leaves the rest pending for the next run. On the
+site channel the claim and the notification row are one transaction, so it is exactly once; on email and
+Telegram a process killed outright in the instant between the claim and the answer leaves that one message
+unsent rather than sent twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import get_connection
+from django.db import IntegrityError, transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from core.audit import audit_record
+from core.models import AuditEntry
+from core.text import tg_html
+from notifications.email import EmailRefused, EmailTransient, absolute, email_build, email_deliver
+from notifications.models import BotUser, Broadcast, BroadcastDelivery, Notification
+from notifications.realtime import notification_announce
+from notifications.tasks import broadcast_run_task
+from notifications.telegram import TelegramTransient, telegram_send_message
+
+logger = logging.getLogger(__name__)
+
+Channel, Status = BroadcastDelivery.Channel, BroadcastDelivery.Status
+# Set to stop runs in this process after the message in hand (the broadcast_send command sets it on SIGTERM).
+stop = threading.Event()
+PROGRESS_EVERY = 100
+
+
+@dataclass
+class Recipients:
+    site: list[int] = field(default_factory=list)  # user ids
+    email: list[str] = field(default_factory=list)  # addresses
+    telegram: list[int] = field(default_factory=list)  # chat ids
+
+
+@dataclass
+class BroadcastReport:
+    recipients: int
+    sent: int = 0
+    blocked: int = 0
+    failed: int = 0
+    pending: int = 0
+    seconds: float = 0.0
+    by_channel: dict = field(default_factory=dict)  # channel → {status: count}
+
+
+def broadcast_create(
+    *, text: str, recipients: Recipients, title: str = "", link: str = "", actor=None, key: str | None = None,
+    reply_chat: int | None = None, **options,
+) -> tuple[Broadcast, bool]:  # fmt: skip
+    """A broadcast with its recipients listed now, queued to a worker. The same `key` (the command that asked
+    for it) gives back the broadcast it already started, so a command delivered twice broadcasts once."""
+    if key:
+        existing = Broadcast.objects.filter(key=key).first()
+        if existing is not None:
+            return existing, False
+    rows = [(Channel.SITE, str(r)) for r in dict.fromkeys(recipients.site)]
+    rows += [(Channel.EMAIL, r.strip().lower()) for r in dict.fromkeys(recipients.email)]
+    rows += [(Channel.TELEGRAM, str(r)) for r in dict.fromkeys(recipients.telegram)]
+    # The channels asked for (a channel with nobody to reach is still shown as asked).
+    flags = {ch: bool(options.pop(ch, False)) or bool(getattr(recipients, ch)) for ch in ("site", "email", "telegram")}
+    try:
+        with transaction.atomic():
+            broadcast = Broadcast.objects.create(
+                title=title, text=text, link=link, key=key, created_by=actor, reply_chat=reply_chat, **flags, **options
+            )
+            BroadcastDelivery.objects.bulk_create(
+                (BroadcastDelivery(broadcast=broadcast, channel=c, recipient=r) for c, r in dict.fromkeys(rows)),
+                batch_size=1000,
+            )
+            audit_record(
+                actor=actor, action="broadcast.create", target=broadcast, source=AuditEntry.Source.SERVICE,
+                after={"title": title, "text": text[:500], "audience": broadcast.audience,
+                       "recipients": {c: sum(1 for ch, _ in rows if ch == c) for c in Channel.values}},
+            )  # fmt: skip
+            transaction.on_commit(lambda: broadcast_run_task.delay(broadcast.pk))
+    except IntegrityError:  # the same key, started a moment ago by another process
+        return Broadcast.objects.get(key=key), False
+    return broadcast, True
+
+
+def broadcast_report(broadcast: Broadcast, seconds: float = 0.0) -> BroadcastReport:
+    rows = (
+        BroadcastDelivery.objects.filter(broadcast=broadcast).values_list("channel", "status").annotate(n=Count("pk"))
+    )
+    by_channel: dict[str, dict[str, int]] = {}
+    for channel, status, n in rows:
+        by_channel.setdefault(channel, {})[status] = n
+    total = {s: sum(c.get(s, 0) for c in by_channel.values()) for s in Status.values}
+    return BroadcastReport(
+        recipients=sum(total.values()), sent=total[Status.SENT], blocked=total[Status.BLOCKED],
+        failed=total[Status.FAILED], pending=total[Status.PENDING], seconds=seconds, by_channel=by_channel,
+    )  # fmt: skip
+
+
+class _Pace:
+    """At least 1/rate between sends on one channel, and never a catch-up burst after a slow stretch: any
+    one-second window holds at most `rate` messages."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self.next_at = time.monotonic()
+
+    def wait(self) -> None:
+        delay = self.next_at - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        self.next_at = max(self.next_at, time.monotonic()) + self.interval
+
+
+def _claim(delivery_id: int) -> bool:
+    return bool(BroadcastDelivery.objects.filter(pk=delivery_id, status=Status.PENDING).update(status=Status.SENDING))
+
+
+def _finish(delivery_id: int, status: str) -> None:
+    BroadcastDelivery.objects.filter(pk=delivery_id).update(status=status)
+
+
+def _send_site(broadcast: Broadcast, delivery_id: int, user_id: str) -> None:
+    with transaction.atomic():
+        if not _claim(delivery_id):
+            return
+        user = get_user_model().objects.filter(pk=int(user_id), is_active=True).first()
+        if user is None:
+            _finish(delivery_id, Status.FAILED)
+            return
+        note, created = Notification.objects.get_or_create(
+            user=user, dedupe_key=f"broadcast:{broadcast.pk}",
+            defaults={"kind": Notification.Kind.ANNOUNCEMENT, "title": broadcast.title or broadcast.text[:120],
+                      "body": broadcast.text if broadcast.title else "", "url": broadcast.link},
+        )  # fmt: skip
+        if created:
+            transaction.on_commit(lambda: notification_announce(note))
+        _finish(delivery_id, Status.SENT)
+
+
+def _email_topic(broadcast: Broadcast) -> str:
+    if broadcast.audience == Broadcast.Audience.NEWSLETTER:
+        return "newsletter"
+    return "promotional" if broadcast.promotional else "email"
+
+
+def _send_email(broadcast: Broadcast, delivery_id: int, address: str, connection) -> None:
+    if not _claim(delivery_id):
+        return
+    message = email_build(
+        address, broadcast.title or f"News from {settings.SITE_NAME}", "broadcast",
+        {"broadcast": broadcast, "link": absolute(broadcast.link) if broadcast.link else ""},
+        unsubscribe_topic=_email_topic(broadcast),
+    )  # fmt: skip
+    for attempt in range(3):
+        try:
+            email_deliver(message, connection)
+        except EmailTransient as exc:
+            logger.warning("broadcast %s: email to %s failed (%s), attempt %s", broadcast.pk, address, exc, attempt)
+            connection = get_connection()  # the old connection may be dead
+            time.sleep(min(2**attempt, 10))
+            continue
+        except EmailRefused:
+            _finish(delivery_id, Status.FAILED)
+            return
+        _finish(delivery_id, Status.SENT)
+        return
+    _finish(delivery_id, Status.FAILED)
+
+
+def _send_telegram(broadcast: Broadcast, delivery_id: int, chat: str) -> None:
+    if not _claim(delivery_id):
+        return
+    chat_id = int(chat)
+    if BotUser.objects.filter(telegram_id=chat_id, blocked_at__isnull=False).exists():
+        _finish(delivery_id, Status.BLOCKED)
+        return
+    text = (
+        tg_html("<b>{}</b>\n{}", broadcast.title, broadcast.text) if broadcast.title else tg_html("{}", broadcast.text)
+    )
+    if broadcast.link:
+        text += tg_html("\n{}", absolute(broadcast.link))
+    for attempt in range(2):
+        try:
+            outcome = telegram_send_message(chat_id, text)
+        except TelegramTransient as exc:
+            if attempt == 0 and exc.retry_after:
+                time.sleep(min(float(exc.retry_after), 60))  # Telegram asked us to wait: once, then move on
+                continue
+            _finish(delivery_id, Status.FAILED)
+            return
+        _finish(delivery_id, {"sent": Status.SENT, "blocked": Status.BLOCKED}.get(outcome, Status.FAILED))
+        return
+    _finish(delivery_id, Status.FAILED)
+
+
+def broadcast_run(broadcast_id: int, progress: Callable[[str, int, int], None] | None = None) -> BroadcastReport:
+    """Send a broadcast's pending deliveries, site first (instant), then email and Telegram paced at their own
+    rates (EMAIL_BROADCAST_PER_SECOND, TELEGRAM_BROADCAST_PER_SECOND). Safe to run twice, or after a stop.
+    `progress(channel, done, total)` is called every PROGRESS_EVERY deliveries of a channel and at its end."""
+    broadcast = Broadcast.objects.get(pk=broadcast_id)
+    claimed = (
+        Broadcast.objects.filter(pk=broadcast_id)
+        .exclude(status=Broadcast.Status.DONE)
+        .update(status=Broadcast.Status.SENDING)
+    )
+    if not claimed:
+        return broadcast_report(broadcast)
+    started = time.monotonic()
+    pending = BroadcastDelivery.objects.filter(broadcast=broadcast, status=Status.PENDING)
+    telegram_total = pending.filter(channel=Channel.TELEGRAM).count()
+    if broadcast.reply_chat and telegram_total:
+        _tell(broadcast.reply_chat, f"Sending to {telegram_total} users…")
+    connection = None
+    paces = {
+        Channel.EMAIL: _Pace(settings.EMAIL_BROADCAST_PER_SECOND),
+        Channel.TELEGRAM: _Pace(settings.TELEGRAM_BROADCAST_PER_SECOND),
+    }
+    sent_on_telegram = 0
+    for channel in (Channel.SITE, Channel.EMAIL, Channel.TELEGRAM):
+        total = pending.filter(channel=channel).count() if progress else 0
+        rows: Iterable = pending.filter(channel=channel).order_by("pk").values_list("pk", "recipient").iterator()
+        for done, (delivery_id, recipient) in enumerate(rows):
+            if progress and done and done % PROGRESS_EVERY == 0:
+                progress(channel, done, total)
+            if stop.is_set():
+                logger.info("broadcast %s: stopped; the rest stays pending for the next run", broadcast_id)
+                return broadcast_report(broadcast, time.monotonic() - started)
+            if channel == Channel.SITE:
+                _send_site(broadcast, delivery_id, recipient)
+                continue
+            paces[channel].wait()
+            if channel == Channel.EMAIL:
+                connection = connection or get_connection()
+                _send_email(broadcast, delivery_id, recipient, connection)
+            else:
+                _send_telegram(broadcast, delivery_id, recipient)
+                sent_on_telegram += 1
+                if broadcast.reply_chat and sent_on_telegram % 250 == 0 and sent_on_telegram < telegram_total:
+                    _tell(broadcast.reply_chat, f"…{sent_on_telegram} of {telegram_total}")
+        if progress and total:
+            progress(channel, total, total)
+    report = broadcast_report(broadcast, time.monotonic() - started)
+    with transaction.atomic():
+        finished = Broadcast.objects.filter(pk=broadcast_id, status=Broadcast.Status.SENDING).update(
+            status=Broadcast.Status.DONE, finished_at=timezone.now()
+        )
+        if finished:
+            audit_record(
+                actor=broadcast.created_by, action="broadcast.sent", target=broadcast, source=AuditEntry.Source.SYSTEM,
+                after={"recipients": report.recipients, "sent": report.sent, "blocked": report.blocked,
+                       "failed": report.failed, "by_channel": report.by_channel},
+            )  # fmt: skip
+    if finished and broadcast.reply_chat:
+        _tell(
+            broadcast.reply_chat,
+            f"Broadcast done: {report.sent} sent, {report.blocked} blocked the bot (skipped from now on), "
+            f"{report.failed} failed, in {report.seconds:.0f} s.",
+        )
+    return report
+
+
+def _tell(chat_id: int, text: str) -> None:
+    """A short status line to the staff member who started a broadcast (best effort: never stops the broadcast)."""
+    try:
+        telegram_send_message(chat_id, tg_html("{}", text))
+    except TelegramTransient:
+        logger.warning("broadcast: could not tell chat %s: %s", chat_id, text)
