@@ -20,7 +20,8 @@ REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 # A production-like environment for `check --deploy` (throwaway values, never used to serve anything).
 DEPLOY_ENV := DEBUG=0 SECRET_KEY=deploy-check-$$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') \
 	ALLOWED_HOSTS=goatedvips.example CSRF_TRUSTED_ORIGINS=https://goatedvips.example \
-	DATABASE_URL=$(PG_URL) REDIS_URL=redis://127.0.0.1:6379/0
+	DATABASE_URL=$(PG_URL) REDIS_URL=redis://127.0.0.1:6379/0 \
+	TOKEN_ENCRYPTION_KEY=$$(head -c 32 /dev/urandom | base64 | tr '+/' '-_')
 
 .PHONY: help run serve migrate seed test test-sqlite test-postgres test-e2e lint format checks services clean bench-sync bench-fanout bench-http scan
 
@@ -46,6 +47,8 @@ migrate: $(VENV)/.runtime
 
 seed: migrate
 	$(PY) manage.py seed_demo
+	# 90 days of generated history so the dashboard's charts have something to show (once; demo only).
+	$(PY) manage.py seed_history --days 90
 
 run: seed
 	$(PY) manage.py serve --host $(HOST) --port $(PORT)

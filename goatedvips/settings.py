@@ -170,6 +170,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "race-tick": {"task": "races.race_tick", "schedule": float(env.int("RACE_TICK_SECONDS", default=30))},
     # Last month's statement to every player who wants one, on the 1st at 06:00 UTC.
     "monthly-statements": {"task": "races.monthly_statements", "schedule": crontab(minute=0, hour=6, day_of_month=1)},
+    # Warn operators 24 h and 2 h before the stored affiliate token expires (once each).
+    "feed-token-check": {"task": "races.feed_token_check", "schedule": 300.0},
 }
 
 # Affiliate feed client (docs/design.md §4): upstream answers in 8-14 s, so the read timeout is generous.
@@ -368,3 +370,10 @@ TELEGRAM_BROADCAST_PER_SECOND = env.float("TELEGRAM_BROADCAST_PER_SECOND", defau
 TELEGRAM_COMMANDS_PER_MINUTE = env.int("TELEGRAM_COMMANDS_PER_MINUTE", default=20)
 # Broadcast emails sent per second at most (one SMTP connection, reused).
 EMAIL_BROADCAST_PER_SECOND = env.float("EMAIL_BROADCAST_PER_SECOND", default=10.0)
+
+# --- Payouts --------------------------------------------------------------------------------------------------
+# Who pays prizes (races.payouts.providers): the manual provider leaves it to an operator, who marks payouts paid.
+PAYOUT_PROVIDER = env.str("PAYOUT_PROVIDER", default="races.payouts.providers.ManualProvider")
+# Fernet key(s) for secrets stored in the database (the affiliate token): comma-separated to rotate, the first
+# encrypts. Unset: derived from SECRET_KEY (check --deploy warns).
+TOKEN_ENCRYPTION_KEY = env.str("TOKEN_ENCRYPTION_KEY", default="")

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 from django.contrib import admin
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django_ratelimit.decorators import ratelimit
 
 from core.api import error_body
+from goatedvips.analytics import CHARTS, PERIODS, analytics_charts
 from races.selectors.leaderboard import leaderboard_top
 from races.selectors.races import race_current, race_next, race_standings
 
@@ -77,3 +83,21 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if _wants_json(request):
         return JsonResponse(error_body(500, "Something went wrong on our side.", "server_error"), status=500)
     return render(request, "errors/500.html", status=500)
+
+
+def analytics_csv(request: HttpRequest, key: str) -> HttpResponse:
+    """One dashboard chart's numbers as CSV (?days=30|90): the same builder as the chart."""
+    if not request.user.has_perm("races.view_wagerrace"):
+        raise PermissionDenied
+    if key not in CHARTS:
+        raise Http404("No such chart")
+    raw = request.GET.get("days", str(PERIODS[0]))
+    if raw not in {str(p) for p in PERIODS}:
+        return HttpResponse(f"days must be one of {', '.join(map(str, PERIODS))}.\n", status=400,
+                            content_type="text/plain; charset=utf-8")  # fmt: skip
+    (chart,) = analytics_charts(int(raw), keys=[key])
+    out = io.StringIO()
+    csv.writer(out).writerows(chart.csv_rows())
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{key}-{raw}d-{timezone.now():%Y%m%d}.csv"'
+    return response

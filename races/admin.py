@@ -12,8 +12,10 @@ from django.utils.html import format_html, format_html_join
 
 from core.admin import AuditedAdminMixin, ReadOnlyAdminMixin, action_each, money_column
 from core.audit import audit_record
+from core.charts import svg_chart
 from core.models import AuditEntry
 from core.money import money_text
+from races import admin_money  # noqa: F401  (registers the payout, adjustment, entry and token admins)
 from races.models import (
     HistoricalRace,
     Player,
@@ -25,9 +27,11 @@ from races.models import (
 )
 from races.prizes import prize_for, prize_table
 from races.selectors.races import races_standings_csv_rows
+from races.selectors.sync_stats import sync_duration, sync_errors
 from races.services import lifecycle
 from races.services.sync import feed_status, transformation_logs_resolve
 from races.tasks import sync_wagers_task
+from races.widgets import PrizeTableWidget
 
 
 @admin.register(Player)
@@ -79,10 +83,14 @@ class WagerRaceForm(forms.ModelForm):
             "prize_pool",
             "min_wager",
             "prize_distribution",
+            "entry",
+            "max_participants",
+            "min_tier",
             "description",
             "rules",
         ]
-        widgets = {"prize_distribution": forms.Textarea(attrs={"rows": 4, "cols": 60, "class": "prize-distribution"})}
+        widgets = {"prize_distribution": PrizeTableWidget}
+        help_texts = {"prize_distribution": "The percent of the pool each rank wins."}
 
 
 def _run_each(modeladmin, request, queryset, action, done: str) -> None:
@@ -120,6 +128,7 @@ class WagerRaceAdmin(AuditedAdminMixin, admin.ModelAdmin):
         (None, {"fields": ("title", "type", "status", "recurrence")}),
         ("Window (UTC)", {"fields": ("start_date", "end_date")}),
         ("Prizes", {"fields": ("prize_pool", "min_wager", "prize_distribution", "prize_preview")}),
+        ("Who counts", {"fields": ("entry", "max_participants", "min_tier")}),
         ("Text", {"fields": ("description", "rules")}),
         ("Standings", {"fields": ("standings_top",)}),
         (
@@ -131,12 +140,9 @@ class WagerRaceAdmin(AuditedAdminMixin, admin.ModelAdmin):
         ),
     )
 
-    class Media:
-        js = ("js/admin-prize-preview.js",)
-
     @admin.display(description="Prize table")
     def prize_preview(self, race):
-        """Server-side table for the saved values; the script updates it live while the operator types."""
+        """The saved prize table in money (the editor above shows it live while the operator types)."""
         try:
             table = prize_table(race.prize_pool, race.prize_distribution) if race.pk else {}
         except Exception:  # an invalid saved table is shown as such, never a crash
@@ -222,14 +228,22 @@ class WagerRaceAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(RaceParticipant)
-class RaceParticipantAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    list_display = ("race", "rank", "player", "wagered_text", "prize_eligible", "updated_at")
+class RaceParticipantAdmin(ReadOnlyAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
+    """Standings are computed by every sync; an operator changes one only by adding a wager adjustment (with a
+    reason), which every later sync keeps applying."""
+
+    list_display = ("race", "rank", "player", "wagered_text", "adjusted", "prize_eligible", "updated_at")
     wagered_text = money_column("wagered", "Wagered")
     list_filter = ("race__status", "prize_eligible")
     search_fields = ("player__name", "=player__uid", "race__title")
     list_select_related = ("race", "player")
-    raw_id_fields = ("race", "player")
-    readonly_fields = ("joined_at", "updated_at")
+
+    @admin.display(description="Adjusted", ordering="adjustment")
+    def adjusted(self, obj):
+        if not obj.adjustment:
+            return ""
+        return format_html('<span class="adjusted" title="measured {}">adjusted {}</span>',
+                           money_text(obj.measured), f"{obj.adjustment:+,.2f}")  # fmt: skip
 
 
 @admin.register(RaceResult)
@@ -290,6 +304,7 @@ class TransformationLogAdmin(AuditedAdminMixin, admin.ModelAdmin):
             **(extra_context or {}),
             "feed_status": feed_status(),
             "can_sync": self.has_change_permission(request),
+            "sync_charts": [svg_chart(chart(0, timezone.now())) for chart in (sync_duration, sync_errors)],
         }
         return super().changelist_view(request, extra_context)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
-from rest_framework import serializers
+from rest_framework import permissions, serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny
@@ -14,13 +14,17 @@ from rest_framework.views import APIView
 from core.api import ErrorSerializer
 from core.errors import Conflict, NotFound
 from core.pagination import parse_bounded_int
-from races.models import LeaderboardPeriod, WagerRace
+from races.models import LeaderboardPeriod, Payout, RaceEntry, WagerRace
 from races.selectors import races as selectors
 from races.selectors.leaderboard import PERIODS, leaderboard_page_json
+from races.selectors.payouts import payouts_for_user
+from races.services.entries import race_join
 
 MAX_STANDINGS = 100
 BAD_INPUT = OpenApiResponse(ErrorSerializer, description="Bad query parameter")
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such race")
+NOT_SIGNED_IN = OpenApiResponse(ErrorSerializer, description="Sign in first")
+REFUSED = OpenApiResponse(ErrorSerializer, description="Refused by the race's entry rules (the code says why)")
 
 
 def _choice(request, name: str, choices, *, default: str | None = None) -> str | None:
@@ -62,6 +66,8 @@ class RaceSerializer(serializers.ModelSerializer):
             "min_wager",
             "prize_distribution",
             "recurrence",
+            "entry",
+            "max_participants",
             "time_left_seconds",
         ]
 
@@ -250,3 +256,71 @@ class LeaderboardView(APIView):
         offset = parse_bounded_int(request.query_params.get("offset", "0"), "offset", 0, 10_000_000)
         # Rows are cached already serialized: a warm request runs no query and no serializer.
         return HttpResponse(leaderboard_page_json(period, limit, offset), content_type="application/json")
+
+
+# --- joining opt-in races, and the signed-in player's payouts ---------------------------------------------------
+
+
+class EntrySerializer(serializers.Serializer):
+    race = serializers.IntegerField(source="race_id")
+    player = serializers.CharField(source="player.uid")
+    joined_at = serializers.DateTimeField()
+    source = serializers.CharField()
+
+
+class RaceJoinView(APIView):
+    """Join an opt-in race with your linked Goated account. 409 with a code when refused: `not_opt_in`,
+    `race_full`, `tier_too_low`, `race_over`, `not_linked`. Joining twice answers 200 with the same entry."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=None, responses={201: EntrySerializer, 200: EntrySerializer, 401: NOT_SIGNED_IN,
+                                            404: NOT_FOUND, 409: REFUSED})  # fmt: skip
+    def post(self, request, race_id: int):
+        before = RaceEntry.objects.filter(race_id=race_id, player_id=request.user.player_id).exists()
+        entry = race_join(race_id, player=request.user.player, user=request.user, source=RaceEntry.Source.API)
+        return Response(EntrySerializer(entry).data, status=200 if before else 201)
+
+
+class PayoutSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    race = serializers.SerializerMethodField()
+    rank = serializers.IntegerField(source="result.rank")
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    status = serializers.CharField()
+    destination = serializers.CharField()
+    reference = serializers.SerializerMethodField()
+    paid_at = serializers.DateTimeField()
+    created_at = serializers.DateTimeField()
+
+    @extend_schema_field({"type": "object", "properties": {"id": {"type": "integer"}, "title": {"type": "string"}}})
+    def get_race(self, payout):
+        return {"id": payout.race_id, "title": payout.race.title}
+
+    def get_reference(self, payout) -> str:
+        return payout.reference if payout.status == Payout.Status.PAID else ""
+
+
+class PayoutListSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    results = PayoutSerializer(many=True)
+
+
+class MyPayoutsView(APIView):
+    """Your prizes and where their payment stands (pending, approved, paid, failed, cancelled), newest first."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 25}),
+            OpenApiParameter("offset", {"type": "integer", "minimum": 0, "default": 0}),
+        ],
+        responses={200: PayoutListSerializer, 400: BAD_INPUT, 401: NOT_SIGNED_IN},
+    )
+    def get(self, request):
+        limit = parse_bounded_int(request.query_params.get("limit", "25"), "limit", 1, 100)
+        offset = parse_bounded_int(request.query_params.get("offset", "0"), "offset", 0, 10_000_000)
+        payouts = payouts_for_user(request.user)
+        results = PayoutSerializer(payouts[offset : offset + limit], many=True).data
+        return Response({"count": payouts.count(), "results": results})

@@ -9,4 +9,6 @@ urlpatterns = [
     path("races/<int:race_id>/", api.RaceDetailView.as_view(), name="race-detail"),
     path("races/<int:race_id>/results/", api.RaceResultsView.as_view(), name="race-results"),
     path("races/<int:race_id>/progress/", api.RaceProgressView.as_view(), name="race-progress"),
+    path("races/<int:race_id>/join/", api.RaceJoinView.as_view(), name="race-join"),
+    path("me/payouts/", api.MyPayoutsView.as_view(), name="my-payouts"),
 ]

@@ -8,6 +8,8 @@ class RacesConfig(AppConfig):
     verbose_name = "Races & leaderboard"
 
     def ready(self) -> None:
+        from races import checks  # noqa: F401 (registers the system checks)
+
         # Leaderboard rows carry each player's tier: a tier edit must not leave stale badges in the cache.
         post_save.connect(_tiers_changed, sender="vip.VipTier", dispatch_uid="races.vip-tier-saved")
         post_delete.connect(_tiers_changed, sender="vip.VipTier", dispatch_uid="races.vip-tier-deleted")

@@ -256,7 +256,9 @@ def feed_load() -> FeedBatch:
     """Fetch and validate the configured feed, or the demo feed when AFFILIATE_API_URL is unset."""
     started = time.monotonic()
     if settings.AFFILIATE_API_URL:
-        body = feed_fetch(settings.AFFILIATE_API_URL, settings.AFFILIATE_API_TOKEN)
+        from races.credentials import feed_token_current  # the credentials module reads this one's JWT helper
+
+        body = feed_fetch(settings.AFFILIATE_API_URL, feed_token_current().token)
         received_at = datetime.now(UTC)
         batch = feed_parse(body)
     else:

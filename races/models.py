@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -107,6 +108,10 @@ class WagerRace(models.Model):
         WEEKLY = "weekly", "Every week"
         MONTHLY = "monthly", "Every month"
 
+    class Entry(models.TextChoices):
+        OPEN = "open", "Every player counts"
+        OPT_IN = "opt_in", "Players join first (opt-in)"
+
     title = models.CharField(max_length=120)
     type = models.CharField(max_length=16, choices=Type.choices, default=Type.MONTHLY)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.UPCOMING, db_index=True)
@@ -123,6 +128,15 @@ class WagerRace(models.Model):
     rules = models.TextField(blank=True)
     description = models.TextField(blank=True)
     recurrence = models.CharField(max_length=16, choices=Recurrence.choices, default=Recurrence.NONE)
+    # Entry rules (docs/races.md, "Entry"): by default every player of the feed counts.
+    entry = models.CharField(max_length=16, choices=Entry.choices, default=Entry.OPEN)
+    max_participants = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Opt-in races: at most this many players may join (empty: no cap)."
+    )
+    min_tier = models.ForeignKey(
+        "vip.VipTier", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="Only players of this VIP tier and above (by all-time wager) count.",
+    )  # fmt: skip
     # The race this one was created from by recurrence: unique, so a race repeats into exactly one next race.
     recurs_from = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="next_race", editable=False
@@ -149,6 +163,11 @@ class WagerRace(models.Model):
             models.CheckConstraint(
                 condition=Q(recurrence__in=["none", "weekly", "monthly"]), name="race_recurrence_valid"
             ),
+            models.CheckConstraint(condition=Q(entry__in=["open", "opt_in"]), name="race_entry_valid"),
+            models.CheckConstraint(
+                condition=Q(max_participants__isnull=True) | (Q(max_participants__gte=1) & Q(entry="opt_in")),
+                name="race_cap_needs_opt_in",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -162,6 +181,8 @@ class WagerRace(models.Model):
             validate_prize_distribution(self.prize_distribution)
         except ValidationError as exc:
             errors["prize_distribution"] = exc.messages
+        if self.max_participants is not None and self.entry != self.Entry.OPT_IN:
+            errors["max_participants"] = "A cap needs an opt-in race: in an open race every player counts."
         if errors:
             raise ValidationError(errors)
 
@@ -203,7 +224,12 @@ class RaceParticipant(models.Model):
 
     race = models.ForeignKey(WagerRace, on_delete=models.CASCADE, related_name="participants")
     player = models.ForeignKey(Player, on_delete=models.PROTECT, related_name="race_entries")
+    # What counts: the measured figure plus the operators' adjustments (never below zero).
     wagered = models.DecimalField(**WAGER, validators=NON_NEGATIVE)
+    # The figure measured from the feed (the race's counter, or growth since the baseline).
+    measured = models.DecimalField(**WAGER, validators=NON_NEGATIVE)
+    # The sum of this player's WagerAdjustments in the race (signed), applied by every recompute.
+    adjustment = models.DecimalField(max_digits=24, decimal_places=8, default=Decimal("0"))
     # All-time wager when the race went live: custom windows measure growth from here.
     baseline_all_time = models.DecimalField(**WAGER, validators=NON_NEGATIVE)
     rank = models.PositiveIntegerField(null=True, blank=True)
@@ -216,6 +242,7 @@ class RaceParticipant(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["race", "player"], name="participant_race_player_unique"),
             models.CheckConstraint(condition=Q(wagered__gte=0), name="participant_wagered_non_negative"),
+            models.CheckConstraint(condition=Q(measured__gte=0), name="participant_measured_non_negative"),
         ]
         indexes = [models.Index(fields=["race", "rank"], name="participant_race_rank")]
 
@@ -329,3 +356,144 @@ class TransformationLog(models.Model):
 
     def __str__(self) -> str:
         return f"[{self.type}] {self.message[:60]}"
+
+
+class WagerAdjustment(models.Model):
+    """An operator's credit (+) or debit (-) to a player's standing in a live race, with the reason (a disputed
+    bet, a fraud reversal). Applied at once and by every later recompute; never after finalization."""
+
+    race = models.ForeignKey(WagerRace, on_delete=models.PROTECT, related_name="adjustments")
+    player = models.ForeignKey(Player, on_delete=models.PROTECT, related_name="adjustments")
+    amount = models.DecimalField(max_digits=24, decimal_places=8)
+    reason = models.CharField(max_length=500)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="adjustment_amount_not_zero"),
+            models.CheckConstraint(condition=~Q(reason=""), name="adjustment_reason_required"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount:+} for {self.player} in {self.race}"
+
+
+class RaceEntry(models.Model):
+    """A player who joined an opt-in race (on the site, with /join in the bot, or by the API)."""
+
+    class Source(models.TextChoices):
+        SITE = "site", "Site"
+        BOT = "bot", "Telegram bot"
+        API = "api", "API"
+        ADMIN = "admin", "Admin"
+
+    race = models.ForeignKey(WagerRace, on_delete=models.CASCADE, related_name="entries")
+    player = models.ForeignKey(Player, on_delete=models.PROTECT, related_name="race_joins")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.SITE)
+    joined_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["race", "joined_at"]
+        verbose_name_plural = "race entries"
+        constraints = [models.UniqueConstraint(fields=["race", "player"], name="entry_race_player_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.player} joined {self.race}"
+
+
+class Payout(models.Model):
+    """The payment of one prize: pending → approved → paid, or failed / cancelled (races.services.payouts).
+
+    The payouts of a race never add up to more than its prize pool: a database trigger refuses the insert or
+    update that would (migration 0004), whatever writes it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        APPROVED = "approved", "Approved"
+        PAID = "paid", "Paid"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    result = models.OneToOneField(RaceResult, on_delete=models.PROTECT, related_name="payout")
+    race = models.ForeignKey(WagerRace, on_delete=models.PROTECT, related_name="payouts")
+    player = models.ForeignKey(Player, on_delete=models.PROTECT, related_name="payouts")
+    amount = models.DecimalField(**MONEY)
+    method = models.CharField(max_length=32, default="manual", help_text="The payout provider that pays it.")
+    destination = models.CharField(max_length=64, help_text="The Goated username the prize goes to.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+    reference = models.CharField(max_length=128, blank=True, help_text="The provider's or the operator's reference.")
+    note = models.CharField(max_length=500, blank=True, help_text="Why it failed or was cancelled.")
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    paid_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    paid_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "race", "result__rank"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payout_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "approved", "paid", "failed", "cancelled"]),
+                name="payout_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="paid") | (~Q(reference="") & Q(paid_at__isnull=False)),
+                name="payout_paid_has_reference",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "race"], name="payout_status_race")]
+
+    def __str__(self) -> str:
+        return f"{self.amount} to {self.destination} ({self.get_status_display()})"
+
+
+class FeedCredential(models.Model):
+    """The affiliate API token pasted by an operator, encrypted at rest (races.credentials). The newest one is
+    used by every process's next sync; AFFILIATE_API_TOKEN is the fallback when there is none."""
+
+    token_encrypted = models.TextField(editable=False)
+    fingerprint = models.CharField(max_length=16, editable=False, help_text="The first characters of its SHA-256.")
+    expires_at = models.DateTimeField(null=True, blank=True, editable=False, help_text="From the JWT's exp claim.")
+    warned_24h_at = models.DateTimeField(null=True, blank=True, editable=False)
+    warned_2h_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "affiliate API token"
+
+    def __str__(self) -> str:
+        return f"token {self.fingerprint}… added {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class WagerDay(models.Model):
+    """One UTC day of wagering, kept by each successful sync (the day's total and how many players wagered):
+    the history behind the dashboard's volume and activity charts. The feed only knows today."""
+
+    date = models.DateField(unique=True)
+    wagered = models.DecimalField(**WAGER, validators=NON_NEGATIVE)
+    active_players = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-date"]
+        constraints = [models.CheckConstraint(condition=Q(wagered__gte=0), name="wagerday_wagered_non_negative")]
+
+    def __str__(self) -> str:
+        return f"{self.date}: {self.wagered}"

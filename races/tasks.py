@@ -30,3 +30,10 @@ def sync_wagers_task() -> dict:
 def monthly_statements_task() -> int:
     # Once per player and month (an email log key), so a second run on the same day sends nothing again.
     return monthly_statements_send()
+
+
+@shared_task(name="races.feed_token_check")
+def feed_token_check_task() -> list[str]:
+    from races.credentials import feed_token_expiry_warn
+
+    return feed_token_expiry_warn()

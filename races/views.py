@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
-from core.errors import NotFound
-from races.models import LeaderboardPeriod, WagerRace
+from core.errors import NotFound, ServiceError
+from races.models import LeaderboardPeriod, RaceEntry, WagerRace
 from races.selectors import players, races
 from races.selectors.leaderboard import PERIODS, leaderboard_page
+from races.services.entries import race_join
 from vip.selectors import TierTable
 
 BOARD_PAGE_SIZE = 50
@@ -87,8 +91,23 @@ def race_detail(request: HttpRequest, race_id: int) -> HttpResponse:
         "podium": standings[:3],
         "prizes": races.race_prize_rows(race),
         "time_left": races.race_time_left(race),
+        "entry": races.race_entry_state(race, request.user),
     }
     return render(request, "races/detail.html", context)
+
+
+@login_required
+@require_POST
+def race_join_view(request: HttpRequest, race_id: int) -> HttpResponse:
+    try:
+        race_join(race_id, player=request.user.player, user=request.user, source=RaceEntry.Source.SITE)
+    except NotFound:
+        raise Http404("No such race") from None
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "You joined the race: your wagers count from now on.")
+    return redirect("races:detail", race_id=race_id)
 
 
 def player_profile(request: HttpRequest, uid: str) -> HttpResponse:

@@ -159,6 +159,10 @@ async def play(message: Message) -> None:
     await message.answer(texts.play_text())
 
 
+async def join(message: Message, command: CommandObject) -> None:
+    await message.answer(await sync_to_async(services.race_join_from_bot)(message.from_user.id, command.args or ""))
+
+
 # --- staff commands -----------------------------------------------------------------------------------------------
 
 NOT_STAFF = "That command is for staff. Send /help to see what I can do for you."
@@ -279,6 +283,7 @@ def dispatcher_create() -> Dispatcher:
     player.message.register(leaderboard, Command("leaderboard"))
     player.message.register(bonus_codes, Command("bonuscodes"))
     player.message.register(play, Command("play"))
+    player.message.register(join, Command("join"))
     staff.message.register(pending, Command("pending"))
     staff.message.register(approve, Command("approve"))
     staff.message.register(reject, Command("reject"))

@@ -24,6 +24,7 @@ HELP = (
     "/race – your position in the current race\n"
     "/leaderboard – top 10 this month\n"
     "/bonuscodes – bonus codes you can claim\n"
+    "/join [race number] – join an opt-in race\n"
     "/verify <i>goated name</i> – link your Goated account (private chat)\n"
     "/play – join Goated with our code\n"
     "/help – this list"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 from decimal import Decimal
 
@@ -37,11 +38,14 @@ class StaffFactory(UserFactory):
     is_superuser = True
 
 
+_members = itertools.count(1)
+
+
 def staff_member(group: str) -> User:
     """A staff account with only the permissions of one role (a group of core.roles: Operators, Support)."""
     from django.contrib.auth.models import Group
 
-    user = StaffFactory(username=group.lower(), is_superuser=False)
+    user = StaffFactory(username=f"{group.lower()}-{next(_members)}", is_superuser=False)
     user.groups.add(Group.objects.get(name=group))
     return user
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import logging
 import threading
 import time
 from collections import Counter
@@ -13,6 +14,9 @@ from email.message import EmailMessage
 from aiosmtpd.controller import Controller
 
 from tests.realtime.servers import free_port
+
+# aiosmtpd logs every SMTP command at INFO from its own thread, after pytest may have closed the stream it wrote to.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 class _Handler:

@@ -3,7 +3,9 @@ from __future__ import annotations
 from django import template
 from django.utils.html import format_html, format_html_join
 
+from core.charts import svg_chart
 from core.money import money_text
+from goatedvips.analytics import PERIODS, analytics_charts, parse_days
 from goatedvips.dashboard import dashboard_summary
 
 register = template.Library()
@@ -76,3 +78,15 @@ def volume_chart(series, width: int = 640, height: int = 160):
         'stroke-width="2" points="{}"/></svg><div class="chart-legend">{} → {} this month</div>',
         width, height, width, points, money_text(low), money_text(high),
     )  # fmt: skip
+
+
+@register.simple_tag
+def analytics(request):
+    """The dashboard's history charts for the period asked for (?days=30|90)."""
+    days = parse_days(request.GET.get("days"))
+    return {"days": days, "periods": PERIODS, "charts": analytics_charts(days)}
+
+
+@register.simple_tag
+def chart(c):
+    return svg_chart(c)

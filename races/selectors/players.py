@@ -64,7 +64,9 @@ def player_profile(uid: str) -> PlayerProfile | None:
         next_tier=progress.next,
         progress_pct=progress.pct,
         to_next=progress.to_next,
-        races=list(RaceResult.objects.filter(player=player).select_related("race").order_by("-race__end_date")[:20]),
+        races=list(
+            RaceResult.objects.filter(player=player).select_related("race", "payout").order_by("-race__end_date")[:20]
+        ),
         live_entries=list(
             RaceParticipant.objects.filter(player=player, race__status=WagerRace.Status.LIVE, rank__isnull=False)
             .select_related("race")

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from core.errors import NotFound
 from core.money import cents
-from races.models import RaceParticipant, RaceProgressSample, RaceResult, WagerRace
+from races.models import Payout, RaceParticipant, RaceProgressSample, RaceResult, WagerRace
 from races.prizes import prize_for, prize_table
 from races.validators import parse_prize_distribution
 
@@ -58,7 +58,12 @@ def race_list(*, status: str | None = None, race_type: str | None = None) -> Que
 
 
 def race_get(race_id: int) -> WagerRace:
-    race = WagerRace.objects.annotate(_participants=Count("participants")).filter(pk=race_id).first()
+    race = (
+        WagerRace.objects.select_related("min_tier")
+        .annotate(_participants=Count("participants"))
+        .filter(pk=race_id)
+        .first()
+    )
     if race is None:
         raise NotFound(f"Race {race_id} does not exist.")
     return race
@@ -186,3 +191,44 @@ def races_standings_csv_rows(race_ids: list[int]):
             if len(rows) < page:
                 break
             offset += page
+
+
+@dataclass
+class EntryState:
+    """What the race page says about taking part: the race's entry rules and where the viewer stands."""
+
+    opt_in: bool
+    joined: bool = False
+    can_join: bool = False
+    why_not: str = ""
+    entries: int = 0
+    cap: int | None = None
+    min_tier: str = ""
+    payout: Payout | None = None
+
+
+def race_entry_state(race: WagerRace, user) -> EntryState:
+    state = EntryState(opt_in=race.entry == WagerRace.Entry.OPT_IN, cap=race.max_participants,
+                       min_tier=race.min_tier.name if race.min_tier_id else "")  # fmt: skip
+    if state.opt_in:
+        state.entries = race.entries.count()
+    player_id = getattr(user, "player_id", None) if getattr(user, "is_authenticated", False) else None
+    if player_id:
+        state.payout = Payout.objects.filter(race=race, player_id=player_id).first()
+    if not state.opt_in:
+        return state
+    state.joined = bool(player_id) and race.entries.filter(player_id=player_id).exists()
+    open_now = race.status in (WagerRace.Status.UPCOMING, WagerRace.Status.LIVE)
+    if state.joined or not open_now:
+        return state
+    if not getattr(user, "is_authenticated", False):
+        state.why_not = "sign_in"
+    elif not player_id:
+        state.why_not = "not_linked"
+    elif state.cap is not None and state.entries >= state.cap:
+        state.why_not = "full"
+    elif race.min_tier_id and user.player.wager_all_time < race.min_tier.min_wager:
+        state.why_not = "tier"
+    else:
+        state.can_join = True
+    return state

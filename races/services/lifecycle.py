@@ -21,6 +21,7 @@ from notifications.services import announce, notify
 from races import realtime
 from races.models import HistoricalRace, Player, RaceParticipant, RaceResult, WagerRace
 from races.prizes import prize_for, prize_table
+from races.services.payouts import payouts_create_for_race
 from races.services.standings import race_baselines_record, race_standings_recompute
 
 logger = logging.getLogger(__name__)
@@ -99,6 +100,7 @@ class Finalization:
     results: int = 0
     paid: Decimal = Decimal("0")
     winners_notified: int = 0
+    payouts: int = 0  # payouts created (one per prize), pending approval
     next_race_id: int | None = None
     messages: list[str] = field(default_factory=list)
 
@@ -140,6 +142,7 @@ def race_finalize(
             for p in standings
         ]
         RaceResult.objects.bulk_create(results, batch_size=1000)
+        report.payouts = payouts_create_for_race(race, results)
         report.results = len(results)
         report.paid = sum((r.prize for r in results), Decimal("0"))
         total = RaceParticipant.objects.filter(race=race, rank__isnull=False).aggregate(t=Sum("wagered"))["t"]

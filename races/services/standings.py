@@ -21,8 +21,8 @@ from races.models import Player, RaceMeasure, RaceParticipant, RaceProgressSampl
 logger = logging.getLogger(__name__)
 
 # A period counter never goes down inside the window of a race that counts it: when it does, upstream reset it
-# (or sent a partial figure), and the race keeps the standing it had (docs/races.md, "Time").
-_KEEP = "CASE WHEN rp.id IS NOT NULL AND {counter} < rp.wagered THEN rp.wagered ELSE {counter} END"
+# (or sent a partial figure), and the race keeps the figure it had measured (docs/races.md, "Time").
+_KEEP = "CASE WHEN rp.id IS NOT NULL AND {counter} < rp.measured THEN rp.measured ELSE {counter} END"
 _VALUE = {
     RaceMeasure.MONTH: _KEEP.format(counter="p.wager_month"),
     RaceMeasure.WEEK: _KEEP.format(counter="p.wager_week"),
@@ -32,18 +32,38 @@ _VALUE = {
         "THEN p.wager_all_time - COALESCE(rp.baseline_all_time, 0) ELSE 0 END"
     ),
 }
+# Who counts in a race (its entry rules, docs/races.md "Entry"): everyone, or those who joined an opt-in race;
+# and with a minimum tier, only players whose all-time wager reaches it.
+_JOINED = "EXISTS (SELECT 1 FROM races_raceentry e WHERE e.race_id = %(race)s AND e.player_id = p.id)"
+_TIER = "p.wager_all_time >= CAST(%(tier_wager)s AS NUMERIC)"
 
+# measured: the feed's figure for a player who counts (else 0); wagered: measured + the operators' adjustments,
+# never below zero, and only for a player who counts.
 _UPSERT = """
 INSERT INTO races_raceparticipant
-    (race_id, player_id, wagered, baseline_all_time, prize_eligible, joined_at, updated_at)
-SELECT %(race)s, p.id, {value}, COALESCE(rp.baseline_all_time, 0),
-       CASE WHEN {value} > 0 AND {value} >= CAST(%(min_wager)s AS NUMERIC) THEN TRUE ELSE FALSE END, %(now)s, %(now)s
-FROM races_player p
-LEFT JOIN races_raceparticipant rp ON rp.player_id = p.id AND rp.race_id = %(race)s
-WHERE {value} > 0 OR rp.id IS NOT NULL
+    (race_id, player_id, measured, adjustment, wagered, baseline_all_time, prize_eligible, joined_at, updated_at)
+SELECT %(race)s, m.id, m.measured, m.adjustment, m.wagered, m.baseline,
+       CASE WHEN m.wagered > 0 AND m.wagered >= CAST(%(min_wager)s AS NUMERIC) THEN TRUE ELSE FALSE END,
+       %(now)s, %(now)s
+FROM (
+    SELECT c.id, c.rp_id, c.baseline, c.adjustment, c.measured,
+           CASE WHEN c.counts = 1 AND c.measured + c.adjustment > 0 THEN c.measured + c.adjustment ELSE 0 END
+               AS wagered
+    FROM (
+        SELECT p.id AS id, rp.id AS rp_id, COALESCE(rp.baseline_all_time, 0) AS baseline,
+               COALESCE(rp.adjustment, 0) AS adjustment,
+               CASE WHEN {counts} THEN 1 ELSE 0 END AS counts,
+               CASE WHEN {counts} THEN {value} ELSE 0 END AS measured
+        FROM races_player p
+        LEFT JOIN races_raceparticipant rp ON rp.player_id = p.id AND rp.race_id = %(race)s
+    ) AS c
+) AS m
+WHERE m.measured > 0 OR m.rp_id IS NOT NULL
 ON CONFLICT (race_id, player_id) DO UPDATE SET
-    wagered = excluded.wagered, prize_eligible = excluded.prize_eligible, updated_at = excluded.updated_at
+    measured = excluded.measured, wagered = excluded.wagered, prize_eligible = excluded.prize_eligible,
+    updated_at = excluded.updated_at
 WHERE races_raceparticipant.wagered <> excluded.wagered
+   OR races_raceparticipant.measured <> excluded.measured
    OR races_raceparticipant.prize_eligible <> excluded.prize_eligible
 """
 
@@ -62,7 +82,7 @@ WHERE races_raceparticipant.id = ranked.id
 # Players whose counter fell below their standing in this race (an upstream reset), counted before the upsert.
 _RESETS = """
 SELECT COUNT(*) FROM races_raceparticipant rp JOIN races_player p ON p.id = rp.player_id
-WHERE rp.race_id = %(race)s AND {counter} < rp.wagered
+WHERE rp.race_id = %(race)s AND {counter} < rp.measured
 """
 _COUNTER = {RaceMeasure.MONTH: "p.wager_month", RaceMeasure.WEEK: "p.wager_week"}
 
@@ -73,8 +93,8 @@ WHERE race_id = %(race)s AND wagered <= 0 AND rank IS NOT NULL
 
 _BASELINE = """
 INSERT INTO races_raceparticipant
-    (race_id, player_id, wagered, baseline_all_time, prize_eligible, joined_at, updated_at)
-SELECT %(race)s, p.id, 0, p.wager_all_time, FALSE, %(now)s, %(now)s
+    (race_id, player_id, measured, adjustment, wagered, baseline_all_time, prize_eligible, joined_at, updated_at)
+SELECT %(race)s, p.id, 0, 0, 0, p.wager_all_time, FALSE, %(now)s, %(now)s
 FROM races_player p
 WHERE p.wager_all_time > 0
 ON CONFLICT (race_id, player_id) DO NOTHING
@@ -103,9 +123,15 @@ def race_counter_resets(race: WagerRace) -> int:
 def race_standings_recompute(race: WagerRace, now: datetime) -> int:
     """Recompute one race's participants and ranks from the Player table; returns rows changed."""
     params = {"race": race.pk, "min_wager": race.min_wager, "now": now}
-    value = _VALUE[race.measure]
+    rules = []
+    if race.entry == WagerRace.Entry.OPT_IN:
+        rules.append(_JOINED)
+    if race.min_tier_id is not None:
+        rules.append(_TIER)
+        params["tier_wager"] = race.min_tier.min_wager
+    counts = " AND ".join(rules) or "1 = 1"
     with connection.cursor() as cursor:
-        cursor.execute(_UPSERT.format(value=value), params)
+        cursor.execute(_UPSERT.format(value=_VALUE[race.measure], counts=counts), params)
         changed = max(cursor.rowcount, 0)
         cursor.execute(_RANK, params)
         changed += max(cursor.rowcount, 0)

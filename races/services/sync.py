@@ -19,7 +19,7 @@ from decimal import Context, Decimal
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from core.audit import audit_record
@@ -27,8 +27,9 @@ from core.models import AuditEntry
 from core.money import cents, money_text
 from notifications.services import notify
 from races import realtime
-from races.feed import FeedBatch, FeedError, FeedRow, feed_load, feed_token_expiry
-from races.models import Player, TransformationLog
+from races.credentials import feed_token_current, token_warning_level
+from races.feed import FeedBatch, FeedError, FeedRow, feed_load
+from races.models import Player, TransformationLog, WagerDay
 from races.selectors.leaderboard import leaderboard_cache_refresh
 from races.services.standings import races_refresh_after_sync
 from vip.selectors import TierTable
@@ -371,13 +372,13 @@ def _apply(batch: FeedBatch, result: SyncResult, fetched_at: datetime, started: 
             result.created, result.updated = _upsert_portable(batch.rows, fetched_at)
             rows_written = result.created + result.updated + player_ranks_recompute()
         result.unchanged = len(batch.rows) - result.created - result.updated
-        volume = {
-            k: v or Decimal("0")
-            for k, v in Player.objects.aggregate(
-                today=Sum("wager_today"), week=Sum("wager_week"), month=Sum("wager_month"),
-                all_time=Sum("wager_all_time"),
-            ).items()
-        }  # fmt: skip
+        totals = Player.objects.aggregate(
+            today=Sum("wager_today"), week=Sum("wager_week"), month=Sum("wager_month"),
+            all_time=Sum("wager_all_time"), active_today=Count("pk", filter=Q(wager_today__gt=0)),
+        )  # fmt: skip
+        active_today = totals.pop("active_today") or 0
+        volume = {k: v or Decimal("0") for k, v in totals.items()}
+        wager_day_record(fetched_at, volume["today"], active_today)
         result.races_refused = _collapse(volume, fetched_at)
         players_tier_notify(tiers_before)
         ended = []
@@ -485,6 +486,20 @@ def transformation_logs_resolve(log_ids: list[int], *, actor, source: str = Audi
     return count
 
 
+def wager_day_record(at: datetime, wagered: Decimal, active_players: int) -> WagerDay:
+    """Keep the day's figures for the history charts: the highest seen that UTC day (the feed's today counter
+    only grows until midnight; a late or partial answer never lowers the day)."""
+    day = at.astimezone(UTC).date()
+    row, created = WagerDay.objects.get_or_create(
+        date=day, defaults={"wagered": wagered, "active_players": active_players, "updated_at": at}
+    )
+    if not created and (wagered > row.wagered or active_players > row.active_players):
+        row.wagered, row.active_players = max(row.wagered, wagered), max(row.active_players, active_players)
+        row.updated_at = at
+        row.save(update_fields=["wagered", "active_players", "updated_at"])
+    return row
+
+
 # --- status, for the back office ------------------------------------------------------------------------------
 
 
@@ -497,6 +512,14 @@ class FeedStatus:
     token_set: bool
     token_expires_at: datetime | None
     running: bool
+    # Where the token comes from: "admin" (stored, encrypted), "environment", "unreadable" or "none".
+    token_origin: str = "environment"  # noqa: S105 (a label, not a secret)
+    token_fingerprint: str = ""
+
+    @property
+    def token_warning(self) -> str:
+        """ "", "amber" (under 24 h left) or "red" (under 2 h, or expired)."""
+        return token_warning_level(self.token_expires_at)
 
     @property
     def token_expired(self) -> bool:
@@ -512,13 +535,15 @@ class FeedStatus:
 
 def feed_status() -> FeedStatus:
     syncs = TransformationLog.objects.filter(payload__kind="sync").order_by("-created_at")
-    token = settings.AFFILIATE_API_TOKEN
+    current = feed_token_current()
     return FeedStatus(
         source="affiliate" if settings.AFFILIATE_API_URL else "demo",
         url=settings.AFFILIATE_API_URL,
         last_success=syncs.filter(payload__ok=True).first(),
         last_failure=syncs.filter(payload__ok=False).first(),
-        token_set=bool(token),
-        token_expires_at=feed_token_expiry(token) if token else None,
+        token_set=bool(current.token),
+        token_expires_at=current.expires_at,
+        token_origin=current.source,
+        token_fingerprint=current.credential.fingerprint if current.credential else "",
         running=sync_running(),
     )

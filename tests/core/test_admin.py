@@ -17,7 +17,17 @@ from notifications.models import (
     Notification,
     NotificationPreferences,
 )
-from races.models import HistoricalRace, RaceParticipant, RaceProgressSample, RaceResult, TransformationLog
+from races.credentials import feed_token_store
+from races.models import (
+    HistoricalRace,
+    Payout,
+    RaceEntry,
+    RaceParticipant,
+    RaceProgressSample,
+    RaceResult,
+    TransformationLog,
+    WagerAdjustment,
+)
 from tests.factories import (
     BonusCodeFactory,
     PlayerFactory,
@@ -63,6 +73,11 @@ def some_rows(db):
     BroadcastDelivery.objects.create(broadcast=broadcast, channel="telegram", recipient="424242", status="sent")
     TelegramLinkToken.objects.create(user=spin.user, nonce="abcdefghijkl", expires_at=race.end_date)
     audit_record(actor=None, action="race.start", target=race, before={"status": "upcoming"}, after={"status": "live"})
+    prize = RaceResult.objects.create(race=race, player=players[1], rank=2, name="Kid", uid="u2", prize=Decimal("5"))
+    Payout.objects.create(result=prize, race=race, player=players[1], amount=Decimal("5"), destination="Kid")
+    WagerAdjustment.objects.create(race=race, player=players[0], amount=Decimal("-5"), reason="Fraud reversal")
+    RaceEntry.objects.create(race=race, player=players[2])
+    feed_token_store("eyJhbGciOiJIUzI1NiJ9.e30.sig", actor=None)
 
 
 def test_every_app_model_is_registered_in_admin():
@@ -75,6 +90,7 @@ def test_every_app_model_is_registered_in_admin():
         "races.RaceProgressSample", "vip.VipTier", "vip.BonusCode", "vip.BonusCodeClaim", "vip.WheelSegment",
         "vip.WheelSpin", "support.SupportTicket", "support.TicketMessage", "accounts.VerificationRequest",
         "notifications.BotUser", "accounts.TelegramLinkToken", "notifications.Broadcast",
+        "races.Payout", "races.WagerAdjustment", "races.RaceEntry", "races.FeedCredential",
     }  # fmt: skip
     assert expected <= labels
 

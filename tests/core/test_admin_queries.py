@@ -18,7 +18,18 @@ from rest_framework.authtoken.models import Token
 from accounts.models import TelegramLinkToken
 from core.audit import audit_record
 from notifications.models import BotUser, Broadcast, NewsletterSubscription, Notification, NotificationPreferences
-from races.models import HistoricalRace, RaceParticipant, RaceProgressSample, RaceResult, TransformationLog
+from races.credentials import feed_token_store
+from races.models import (
+    HistoricalRace,
+    Payout,
+    RaceEntry,
+    RaceParticipant,
+    RaceProgressSample,
+    RaceResult,
+    TransformationLog,
+    WagerAdjustment,
+    WagerRace,
+)
 from tests import factories as f
 from vip.models import BonusCodeClaim, VipTier
 
@@ -80,6 +91,29 @@ def _audit(n):
         audit_record(actor=staff, action="race.start", target=race, before={}, after={})
 
 
+def _payouts(n):
+    race = f.WagerRaceFactory(prize_pool=Decimal(10 * n))
+    for i, player in enumerate(f.PlayerFactory.create_batch(n), start=1):
+        result = RaceResult.objects.create(
+            race=race, player=player, rank=i, name=player.name, uid=player.uid, wagered=Decimal(i), prize=Decimal(10)
+        )
+        Payout.objects.create(result=result, race=race, player=player, amount=Decimal(10), destination=player.name)
+
+
+def _adjustments(n):
+    race, staff = f.WagerRaceFactory(), f.StaffFactory()
+    for player in f.PlayerFactory.create_batch(n):
+        WagerAdjustment.objects.create(
+            race=race, player=player, amount=Decimal(5), reason="Disputed bet", created_by=staff
+        )
+
+
+def _entries(n):
+    race = f.WagerRaceFactory(entry=WagerRace.Entry.OPT_IN)
+    for player in f.PlayerFactory.create_batch(n):
+        RaceEntry.objects.create(race=race, player=player, user=f.UserFactory())
+
+
 def _per_user(model, **kw):
     def build(n):
         for user in f.UserFactory.create_batch(n):
@@ -105,6 +139,10 @@ BUILDERS = {
     "races.historicalrace": _historical,
     "races.raceprogresssample": _samples,
     "races.transformationlog": lambda n: [TransformationLog.objects.create(message=f"m{i}") for i in range(n)],
+    "races.payout": _payouts,
+    "races.wageradjustment": _adjustments,
+    "races.raceentry": _entries,
+    "races.feedcredential": lambda n: [feed_token_store(f"token-{next(SEQ)}", actor=None) for _ in range(n)],
     "vip.viptier": _tiers,
     "vip.bonuscode": lambda n: f.BonusCodeFactory.create_batch(n),
     "vip.bonuscodeclaim": _claims,

@@ -63,7 +63,7 @@ def _race_form(race: WagerRace, **changes) -> dict:
         "start_date_0": race.start_date.strftime("%Y-%m-%d"), "start_date_1": race.start_date.strftime("%H:%M:%S"),
         "end_date_0": race.end_date.strftime("%Y-%m-%d"), "end_date_1": race.end_date.strftime("%H:%M:%S"),
         "prize_pool": str(race.prize_pool), "min_wager": str(race.min_wager),
-        "prize_distribution": json.dumps(race.prize_distribution), "description": "", "rules": "",
+        "prize_distribution": json.dumps(race.prize_distribution), "description": "", "rules": "", "entry": race.entry,
     }  # fmt: skip
     return {**data, **changes}
 

@@ -12,6 +12,7 @@ from accounts.models import VerificationRequest
 from core.models import AuditEntry
 from races.models import WagerRace
 from support.models import SupportTicket
+from tests.e2e.conftest import ARTIFACTS
 from tests.factories import TEST_PASSWORD, PlayerFactory, UserFactory, VerificationRequestFactory, WagerRaceFactory
 from vip.models import BonusCode
 
@@ -53,7 +54,18 @@ def test_an_operator_runs_the_back_office(live_server, page, screenshot):
     page.fill("#id_end_date_1", "00:00:00")
     page.fill("#id_prize_pool", "300")
     page.fill("#id_min_wager", "0")
-    page.fill("#id_prize_distribution", '{"1": 60, "2": 40}')
+    page.fill("input[name=prize_distribution__pct_1]", "60")
+    page.fill("input[name=prize_distribution__pct_2]", "40")
+    # The editor shows each rank's prize and the totals while the operator types, as the server computes them.
+    assert page.locator(".prize-table-editor tbody tr").nth(0).locator(".prize-money").inner_text() == "$180.00"
+    assert page.locator(".prize-total-money").inner_text() == "$300.00"
+    assert page.locator(".prize-total-pct").inner_text() == "100 %"
+    page.locator(".prize-table-editor").screenshot(path=str(ARTIFACTS / "backoffice-prize-editor.png"))
+    page.fill("input[name=prize_distribution__pct_3]", "5")
+    assert "over 100 %" in page.locator(".prize-total-pct").inner_text()
+    page.fill("input[name=prize_distribution__pct_3]", "")
+    page.click(".prize-add-row")
+    assert page.locator(".prize-table-editor tbody tr").count() == 6
     page.click("input[name=_save]")
     page.wait_for_selector("ul.messagelist")
     created = WagerRace.objects.get(title="Browser Weekend Race")

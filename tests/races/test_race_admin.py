@@ -83,7 +83,6 @@ def test_change_page_shows_the_prize_table_and_freezes_finished_races(staff_clie
     )
     content = staff_client.get(reverse("admin:races_wagerrace_change", args=[race.pk])).content.decode()
     assert "<td>#1</td><td>$60.00</td>" in content
-    assert "js/admin-prize-preview.js" in content
     assert 'name="prize_pool"' not in content  # read-only once completed
 
 
@@ -127,3 +126,50 @@ def test_change_page_shows_the_top_of_live_standings_then_of_final_results(staff
     content = staff_client.get(url).content.decode()
     assert "<td>#1</td><td>Runner0</td>" in content
     assert f"/admin/races/raceresult/?race__id__exact={race.pk}" in content
+
+
+def _race_post(**changes) -> dict:
+    now = timezone.now()
+    data = {
+        "title": "Editor race", "type": "weekend", "recurrence": "none", "entry": "open",
+        "start_date_0": (now + timedelta(days=1)).strftime("%Y-%m-%d"), "start_date_1": "00:00:00",
+        "end_date_0": (now + timedelta(days=3)).strftime("%Y-%m-%d"), "end_date_1": "00:00:00",
+        "prize_pool": "300", "min_wager": "0",
+    }  # fmt: skip
+    return {**data, **changes}
+
+
+@pytest.mark.django_db
+def test_the_prize_table_editor_has_a_row_per_rank_and_saves_the_mapping(staff_client):
+    add = reverse("admin:races_wagerrace_add")
+    page = staff_client.get(add).content.decode()
+    assert 'name="prize_distribution__pct_1"' in page
+    assert "js/admin-prize-table.js" in page
+    assert "Add a rank" in page
+    response = staff_client.post(add, _race_post(**{
+        "prize_distribution__pct_1": "50", "prize_distribution__pct_2": "30.5", "prize_distribution__pct_3": "",
+    }))  # fmt: skip
+    assert response.status_code == 302
+    race = WagerRace.objects.get(title="Editor race")
+    assert race.prize_distribution == {"1": 50, "2": 30.5}
+    edit = staff_client.get(reverse("admin:races_wagerrace_change", args=[race.pk])).content.decode()
+    assert 'name="prize_distribution__pct_2" value="30.5"' in edit
+    assert 'name="prize_distribution__pct_4" value=""' in edit  # room to add ranks
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("cells", "error"),
+    [
+        ({"1": "60", "3": "20"}, "Ranks must run 1, 2, 3"),
+        ({"1": "70", "2": "40"}, "add up to 110 %"),
+        ({"1": "abc"}, "Percentage for rank 1 must be a number."),
+        ({"1": "-5"}, "must be above 0"),
+    ],
+)
+def test_the_editor_keeps_todays_validation(staff_client, cells, error):
+    data = _race_post(**{f"prize_distribution__pct_{rank}": pct for rank, pct in cells.items()})
+    response = staff_client.post(reverse("admin:races_wagerrace_add"), data)
+    assert response.status_code == 200
+    assert error in response.content.decode()
+    assert not WagerRace.objects.filter(title="Editor race").exists()

@@ -84,6 +84,31 @@ def test_leaderboard_and_play(tg, feed_updates):
     assert "https://goated.example/r/VIP" in play
 
 
+def test_join_enters_an_opt_in_race_or_says_why_not(tg, feed_updates):
+    from races.models import RaceEntry, WagerRace
+
+    feed_updates(message("/join", user_id=PLAYER_TG))
+    assert "/verify" in tg.last(PLAYER_TG)
+    player = goat(wager_month=Decimal("800"), wager_all_time=Decimal("12000"))
+    UserFactory(telegram_id=PLAYER_TG, player=player, verification_status="verified")
+    feed_updates(message("/join", user_id=PLAYER_TG))
+    assert "No race is open for joining" in tg.last(PLAYER_TG)
+    now = timezone.now()
+    race = WagerRaceFactory(title="Opt <in> sprint", status="live", entry=WagerRace.Entry.OPT_IN,
+                            start_date=now - timedelta(days=1), end_date=now + timedelta(days=2))  # fmt: skip
+    feed_updates(message("/join", user_id=PLAYER_TG))
+    assert tg.last(PLAYER_TG) == "✅ You're in <b>Opt &lt;in&gt; sprint</b>. Your wagers count from now on."
+    assert RaceEntry.objects.get(race=race).source == RaceEntry.Source.BOT
+    WagerRaceFactory(title="Another", status="upcoming", entry=WagerRace.Entry.OPT_IN)
+    feed_updates(message("/join", user_id=PLAYER_TG), message("/join abc", user_id=PLAYER_TG),
+                 message("/join 99999", user_id=PLAYER_TG))  # fmt: skip
+    several, bad, missing = tg.sent(PLAYER_TG)[-3:]
+    assert "Several races are open" in several
+    assert f"#{race.pk} Opt &lt;in&gt; sprint" in several
+    assert "like /join 12" in bad
+    assert missing == "No such race."
+
+
 def test_stats_and_race_need_a_verified_account(tg, feed_updates):
     feed_updates(message("/stats", user_id=PLAYER_TG))
     assert "/verify" in tg.last(PLAYER_TG)

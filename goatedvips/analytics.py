@@ -1,0 +1,164 @@
+"""The operators' analytics: history charts on the dashboard, each with a CSV export of the same numbers.
+
+Each builder returns a `core.charts.Chart` from a fixed number of queries whatever the data size: counts per
+UTC day (or hour) are grouped by the database, medians of support times are computed over the tickets of the
+period (bounded by the period).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Min, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from accounts.models import VerificationRequest
+from core.charts import Chart, Series
+from races.models import HistoricalRace, Payout, WagerDay
+from races.selectors.sync_stats import sync_duration, sync_errors
+from support.models import SupportTicket, TicketMessage
+from vip.models import BonusCodeClaim, WheelSpin
+
+PERIODS = (30, 90)  # days the dashboard offers
+MAX_RACES = 20
+
+
+def _days(days: int, now: datetime) -> list[date]:
+    today = now.astimezone(UTC).date()
+    return [today - timedelta(days=i) for i in range(days - 1, -1, -1)]
+
+
+def _since(days: int, now: datetime) -> datetime:
+    first = _days(days, now)[0]
+    return datetime(first.year, first.month, first.day, tzinfo=UTC)
+
+
+def _per_day(queryset, field: str, days: int, now: datetime, value=None) -> list:
+    """Per UTC day of `field`: the count of rows (or the sum of `value`), zero on days with none."""
+    rows = (
+        queryset.filter(**{f"{field}__gte": _since(days, now)})
+        .annotate(day=TruncDate(field, tzinfo=UTC))
+        .values("day")
+        .annotate(n=Sum(value) if value else Count("pk"))
+    )
+    found = {r["day"]: r["n"] for r in rows}
+    return [found.get(d, 0) or 0 for d in _days(days, now)]
+
+
+def wager_volume(days: int, now: datetime) -> Chart:
+    found = dict(WagerDay.objects.filter(date__gte=_days(days, now)[0]).values_list("date", "wagered"))
+    labels = [d.isoformat() for d in _days(days, now)]
+    values = [found.get(d, Decimal("0")) for d in _days(days, now)]
+    return Chart("wager-volume", "Wager volume per day", labels, [Series("Wagered", values)], unit="money",
+                 x_title="day (UTC)", empty="No daily history yet: it builds up with each day's syncs.")  # fmt: skip
+
+
+def active_players(days: int, now: datetime) -> Chart:
+    found = dict(WagerDay.objects.filter(date__gte=_days(days, now)[0]).values_list("date", "active_players"))
+    values = [found.get(d, 0) for d in _days(days, now)]
+    labels = [d.isoformat() for d in _days(days, now)]
+    return Chart("active-players", "Active players per day (wagered that day)", labels, [Series("Players", values)],
+                 x_title="day (UTC)")  # fmt: skip
+
+
+def signups_and_verifications(days: int, now: datetime) -> Chart:
+    signups = _per_day(get_user_model().objects.filter(is_staff=False), "date_joined", days, now)
+    approved = VerificationRequest.objects.filter(status=VerificationRequest.Status.APPROVED)
+    verified = _per_day(approved, "decided_at", days, now)
+    series = [Series("Sign-ups", signups), Series("Verifications approved", verified)]
+    return Chart("signups", "Sign-ups and verifications per day", [d.isoformat() for d in _days(days, now)], series,
+                 x_title="day (UTC)")  # fmt: skip
+
+
+def _races(days: int, now: datetime) -> list[HistoricalRace]:
+    races = HistoricalRace.objects.filter(end_date__gte=_since(days, now)).order_by("-end_date")[:MAX_RACES]
+    return list(reversed(races))
+
+
+def _ended(races: list[HistoricalRace]) -> list[str]:
+    return [r.end_date.astimezone(UTC).date().isoformat() for r in races]
+
+
+def race_participation(days: int, now: datetime) -> Chart:
+    races = _races(days, now)
+    return Chart("race-participation", "Participants per finished race", [r.title for r in races],
+                 [Series("Participants", [r.participant_count for r in races])], x_title="race (by the day it ended)",
+                 empty="No race finished in this period.", axis_labels=_ended(races))  # fmt: skip
+
+
+def race_prizes(days: int, now: datetime) -> Chart:
+    races = _races(days, now)
+    paid = dict(
+        Payout.objects.filter(race_id__in=[r.race_id for r in races], status=Payout.Status.PAID)
+        .values("race_id").annotate(total=Sum("amount")).values_list("race_id", "total")
+    )  # fmt: skip
+    won = [Decimal(r.metadata.get("paid", "0")) for r in races]
+    paid_out = [paid.get(r.race_id, Decimal("0")) for r in races]
+    return Chart("race-prizes", "Prizes per finished race", [r.title for r in races],
+                 [Series("Prizes won", won), Series("Prizes paid out", paid_out)], unit="money",
+                 x_title="race (by the day it ended)", empty="No race finished in this period.",
+                 axis_labels=_ended(races))  # fmt: skip
+
+
+def rewards_issued(days: int, now: datetime) -> Chart:
+    claims = _per_day(BonusCodeClaim.objects.all(), "claimed_at", days, now)
+    spins = _per_day(WheelSpin.objects.all(), "created_at", days, now)
+    payouts = _per_day(Payout.objects.filter(status=Payout.Status.PAID), "paid_at", days, now)
+    return Chart("rewards", "Rewards issued per day", [d.isoformat() for d in _days(days, now)],
+                 [Series("Bonus code claims", claims), Series("Wheel spins", spins), Series("Payouts paid", payouts)],
+                 x_title="day (UTC)")  # fmt: skip
+
+
+def support_times(days: int, now: datetime) -> Chart:
+    """Median hours to the first staff reply and to closing, by the day a ticket was opened."""
+    tickets = SupportTicket.objects.filter(created_at__gte=_since(days, now))
+    opened = dict(tickets.values_list("pk", "created_at"))
+    first_reply = dict(
+        TicketMessage.objects.filter(ticket__created_at__gte=_since(days, now), is_staff_reply=True)
+        .values("ticket_id").annotate(first=Min("created_at")).values_list("ticket_id", "first")
+    )  # fmt: skip
+    closed = dict(tickets.filter(closed_at__isnull=False).values_list("pk", "closed_at"))
+    response, resolution = defaultdict(list), defaultdict(list)
+    for pk, created in opened.items():
+        day = created.astimezone(UTC).date()
+        if pk in first_reply:
+            response[day].append((first_reply[pk] - created).total_seconds() / 3600)
+        if pk in closed:
+            resolution[day].append((closed[pk] - created).total_seconds() / 3600)
+
+    def medians(by_day):
+        return [round(statistics.median(by_day[d]), 2) if by_day.get(d) else 0.0 for d in _days(days, now)]
+
+    return Chart("support", "Support: median hours to first response and to close (by day opened)",
+                 [d.isoformat() for d in _days(days, now)],
+                 [Series("First response", medians(response)), Series("Time to close", medians(resolution))],
+                 unit="hours", kind="line", x_title="day opened (UTC)")  # fmt: skip
+
+
+CHARTS: dict[str, Callable[[int, datetime], Chart]] = {
+    "wager-volume": wager_volume,
+    "active-players": active_players,
+    "signups": signups_and_verifications,
+    "race-participation": race_participation,
+    "race-prizes": race_prizes,
+    "rewards": rewards_issued,
+    "support": support_times,
+    "sync-duration": sync_duration,
+    "sync-errors": sync_errors,
+}
+
+
+def analytics_charts(days: int = 30, now: datetime | None = None, keys=None) -> list[Chart]:
+    now = now or timezone.now()
+    return [CHARTS[key](days, now) for key in (keys or CHARTS)]
+
+
+def parse_days(raw: str | None) -> int:
+    """The dashboard's period: 30 or 90 days; anything else is the default (30)."""
+    return int(raw) if raw in {str(p) for p in PERIODS} else PERIODS[0]

@@ -1,0 +1,146 @@
+"""A generated history for the dashboard's charts (demo and tests): N days of daily wager figures, sign-ups and
+verifications, bonus claims, wheel spins, finished weekly races with their payouts, support tickets with replies,
+and the last 24 hours of syncs. Deterministic (a fixed random seed) and idempotent (rows it made are marked and
+skipped when it runs again)."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import VerificationRequest
+from races.models import Payout, Player, RaceParticipant, TransformationLog, WagerDay, WagerRace
+from races.services import payouts as payout_service
+from races.services.lifecycle import race_finalize, race_start
+from support.models import SupportTicket, TicketMessage
+from vip.models import BonusCode, BonusCodeClaim, WheelSegment, WheelSpin
+
+PREFIX = "hist"  # usernames and race titles made here start with it
+
+
+@dataclass
+class HistoryReport:
+    days: int = 0
+    users: int = 0
+    races: int = 0
+    tickets: int = 0
+    syncs: int = 0
+
+
+def _at(day, rng: random.Random) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(seconds=rng.randrange(0, 86_000))
+
+
+@transaction.atomic
+def history_generate(days: int = 90, *, now: datetime | None = None, seed: int = 90, progress=None) -> HistoryReport:
+    now, rng, report = now or timezone.now(), random.Random(seed), HistoryReport(days=days)  # noqa: S311 (demo data)
+    say = progress or (lambda _msg: None)
+    today = now.astimezone(UTC).date()
+    past = [today - timedelta(days=i) for i in range(days, 0, -1)]
+    User = get_user_model()
+    if User.objects.filter(username__startswith=f"{PREFIX}-").exists():
+        say("history already generated: nothing to do")
+        return report
+
+    say(f"{days} days of wager figures")
+    for i, day in enumerate(past):
+        weekend = day.weekday() >= 5
+        wagered = Decimal(rng.randrange(80_000, 260_000) * (1.4 if weekend else 1)).quantize(Decimal("0.01"))
+        WagerDay.objects.update_or_create(
+            date=day, defaults={"wagered": wagered + Decimal(i * 900), "active_players": rng.randrange(60, 240)}
+        )
+
+    say("sign-ups, verifications, claims and spins")
+    code = BonusCode.objects.create(code=f"{PREFIX.upper()}-WELCOME", amount=Decimal("5"), claim_limit=None,
+                                    description="History: welcome code")  # fmt: skip
+    segment = WheelSegment.objects.filter(is_active=True).order_by("position").first()
+    players = list(Player.objects.order_by("pk")[: days * 4])
+    n = 0
+    for day in past:
+        for _ in range(rng.randrange(0, 6)):
+            joined = _at(day, rng)
+            user = User.objects.create(username=f"{PREFIX}-{n:04d}", email=f"{PREFIX}{n}@example.com",
+                                       date_joined=joined, email_verified=True)  # fmt: skip
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+            n += 1
+            if rng.random() < 0.5:
+                VerificationRequest.objects.create(
+                    user=user, goated_name=f"Hist{n}", status=VerificationRequest.Status.APPROVED,
+                    requested_at=joined, decided_at=joined + timedelta(hours=rng.randrange(1, 20)),
+                    source=VerificationRequest.Source.SITE,
+                )  # fmt: skip
+            if rng.random() < 0.6:
+                BonusCodeClaim.objects.create(code=code, user=user, claimed_at=joined + timedelta(minutes=30))
+            if segment is not None and rng.random() < 0.7:
+                seed_text = hashlib.sha256(f"{PREFIX}{n}".encode()).hexdigest()
+                WheelSpin.objects.create(
+                    user=user, spin_date=day, segment=segment, server_seed=seed_text,
+                    server_seed_hash=hashlib.sha256(seed_text.encode()).hexdigest(), client_seed="history",
+                    roll=0, created_at=joined + timedelta(minutes=5),
+                )  # fmt: skip
+    report.users = n
+
+    say("finished weekly races with payouts")
+    staff = User.objects.filter(is_superuser=True).order_by("pk").first()
+    for week_end in [d for d in past if d.weekday() == 0][-12:]:
+        end = datetime(week_end.year, week_end.month, week_end.day, tzinfo=UTC)
+        race = WagerRace.objects.create(
+            title=f"{PREFIX.title()} week to {week_end:%d %b}", type=WagerRace.Type.WEEKLY,
+            start_date=end - timedelta(days=7), end_date=end, prize_pool=Decimal("1000"),
+            prize_distribution={"1": 50, "2": 30, "3": 20},
+        )  # fmt: skip
+        race_start(race.pk, now=race.start_date)
+        entrants = rng.sample(players, min(len(players), rng.randrange(8, 40))) if players else []
+        ranked = sorted(((rng.randrange(500, 90_000), p) for p in entrants), key=lambda t: -t[0])
+        RaceParticipant.objects.bulk_create([
+            RaceParticipant(race=race, player=p, wagered=Decimal(w), measured=Decimal(w), baseline_all_time=0,
+                            rank=rank, prize_eligible=True)
+            for rank, (w, p) in enumerate(ranked, start=1)
+        ])  # fmt: skip
+        race_finalize(race.pk, now=end + timedelta(seconds=30))
+        payouts = list(Payout.objects.filter(race=race).values_list("pk", flat=True))
+        if payouts and week_end < today - timedelta(days=7):  # the latest week is still being paid
+            payout_service.payouts_approve(payouts, actor=staff)
+            payout_service.payouts_mark_paid(payouts, actor=staff, reference=f"HIST-{race.pk}")
+            Payout.objects.filter(pk__in=payouts).update(paid_at=end + timedelta(days=rng.randrange(1, 4)))
+        report.races += 1
+
+    say("support tickets")
+    authors = list(User.objects.filter(username__startswith=f"{PREFIX}-").order_by("pk")[:200])
+    for day in past:
+        for _ in range(rng.randrange(0, 4)):
+            if not authors:
+                break
+            opened = _at(day, rng)
+            ticket = SupportTicket.objects.create(user=rng.choice(authors), subject="Where is my bonus?",
+                                                  created_at=opened)  # fmt: skip
+            TicketMessage.objects.create(ticket=ticket, author=ticket.user, body="Hi!", created_at=opened)
+            if staff is not None and rng.random() < 0.9:
+                replied = opened + timedelta(minutes=rng.randrange(10, 60 * 30))
+                TicketMessage.objects.create(ticket=ticket, author=staff, body="On it.", created_at=replied,
+                                             is_staff_reply=True)  # fmt: skip
+                if rng.random() < 0.8:
+                    SupportTicket.objects.filter(pk=ticket.pk).update(
+                        status=SupportTicket.Status.CLOSED, closed_at=replied + timedelta(hours=rng.randrange(1, 48))
+                    )
+            report.tickets += 1
+
+    say("the last 24 hours of syncs")
+    for minutes in range(24 * 60, 0, -10):
+        ok = rng.random() > 0.04
+        TransformationLog.objects.create(
+            type=TransformationLog.Type.INFO if ok else TransformationLog.Type.ERROR,
+            message="History: sync" if ok else "History: sync failed", created_at=now - timedelta(minutes=minutes),
+            duration_ms=rng.randrange(600, 4200), payload={"kind": "sync", "ok": ok, "history": True},
+            error_message="" if ok else "upstream answered 502",
+        )  # fmt: skip
+        report.syncs += 1
+    return report
