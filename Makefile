@@ -23,7 +23,7 @@ DEPLOY_ENV := DEBUG=0 SECRET_KEY=deploy-check-$$(head -c 32 /dev/urandom | od -A
 	DATABASE_URL=$(PG_URL) REDIS_URL=redis://127.0.0.1:6379/0 \
 	TOKEN_ENCRYPTION_KEY=$$(head -c 32 /dev/urandom | base64 | tr '+/' '-_')
 
-.PHONY: help run serve migrate seed test test-sqlite test-postgres test-e2e lint format checks services clean bench-sync bench-fanout bench-http scan
+.PHONY: help run run-scaled bench-load serve migrate seed test test-sqlite test-postgres test-e2e lint format checks services clean bench-sync bench-fanout bench-http scan
 
 help:
 	@echo "make run    - install, migrate, seed demo data and serve http://$(HOST):$(PORT) (embedded mode)"
@@ -53,6 +53,22 @@ seed: migrate
 run: seed
 	$(PY) manage.py serve --host $(HOST) --port $(PORT)
 
+# The production topology on this machine: PostgreSQL + Redis, a proxy on :8000 in front of two daphne processes,
+# a worker, beat (and the bot with a token). Metrics of every process are summed (PROMETHEUS_MULTIPROC_DIR).
+SCALED_DB ?= postgres://postgres@127.0.0.1:5432/goatedvips
+SCALED_ENV := DATABASE_URL=$(SCALED_DB) REDIS_URL=redis://127.0.0.1:6379/1 PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/var/prometheus
+run-scaled: $(VENV)/.dev services
+	psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='goatedvips'" | grep -q 1 || \
+		createdb -h 127.0.0.1 -U postgres goatedvips
+	rm -rf var/prometheus && mkdir -p var/prometheus
+	$(SCALED_ENV) $(PY) manage.py migrate --noinput
+	$(SCALED_ENV) $(PY) manage.py seed_demo
+	$(SCALED_ENV) PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/honcho start -f Procfile.scaled
+
+# 200 simulated users for 60 s against the scaled topology (started and stopped here); figures: docs/performance.md.
+bench-load: $(VENV)/.dev services
+	$(PY) bench/load.py --start-topology --users 200 --seconds 60
+
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -72,7 +88,8 @@ services:
 
 test-postgres: $(VENV)/.dev services
 	@echo "=== test suite on PostgreSQL + Redis ($(PG_URL), $(REDIS_TEST_URL)) ==="
-	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_TEST_URL) $(PY) -m pytest -m "not e2e" -p no:playwright --create-db
+	DATABASE_URL=$(PG_URL) DATABASE_REPLICA_URL=$(PG_URL)_replica REDIS_URL=$(REDIS_TEST_URL) \
+		$(PY) -m pytest -m "not e2e" -p no:playwright --create-db
 
 test-e2e: $(VENV)/.dev
 	@echo "=== browser tests in headless Chromium ==="

@@ -8,9 +8,11 @@ from collections.abc import Callable, Iterable
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
+from waffle.models import Switch
 
 from core.audit import audit_changes, audit_record, audit_snapshot
 from core.errors import ServiceError
+from core.features import FEATURES
 from core.models import AuditEntry
 from core.money import money_text
 
@@ -154,3 +156,43 @@ def action_form_page(modeladmin, request, queryset, *, form, action: str, title:
         "opts": modeladmin.model._meta,
     }
     return TemplateResponse(request, "admin/action_form_page.html", context)
+
+
+@admin.register(Switch)
+class FeatureSwitchAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    """Feature switches (core.features): on/off without a deploy; the set of features is fixed by the code."""
+
+    list_display = ("name", "feature", "active", "note", "modified")
+    list_editable = ("active",)
+    fields = ("name", "feature", "active", "note")
+    readonly_fields = ("name", "feature")
+    actions = ["switch_on", "switch_off"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="What it covers")
+    def feature(self, obj):
+        feature = FEATURES.get(obj.name)
+        return feature.label if feature else "(not used by the site)"
+
+    def _switch(self, request, queryset, active: bool) -> None:
+        for switch in queryset:
+            if switch.active != active:
+                before = audit_snapshot(switch)
+                switch.active = active
+                switch.save()  # waffle clears its cache: every process sees it on its next request
+                audit_record(actor=request.user, action="switch.change", target=switch, before=before,
+                             after=audit_snapshot(switch), source=AuditEntry.Source.ADMIN)  # fmt: skip
+        self.message_user(request, f"{'On' if active else 'Off'}: {', '.join(s.name for s in queryset)}.")
+
+    @admin.action(description="Switch on", permissions=["change"])
+    def switch_on(self, request, queryset):
+        self._switch(request, queryset, True)
+
+    @admin.action(description="Switch off", permissions=["change"])
+    def switch_off(self, request, queryset):
+        self._switch(request, queryset, False)

@@ -11,6 +11,14 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         # After every migrate (permissions of new models exist by then): groups = core.roles.ROLES.
         post_migrate.connect(_sync_roles_once, dispatch_uid="core.roles_sync")
+        from core.logs import task_request_id_connect
+        from core.tasks import task_metrics_connect
+
+        task_metrics_connect()
+        task_request_id_connect()
+        from core.db_router import task_primary_connect
+
+        task_primary_connect()
 
 
 def _sync_roles_once(sender, app_config=None, **kwargs) -> None:

@@ -7,7 +7,7 @@ import logging
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from core import realtime
+from core import metrics, realtime
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +24,7 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
 
     group: str = ""
     user_group: str = ""  # the connections group of the signed-in user, if any
+    stream: str = ""  # the metrics label of an accepted, subscribed socket
 
     async def authorize(self) -> int | None:
         """Decide whether this client may subscribe; return a close code to refuse."""
@@ -45,6 +46,9 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=refusal)
             return
         await self.channel_layer.group_add(self.group, self.channel_name)
+        self.stream = type(self).__name__.removesuffix("Consumer").lower()
+        metrics.SOCKETS_OPEN.labels(self.stream).inc()
+        metrics.SOCKETS_OPENED.labels(self.stream).inc()
         user = self.scope.get("user")
         if user is not None and user.is_authenticated:
             self.user_group = realtime.connections_group(user.pk)
@@ -52,6 +56,9 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
         await self.send_snapshot()
 
     async def disconnect(self, code: int) -> None:
+        if self.stream:
+            metrics.SOCKETS_OPEN.labels(self.stream).dec()
+            self.stream = ""
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
         if self.user_group:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.template.loader import render_to_string
 
+from core import metrics
 from core.api import error_body
 from core.text import unstorable
 
@@ -75,3 +77,22 @@ class SecurityHeadersMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
         return response
+
+
+class MetricsMiddleware:
+    """Counts every request by route (the URL pattern, not the raw path), method and status, and times it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        response = self.get_response(request)
+        route = metrics.route_of(request)
+        method = request.method if request.method in KNOWN_METHODS else "other"
+        metrics.HTTP_REQUESTS.labels(route, method, str(response.status_code)).inc()
+        metrics.HTTP_LATENCY.labels(route, method).observe(time.perf_counter() - started)
+        return response
+
+
+KNOWN_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}

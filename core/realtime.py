@@ -21,6 +21,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.core.cache import cache
 
+from core import metrics
+
 logger = logging.getLogger(__name__)
 
 COALESCE_SECONDS = 1.0
@@ -74,10 +76,14 @@ def send(group: str, event_type: str, **payload) -> bool:
     """Send one versioned event now. Returns False (and logs) if the channel layer is unavailable."""
     message = {"type": event_type, "version": _next_version(group), **payload}
     try:
-        return _group_send(group, message)
+        sent = _group_send(group, message)
     except Exception:  # Redis down, layer misconfigured...: log and carry on
         logger.exception("realtime: could not send %s to %s", event_type, group)
+        metrics.LAYER_ERRORS.inc()
+        metrics.EVENTS.labels(event_type, "dropped").inc()
         return False
+    metrics.EVENTS.labels(event_type, "sent" if sent else "dropped").inc()
+    return sent
 
 
 def send_coalesced(group: str, event_type: str, **payload) -> bool:
@@ -88,6 +94,7 @@ def send_coalesced(group: str, event_type: str, **payload) -> bool:
         first = True  # without the cache there is nothing to coalesce against: just send
     if first:
         return send(group, event_type, **payload)
+    metrics.EVENTS.labels(event_type, "coalesced").inc()
     with _trailing_lock:
         pending = group in _trailing
         _trailing[group] = payload  # the trailing send carries the latest state, not the first folded one

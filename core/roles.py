@@ -43,6 +43,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "notifications.broadcast": ("view", "add"),
         "accounts.telegramlinktoken": ("view",),
         "core.auditentry": ("view",),
+        "waffle.switch": ("view", "change"),
     },
     SUPPORT: {
         "support.supportticket": ("view", "change"),

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest
 
+from core.features import feature_enabled, maintenance_note
 from notifications.selectors import notifications_unread_count
 
 
@@ -24,4 +25,12 @@ def site(request: HttpRequest) -> dict:
         "REFERRAL_URL": settings.REFERRAL_URL,
         "TELEGRAM_BOT_USERNAME": settings.TELEGRAM_BOT_USERNAME,
         "TELEGRAM_LOGIN_ENABLED": bool(settings.TELEGRAM_BOT_TOKEN),
+        # Read only where a template asks (a cached switch lookup each): {% if FEATURE_ON.wheel %}.
+        "FEATURE_ON": _Switches(),
+        "MAINTENANCE_NOTE": maintenance_note,
     }
+
+
+class _Switches:
+    def __getitem__(self, name: str) -> bool:
+        return feature_enabled(name)

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "waffle",
     # Ours, lowest layer first (docs/architecture.md): an app imports only the apps listed above it.
     "core",
     "notifications",
@@ -63,6 +64,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: every request gets an id for its log lines (and its tasks'), and is counted and timed.
+    "core.logs.RequestIdMiddleware",
+    "core.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before anything reads the request: NUL bytes and unstorable text are a 400, never a 500 deeper down.
     "core.middleware.RejectUnstorableInputMiddleware",
@@ -74,6 +78,10 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "core.middleware.StaffTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Write requests and the back office read from the primary, never the replica (core.db_router).
+    "core.db_router.PrimaryOnlyMiddleware",
+    # A switched-off feature (core.features, toggled in admin) answers 503 before its view runs.
+    "core.features.FeatureGateMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "core.middleware.SecurityHeadersMiddleware",
@@ -121,6 +129,28 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     (BASE_DIR / "var").mkdir(exist_ok=True)
     DATABASES["default"].setdefault("TEST", {})["NAME"] = str(BASE_DIR / "var" / "test-db.sqlite3")
 IS_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
+# PostgreSQL: each process borrows connections from a pool of its own (psycopg_pool), at most DB_POOL_MAX_SIZE;
+# without it, every thread of a busy daphne opens its own connection and PostgreSQL runs out (measured by
+# bench/load.py: "too many clients" at 200 users). Processes × DB_POOL_MAX_SIZE must stay under max_connections.
+DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", default=10)
+if IS_POSTGRES and DB_POOL_MAX_SIZE > 0:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections; Django must not
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1, "max_size": DB_POOL_MAX_SIZE, "timeout": env.float("DB_POOL_TIMEOUT", default=15.0),
+    }  # fmt: skip
+# A read replica (core.db_router): the public read-mostly data is read from it outside transactions.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+READ_REPLICA = env.bool("READ_REPLICA", default=bool(DATABASE_REPLICA_URL))
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = env.db_url_config(DATABASE_REPLICA_URL)
+    DATABASES["replica"].setdefault("CONN_MAX_AGE", DATABASES["default"]["CONN_MAX_AGE"])
+    if IS_POSTGRES and DATABASES["replica"]["ENGINE"].startswith("django.db.backends.postgresql") and DB_POOL_MAX_SIZE:
+        DATABASES["replica"]["CONN_MAX_AGE"] = 0
+        DATABASES["replica"].setdefault("OPTIONS", {})["pool"] = dict(DATABASES["default"]["OPTIONS"]["pool"])
+    if DATABASES["replica"]["ENGINE"] == "django.db.backends.sqlite3":
+        DATABASES["replica"].setdefault("OPTIONS", {}).update({"timeout": 20})
+        DATABASES["replica"].setdefault("TEST", {})["NAME"] = str(BASE_DIR / "var" / "test-replica.sqlite3")
+DATABASE_ROUTERS = ["core.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache, channel layer, Celery --------------------------------------------------------------------
@@ -170,6 +200,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "race-tick": {"task": "races.race_tick", "schedule": float(env.int("RACE_TICK_SECONDS", default=30))},
     # Last month's statement to every player who wants one, on the 1st at 06:00 UTC.
     "monthly-statements": {"task": "races.monthly_statements", "schedule": crontab(minute=0, hour=6, day_of_month=1)},
+    # Delete rows past their retention age (goatedvips.retention), nightly.
+    "retention": {"task": "goatedvips.retention", "schedule": crontab(minute=30, hour=3)},
     # Warn operators 24 h and 2 h before the stored affiliate token expires (once each).
     "feed-token-check": {"task": "races.feed_token_check", "schedule": 300.0},
 }
@@ -345,11 +377,24 @@ if not DEBUG:
 
 # --- Logging ----------------------------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+# One JSON object per line in production (collectors parse it), plain text in embedded mode; every line carries
+# the request id (core.logs), which follows a request into the tasks it enqueues.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if EMBEDDED else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "core.logs.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]},
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         # Django adds its own console handler in DEBUG; route it through ours once.
@@ -362,7 +407,35 @@ LOGGING = {
     },
 }
 
+# Error reporting (optional): with SENTRY_DSN set, exceptions of web processes and Celery tasks go to Sentry.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+    from sentry_sdk.integrations.celery import CeleryIntegration
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN, integrations=[DjangoIntegration(), CeleryIntegration()], send_default_pii=False,
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+    )  # fmt: skip
+
 HEALTH_CHECK_TIMEOUT_SECONDS = 2.0
+
+# Retention (goatedvips.retention): days to keep each kind of row; 0 keeps it forever. Money records and race
+# archives are never pruned.
+RETENTION_TRANSFORMATION_LOG_DAYS = env.int("RETENTION_TRANSFORMATION_LOG_DAYS", default=90)
+RETENTION_PROGRESS_SAMPLE_DAYS = env.int("RETENTION_PROGRESS_SAMPLE_DAYS", default=180)
+RETENTION_READ_NOTIFICATION_DAYS = env.int("RETENTION_READ_NOTIFICATION_DAYS", default=90)
+RETENTION_LINK_TOKEN_DAYS = env.int("RETENTION_LINK_TOKEN_DAYS", default=7)
+RETENTION_AUDIT_DAYS = env.int("RETENTION_AUDIT_DAYS", default=730)
+
+# Feature switches (core.features): waffle's own admin pages are replaced by ours (audited, fixed set).
+WAFFLE_ENABLE_ADMIN_PAGES = False
+
+# GET /metrics (Prometheus): allowed with "Authorization: Bearer <METRICS_TOKEN>" or from these addresses.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
 
 # Telegram bot: outgoing broadcast pace (Telegram allows ~30 messages/s to different chats) and the per-user
 # command limit (commands per minute) before the bot answers "slow down".

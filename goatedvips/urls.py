@@ -46,6 +46,7 @@ urlpatterns = [
     path("", include((pages, "pages"))),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", views.metrics_view, name="metrics"),
     moved_admin,
     # Django's admin login, rate-limited per address and per username (docs/security.md).
     path("admin/login/", views.admin_login, name="admin-login"),

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import csv
+import hmac
 import io
 
+from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django_ratelimit.decorators import ratelimit
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from core.api import error_body
+from core.metrics import metrics_text
+from core.ratelimit import client_ip
 from goatedvips.analytics import CHARTS, PERIODS, analytics_charts
 from races.selectors.leaderboard import leaderboard_top
 from races.selectors.races import race_current, race_next, race_standings
@@ -101,3 +106,14 @@ def analytics_csv(request: HttpRequest, key: str) -> HttpResponse:
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{key}-{raw}d-{timezone.now():%Y%m%d}.csv"'
     return response
+
+
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    """Prometheus text for scrapers: with `Authorization: Bearer $METRICS_TOKEN`, or from an address in
+    METRICS_ALLOWED_IPS (loopback by default). Anyone else gets the site's 404: nothing says it exists."""
+    token = settings.METRICS_TOKEN
+    sent = request.headers.get("Authorization", "")
+    by_token = bool(token) and hmac.compare_digest(sent.encode(), f"Bearer {token}".encode())
+    if not by_token and client_ip(request) not in settings.METRICS_ALLOWED_IPS:
+        raise Http404("Not found")
+    return HttpResponse(metrics_text(), content_type=CONTENT_TYPE_LATEST)

@@ -16,6 +16,8 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from core.metrics import notification_counted
+
 UNSUBSCRIBE_SALT = "notifications.unsubscribe"
 
 
@@ -67,6 +69,18 @@ def email_build(
 
 def email_deliver(message: EmailMultiAlternatives, connection=None) -> None:
     """Send one message, telling a transient failure (retry) from a permanent one (give up)."""
+    try:
+        _deliver(message, connection)
+    except EmailTransient:
+        notification_counted("email", "retry")
+        raise
+    except EmailRefused:
+        notification_counted("email", "refused")
+        raise
+    notification_counted("email", "sent")
+
+
+def _deliver(message: EmailMultiAlternatives, connection) -> None:
     try:
         message.connection = connection or get_connection()
         message.send(fail_silently=False)

@@ -28,6 +28,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from core.errors import ServiceError
+from core.metrics import notification_counted
 from core.text import tg_html
 from notifications import realtime
 from notifications.email import EmailRefused, EmailTransient, absolute, email_build, email_deliver, unsubscribe_read
@@ -82,6 +83,7 @@ def notification_create(user, *, kind: str, title: str, body: str = "", url: str
     else:
         note = Notification.objects.create(user=user, kind=kind, title=title, body=body, url=url)
     transaction.on_commit(lambda: realtime.notification_announce(note))
+    notification_counted("site", "sent")
     return note
 
 

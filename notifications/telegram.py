@@ -8,6 +8,7 @@ import httpx
 from django.conf import settings
 from django.utils import timezone
 
+from core.metrics import notification_counted
 from notifications.models import BotUser
 
 logger = logging.getLogger(__name__)
@@ -28,7 +29,17 @@ def bot_user_blocked(telegram_id: int) -> None:
 
 def telegram_send_message(chat_id: int, text: str) -> str:
     """Send one message. Returns "sent", "blocked" (403; the user is marked) or "gone" (400, e.g. chat not found).
-    Raises TelegramTransient for errors worth retrying."""
+    Raises TelegramTransient for errors worth retrying. Each outcome is counted (core.metrics)."""
+    try:
+        outcome = _send(chat_id, text)
+    except TelegramTransient:
+        notification_counted("telegram", "retry")
+        raise
+    notification_counted("telegram", outcome)
+    return outcome
+
+
+def _send(chat_id: int, text: str) -> str:
     if not settings.TELEGRAM_BOT_TOKEN:
         return "disabled"
     url = f"{settings.TELEGRAM_API_URL.rstrip('/')}/bot{settings.TELEGRAM_BOT_TOKEN}/sendMessage"

@@ -2,6 +2,8 @@ from django.apps import AppConfig
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
+from core.metrics import data_collector_add
+
 
 class RacesConfig(AppConfig):
     name = "races"
@@ -9,6 +11,9 @@ class RacesConfig(AppConfig):
 
     def ready(self) -> None:
         from races import checks  # noqa: F401 (registers the system checks)
+        from races.metrics import FeedGauges
+
+        data_collector_add(FeedGauges())
 
         # Leaderboard rows carry each player's tier: a tier edit must not leave stale badges in the cache.
         post_save.connect(_tiers_changed, sender="vip.VipTier", dispatch_uid="races.vip-tier-saved")

@@ -22,6 +22,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
+from core import metrics
 from core.audit import audit_record
 from core.models import AuditEntry
 from core.money import cents, money_text
@@ -448,6 +449,7 @@ def sync_wagers(*, as_of: datetime | None = None) -> SyncResult:
     token = _lock_acquire()
     if token is None:
         logger.info("sync_wagers: another sync holds the lock; skipping")
+        metrics.SYNCS.labels("skipped").inc()
         return SyncResult(ok=True, skipped=True)
     started = time.monotonic()
     result = SyncResult(ok=False)
@@ -473,9 +475,17 @@ def sync_wagers(*, as_of: datetime | None = None) -> SyncResult:
             _log_failure(result, batch, source)
         else:
             logger.info("sync_wagers: %s", result.summary())
+        _count(result)
         return result
     finally:
         _lock_release(token)
+
+
+def _count(result: SyncResult) -> None:
+    metrics.SYNCS.labels("ok" if result.ok else "failed").inc()
+    metrics.SYNC_DURATION.observe(result.duration_ms / 1000)
+    for kind in ("received", "created", "updated", "unchanged", "rejected"):
+        metrics.SYNC_ROWS.labels(kind).inc(getattr(result, kind) or 0)
 
 
 def transformation_logs_resolve(log_ids: list[int], *, actor, source: str = AuditEntry.Source.SERVICE) -> int:

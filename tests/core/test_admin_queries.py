@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
+from waffle.models import Switch
 
 from accounts.models import TelegramLinkToken
 from core.audit import audit_record
@@ -159,6 +160,7 @@ BUILDERS = {
         for _ in range(n)
     ],
     "accounts.verificationrequest": lambda n: f.VerificationRequestFactory.create_batch(n, player=f.PlayerFactory()),
+    "waffle.switch": lambda n: [Switch.objects.create(name=f"extra-{next(SEQ)}") for _ in range(n)],
 }
 MODELS = sorted(admin.site._registry, key=lambda m: m._meta.label_lower)
 

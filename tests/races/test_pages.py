@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from core.features import features_cache_clear
 from races.models import RaceResult, WagerRace
 from races.services.lifecycle import race_finalize
 from races.services.standings import races_refresh_after_sync
@@ -54,6 +55,7 @@ def finish(race: WagerRace) -> None:
 
 
 def queries(client, url: str) -> int:
+    features_cache_clear()  # every measurement starts with the feature switches cold (one query)
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(url)
     assert response.status_code == 200, url

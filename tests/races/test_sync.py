@@ -322,7 +322,9 @@ def test_sync_wagers_command_prints_counts_and_exits_zero(db, feed, capsys):
     assert "3 created, 0 updated, 0 unchanged, 0 rejected" in out
 
 
-def test_sync_wagers_command_exits_non_zero_with_a_one_line_reason(db, feed, capsys):
+def test_sync_wagers_command_exits_non_zero_with_a_one_line_reason(transactional_db, feed, capsys):
+    # transactional_db: a command run from argv closes every connection when it fails (Django's
+    # run_from_argv); inside the test's own transaction that would hand an open transaction back to the pool.
     feed({"success": False}, status=200)
     with pytest.raises(SystemExit) as exit_info:
         execute_from_command_line(["manage.py", "sync_wagers"])

@@ -1,4 +1,5 @@
 import asyncio
+import signal
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -7,8 +8,20 @@ from django.core.management.base import BaseCommand, CommandError
 class Command(BaseCommand):
     help = "Run the Telegram bot with long polling (its own process; Procfile `bot`)."
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--if-configured", action="store_true",
+            help="Without TELEGRAM_BOT_TOKEN, idle instead of failing (process managers stop everything when one "
+            "process exits).",
+        )  # fmt: skip
+
+    def handle(self, *args, if_configured: bool = False, **options):
         if not settings.TELEGRAM_BOT_TOKEN:
+            if if_configured:
+                self.stdout.write("TELEGRAM_BOT_TOKEN is not set: the bot is off; idling.")
+                self.stdout.flush()
+                signal.pause()
+                return
             raise CommandError("TELEGRAM_BOT_TOKEN is not set: the bot is disabled.")
         from telegram_bot.bot import bot_create, dispatcher_create
 
