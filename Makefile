@@ -23,7 +23,7 @@ DEPLOY_ENV := DEBUG=0 SECRET_KEY=deploy-check-$$(head -c 32 /dev/urandom | od -A
 	DATABASE_URL=$(PG_URL) REDIS_URL=redis://127.0.0.1:6379/0 \
 	TOKEN_ENCRYPTION_KEY=$$(head -c 32 /dev/urandom | base64 | tr '+/' '-_')
 
-.PHONY: help run run-scaled bench-load serve migrate seed test test-sqlite test-postgres test-e2e lint format checks services clean bench-sync bench-fanout bench-http scan
+.PHONY: help run run-scaled bench-load serve migrate seed test test-sqlite test-postgres test-e2e lint format checks services clean bench-sync bench-fanout bench-http bench-pages scan
 
 help:
 	@echo "make run    - install, migrate, seed demo data and serve http://$(HOST):$(PORT) (embedded mode)"
@@ -53,7 +53,7 @@ seed: migrate
 run: seed
 	$(PY) manage.py serve --host $(HOST) --port $(PORT)
 
-# The production topology on this machine: PostgreSQL + Redis, a proxy on :8000 in front of two daphne processes,
+# The production topology on this machine: PostgreSQL + Redis, a proxy on :8000 in front of two uvicorn processes,
 # a worker, beat (and the bot with a token). Metrics of every process are summed (PROMETHEUS_MULTIPROC_DIR).
 SCALED_DB ?= postgres://postgres@127.0.0.1:5432/goatedvips
 SCALED_ENV := DATABASE_URL=$(SCALED_DB) REDIS_URL=redis://127.0.0.1:6379/1 PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/var/prometheus
@@ -102,7 +102,11 @@ bench-sync: $(VENV)/.dev services
 	$(PY) bench/sync.py
 
 bench-fanout: $(VENV)/.dev services
-	$(PY) bench/fanout.py
+	$(PY) bench/fanout.py --clients 1000 --servers 2 --client-procs 2
+	$(PY) bench/fanout.py --clients 5000 --servers 4 --client-procs 4 --rounds 30
+
+bench-pages: $(VENV)/.dev services
+	$(PY) bench/pages.py
 
 bench-http: $(VENV)/.dev services
 	$(PY) bench/leaderboard_http.py

@@ -1,18 +1,22 @@
-"""Leaderboard API throughput vs a constant-JSON view, in the same daphne server, in one run.
+"""Leaderboard API throughput against a raw ASGI "hello" app on the same server, in one run.
 
-    .venv/bin/python bench/leaderboard_http.py [--seconds 8] [--concurrency 32]
+    .venv/bin/python bench/leaderboard_http.py [--seconds 12] [--concurrency 32] [--clients 2]
 
-The server runs `bench.settings` (the real settings plus `/bench/constant/`, a view returning a fixed payload of
-the same shape and size without touching the cache or the database). After one sync of the demo feed, both
-endpoints are loaded alternately by an aiohttp client; the script prints requests per second and the ratio.
-Target: the leaderboard at >= 60 % of the constant view. (0 database queries on a warm cache is asserted by
-tests/races/test_leaderboard.py.)
+Two daphne processes serve `bench.asgi:application` (the site plus `/bench/hello/`, a bare ASGI app answering a
+fixed body: the ceiling of any path through this server) on a PostgreSQL database of its own after one sync of
+the demo feed, with the Redis cache: one with the leaderboard fast path (goatedvips/fastpath.py), one with
+LEADERBOARD_FAST_PATH=0 (every request through Django). Each server is loaded in turn, one at a time, by
+`--clients` load-generator processes (aiohttp), the endpoints alternated so drift on a noisy machine hits all
+of them. Prints requests per second and the ratios with pass/fail.
+
+Target (issue 18): the leaderboard API at >= 25 % of the raw ASGI hello on the same server.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -20,10 +24,14 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fanout import ROOT, start_servers
+from fanout import ROOT, SERVERS, start_servers
+
+PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
+DATABASE = "goatedvips_bench_http"
+TARGET = 0.25
 
 
-async def load(url: str, seconds: float, concurrency: int) -> float:
+async def _load(url: str, seconds: float, concurrency: int) -> int:
     import aiohttp
 
     done = 0
@@ -34,52 +42,81 @@ async def load(url: str, seconds: float, concurrency: int) -> float:
         while time.monotonic() < deadline:
             async with session.get(url) as response:
                 await response.read()
-                assert response.status == 200, response.status
+                if response.status != 200:
+                    raise SystemExit(f"{url}: {response.status}")
                 done += 1
 
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
-        started = time.monotonic()
         await asyncio.gather(*(worker(session) for _ in range(concurrency)))
-        return done / (time.monotonic() - started)
+    return done
+
+
+def _client(url: str, seconds: float, concurrency: int, out) -> None:
+    out.put(asyncio.run(_load(url, seconds, concurrency)))
+
+
+def rate(url: str, seconds: float, concurrency: int, clients: int) -> float:
+    """Requests per second from `clients` processes loading `url` together."""
+    out = multiprocessing.Queue()
+    procs = [
+        multiprocessing.Process(target=_client, args=(url, seconds, concurrency // clients, out))
+        for _ in range(clients)
+    ]
+    started = time.monotonic()
+    for proc in procs:
+        proc.start()
+    total = sum(out.get() for _ in procs)
+    for proc in procs:
+        proc.join()
+    return total / (time.monotonic() - started)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=8)
+    parser.add_argument("--seconds", type=float, default=12)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--clients", type=int, default=2)
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/13")
+    parser.add_argument("--server", choices=sorted(SERVERS), default="uvicorn")  # the Procfile's
     args = parser.parse_args()
-    database = ROOT / "var" / "bench-http.sqlite3"
     env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "bench.settings",
-        "REDIS_URL": args.redis,
-        "DATABASE_URL": f"sqlite:///{database}",
-        "LOG_LEVEL": "WARNING",
-    }
+        **os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings", "REDIS_URL": args.redis, "DEBUG": "1",
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DATABASE}", "LOG_LEVEL": "WARNING",
+    }  # fmt: skip
+    subprocess.run(["psql", PG_ADMIN, "-qc", f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"], check=True)
+    subprocess.run(["psql", PG_ADMIN, "-qc", f"CREATE DATABASE {DATABASE}"], check=True)
+    subprocess.run(["redis-cli", "-u", args.redis, "flushdb"], check=True, capture_output=True)
     subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
     subprocess.run([sys.executable, "manage.py", "sync_wagers", "-v", "0"], cwd=ROOT, env=env, check=True)
-    procs, (port,) = start_servers(1, env)
+    app = "bench.asgi:application"
+    fast_procs, (fast_port,) = start_servers(1, env, app, args.server)
+    slow_procs, (slow_port,) = start_servers(1, {**env, "LEADERBOARD_FAST_PATH": "0"}, app, args.server)
+    query = "/api/v1/leaderboard/?period=monthly&limit=25"
+    urls = {
+        "raw ASGI hello": f"http://127.0.0.1:{fast_port}/bench/hello/",
+        "leaderboard, fast path": f"http://127.0.0.1:{fast_port}{query}",
+        "leaderboard, through Django": f"http://127.0.0.1:{slow_port}{query}",
+    }
     try:
-        base = f"http://127.0.0.1:{port}"
-        urls = {
-            "leaderboard": f"{base}/api/v1/leaderboard/?period=monthly&limit=25",
-            "constant": f"{base}/bench/constant/",
-        }
-        asyncio.run(load(urls["leaderboard"], 1, 4))  # warm up
-        rates: dict[str, list[float]] = {"leaderboard": [], "constant": []}
-        for _ in range(2):  # alternate, so drift on a noisy machine hits both
+        for url in urls.values():
+            rate(url, 1, 8, 1)  # warm up: imports, the first cache read, the fast path's header template
+        rates: dict[str, list[float]] = {name: [] for name in urls}
+        for _ in range(2):
             for name, url in urls.items():
-                rates[name].append(asyncio.run(load(url, args.seconds / 2, args.concurrency)))
+                rates[name].append(rate(url, args.seconds / 2, args.concurrency, args.clients))
     finally:
-        for proc in procs:
+        for proc in (*fast_procs, *slow_procs):
             proc.terminate()
             proc.wait(10)
-    lb, const = sum(rates["leaderboard"]) / 2, sum(rates["constant"]) / 2
-    print(f"{'endpoint':<28}{'req/s':>10}")
-    print(f"{'/api/v1/leaderboard/':<28}{lb:>10.0f}")
-    print(f"{'constant JSON view':<28}{const:>10.0f}")
-    print(f"\nleaderboard / constant: {lb / const:.0%} (target >= 60 %)")
+    mean = {name: sum(values) / len(values) for name, values in rates.items()}
+    hello = mean["raw ASGI hello"]
+    print(f"\n{f'endpoint ({args.server}, 1 process)':<32}{'req/s':>10}{'of hello':>10}")
+    for name, value in mean.items():
+        print(f"{name:<32}{value:>10.0f}{value / hello:>10.0%}")
+    ratio = mean["leaderboard, fast path"] / hello
+    verdict = "PASS" if ratio >= TARGET else "FAIL"
+    print(f"\nleaderboard API / raw ASGI hello: {ratio:.0%} (target >= {TARGET:.0%}) {verdict}")
+    print(f"fast path / through Django: {mean['leaderboard, fast path'] / mean['leaderboard, through Django']:.1f}x")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ page, player page, leaderboard and race API) with 0.5-2 s of "reading" between t
 the users also hold a live leaderboard socket and a race socket the whole time (they receive the sync events:
 the topology syncs every 10 s here). Errors are 5xx answers, failed connections or timeouts, and sockets the
 server closed before the end. Prints requests per second, latency percentiles per kind and the error counts;
-exits non-zero if anything failed. With --start-topology it runs `Procfile.scaled` (proxy + 2 daphne + worker +
+exits non-zero if anything failed. With --start-topology it runs `Procfile.scaled` (proxy + 2 uvicorn + worker +
 beat) on a PostgreSQL database of its own (goatedvips_bench) and Redis db 2, and stops it afterwards.
 """
 
@@ -191,7 +191,7 @@ def main() -> None:
     honcho = None
     url = args.url
     if args.start_topology:
-        print("starting the scaled topology (proxy, 2 daphne, worker, beat) …", flush=True)
+        print("starting the scaled topology (proxy, 2 uvicorn, worker, beat) …", flush=True)
         honcho, url = start_topology(args.port)
     try:
         stats = asyncio.run(run(url, args.users, args.seconds))

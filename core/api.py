@@ -98,3 +98,17 @@ ErrorSerializer = inline_serializer(
         )
     },
 )
+
+
+PUBLIC_REVALIDATE = "public, no-cache"
+
+
+class PublicCacheMixin:
+    """Public read-only API views: successful GETs may be kept by browsers and shared proxies, which revalidate
+    them each time with the ETag (ConditionalGetMiddleware answers 304 when nothing changed)."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if request.method in ("GET", "HEAD") and response.status_code == 200:
+            response["Cache-Control"] = PUBLIC_REVALIDATE
+        return response

@@ -25,6 +25,10 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
     group: str = ""
     user_group: str = ""  # the connections group of the signed-in user, if any
     stream: str = ""  # the metrics label of an accepted, subscribed socket
+    # Group events sent on to the client as they are. They touch no database, so they skip the thread hop
+    # Channels makes before every handler to close stale database connections: with 1,000 sockets that hop
+    # was most of a fan-out's CPU (bench/fanout.py, docs/performance.md).
+    relayed: frozenset[str] = frozenset()
 
     async def authorize(self) -> int | None:
         """Decide whether this client may subscribe; return a close code to refuse."""
@@ -97,6 +101,12 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json(
                 {"type": "error", "error": 'Unknown message. Send {"type": "ping"} or {"type": "snapshot"}.'}
             )
+
+    async def dispatch(self, message: dict) -> None:
+        if message["type"] in self.relayed:
+            await self.forward(message)
+        else:
+            await super().dispatch(message)
 
     async def forward(self, event: dict) -> None:
         """Relay a group event to the client as is (its `type` is the public event name)."""

@@ -27,13 +27,17 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+def request_id_for(incoming: str) -> str:
+    """The id a request is known by: the proxy's `X-Request-ID` when it looks like one, else a new one."""
+    return incoming if _VALID.match(incoming) else uuid.uuid4().hex
+
+
 class RequestIdMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        incoming = request.headers.get("X-Request-ID", "")
-        request_id = incoming if _VALID.match(incoming) else uuid.uuid4().hex
+        request_id = request_id_for(request.headers.get("X-Request-ID", ""))
         request.request_id = request_id
         token = request_id_var.set(request_id)
         try:

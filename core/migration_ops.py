@@ -35,3 +35,15 @@ def move_table(old_app: str, new_app: str, model: str) -> migrations.RunPython:
         relabel(apps, new_app, old_app)
 
     return migrations.RunPython(forwards, backwards)
+
+
+def sql_on(vendor: str, statements: list[str]):
+    """A RunPython function that runs `statements` on one database vendor ("postgresql", "sqlite") only: for
+    what the model layer cannot say (triggers, storage parameters, extension indexes)."""
+
+    def run(apps, schema_editor):
+        if schema_editor.connection.vendor == vendor:
+            for sql in statements:
+                schema_editor.execute(sql)
+
+    return run

@@ -1,9 +1,10 @@
-"""ASGI entry point: HTTP through Django, WebSockets through Channels.
+"""ASGI entry point: HTTP through Django (the leaderboard API's fast path in front), WebSockets through Channels.
 
 WebSocket connections are only accepted from allowed hosts (AllowedHostsOriginValidator) and carry the
 Django session (AuthMiddlewareStack) so consumers know the signed-in user.
 """
 
+import gc
 import os
 
 from django.core.asgi import get_asgi_application
@@ -16,12 +17,25 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
 
+from goatedvips.fastpath import LeaderboardFastPath  # noqa: E402
 from goatedvips.routing import websocket_urlpatterns  # noqa: E402
+
+# GET /api/v1/leaderboard/ from process memory in front of Django when it can answer exactly as Django would.
+http_app = LeaderboardFastPath(django_asgi_app) if settings.LEADERBOARD_FAST_PATH else django_asgi_app
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": http_app,
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+
+# A web process holds one consumer per open socket; with Python's default thresholds a full (generation 2)
+# collection ran every few events and walked them all: pauses of 80-250 ms with 500 sockets, the whole p99 of a
+# fan-out (bench/fanout.py, docs/performance.md). Objects loaded at start-up never die: freeze them out of every
+# collection, and collect the young generation less often (the cost of each pass stays small).
+gc.collect()
+gc.freeze()
+gc.set_threshold(50_000, 20, 100)

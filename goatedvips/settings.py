@@ -86,6 +86,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "core.middleware.SecurityHeadersMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
+    # Innermost: an ETag on every GET answer and a 304 when the client has it (headers above still apply).
+    "django.middleware.http.ConditionalGetMiddleware",
 ]
 
 ROOT_URLCONF = "goatedvips.urls"
@@ -165,21 +167,36 @@ if REDIS_URL:
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="gv"),
         }
     }
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                # redis-py >= 7 closes sockets idle for socket_timeout seconds; a pub/sub listener is idle
-                # by nature, so no timeout, and a pool large enough for every group a process listens on.
-                "hosts": [{"address": REDIS_URL, "socket_timeout": None, "max_connections": 1000}],
-                "prefix": env.str("CHANNEL_LAYER_PREFIX", default="gv-asgi"),
-                # Messages a channel may queue before senders get ChannelFull (slow consumers).
-                "capacity": 1500,
-                # Seconds a channel stays in a group without re-joining (clients reconnect daily).
-                "group_expiry": 86400,
-            },
+    # redis-py >= 7 closes sockets idle for socket_timeout seconds; a pub/sub listener is idle by nature, so no
+    # timeout, and a pool large enough for every group a process listens on.
+    _LAYER_HOST = {"address": REDIS_URL, "socket_timeout": None, "max_connections": 1000}
+    _LAYER_PREFIX = env.str("CHANNEL_LAYER_PREFIX", default="gv-asgi")
+    # pubsub: one PUBLISH per group event, each web process fans it out to its own sockets (bench/fanout.py:
+    # docs/performance.md). core: channels-redis's list layer, one queued message per socket, bounded per channel.
+    CHANNEL_LAYER_KIND = env.str("CHANNEL_LAYER_KIND", default="pubsub")
+    if CHANNEL_LAYER_KIND not in ("pubsub", "core"):
+        raise ImproperlyConfigured(f"CHANNEL_LAYER_KIND must be pubsub or core, not {CHANNEL_LAYER_KIND!r}")
+    if CHANNEL_LAYER_KIND == "pubsub":
+        CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                "CONFIG": {"hosts": [_LAYER_HOST], "prefix": _LAYER_PREFIX},
+            }
         }
-    }
+    else:
+        CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels_redis.core.RedisChannelLayer",
+                "CONFIG": {
+                    "hosts": [_LAYER_HOST],
+                    "prefix": _LAYER_PREFIX,
+                    # Messages a channel may queue before senders get ChannelFull (slow consumers).
+                    "capacity": 1500,
+                    # Seconds a channel stays in a group without re-joining (clients reconnect daily).
+                    "group_expiry": 86400,
+                },
+            }
+        }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "goatedvips"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
@@ -219,6 +236,9 @@ SYNC_COLLAPSE_FRACTION = env.float("SYNC_COLLAPSE_FRACTION", default=0.5)
 SYNC_LOCK_SECONDS = env.int("SYNC_LOCK_SECONDS", default=600)
 # The leaderboard API serves the top rows of each period from one cached payload; deeper pages hit the DB.
 LEADERBOARD_CACHE_ROWS = 1000
+# GET /api/v1/leaderboard/ answered from process memory in front of Django (goatedvips/fastpath.py); 0 sends
+# every request through Django (same bytes, slower).
+LEADERBOARD_FAST_PATH = env.bool("LEADERBOARD_FAST_PATH", default=True)
 
 # Race engine: the bounded progress history kept per race (top N per sample).
 RACE_PROGRESS_TOP_N = 20

@@ -12,6 +12,8 @@ SNAPSHOT_UNREAD = 20
 
 
 class NotificationConsumer(StreamConsumer):
+    relayed = frozenset({"notification", "notifications.read"})
+
     async def authorize(self) -> int | None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated or not user.is_active:
@@ -22,12 +24,6 @@ class NotificationConsumer(StreamConsumer):
 
     async def snapshot(self) -> dict:
         return await database_sync_to_async(_unread)(self.user_id)
-
-    async def notification(self, event: dict) -> None:
-        await self.forward(event)
-
-    async def notifications_read(self, event: dict) -> None:
-        await self.forward(event)
 
 
 def _unread(user_id: int) -> dict:

@@ -11,12 +11,13 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import ErrorSerializer
+from core.api import ErrorSerializer, PublicCacheMixin
 from core.errors import Conflict, NotFound
 from core.pagination import parse_bounded_int
+from races.feed import UID_RE
 from races.models import LeaderboardPeriod, Payout, RaceEntry, WagerRace
 from races.selectors import races as selectors
-from races.selectors.leaderboard import PERIODS, leaderboard_page_json
+from races.selectors.leaderboard import AROUND_MAX, PERIODS, leaderboard_around, leaderboard_page_json, player_ranks
 from races.selectors.payouts import payouts_for_user
 from races.services.entries import race_join
 
@@ -138,7 +139,7 @@ def _detail_response(request, race: WagerRace) -> Response:
     return Response(RaceDetailSerializer(race, context={"standings": standings}).data)
 
 
-class RaceListView(ListAPIView):
+class RaceListView(PublicCacheMixin, ListAPIView):
     """Races, newest first; filter by `status` and `type`."""
 
     permission_classes = [AllowAny]  # public data
@@ -156,7 +157,7 @@ class RaceListView(ListAPIView):
         )
 
 
-class RaceCurrentView(APIView):
+class RaceCurrentView(PublicCacheMixin, APIView):
     """The live race of a type (default `monthly`) with its standings and prize table."""
 
     permission_classes = [AllowAny]  # public data
@@ -173,7 +174,7 @@ class RaceCurrentView(APIView):
         return _detail_response(request, race)
 
 
-class RaceDetailView(APIView):
+class RaceDetailView(PublicCacheMixin, APIView):
     """One race with its standings (live, or final once completed), prize table and time left."""
 
     permission_classes = [AllowAny]  # public data
@@ -183,7 +184,7 @@ class RaceDetailView(APIView):
         return _detail_response(request, selectors.race_get(race_id))
 
 
-class RaceResultsView(APIView):
+class RaceResultsView(PublicCacheMixin, APIView):
     """Final standings and prizes of a completed race."""
 
     permission_classes = [AllowAny]  # public data
@@ -203,7 +204,7 @@ class RaceResultsView(APIView):
         return Response(StandingSerializer(selectors.race_results(race), many=True).data)
 
 
-class RaceProgressView(APIView):
+class RaceProgressView(PublicCacheMixin, APIView):
     """Samples of the race's top players over time, for a rank-over-time chart."""
 
     permission_classes = [AllowAny]  # public data
@@ -232,7 +233,7 @@ class LeaderboardSerializer(serializers.Serializer):
 LEADERBOARD_MAX_LIMIT = 100
 
 
-class LeaderboardView(APIView):
+class LeaderboardView(PublicCacheMixin, APIView):
     """Global ranks of a period, served from the cache the last successful sync refreshed."""
 
     permission_classes = [AllowAny]  # public data
@@ -256,6 +257,118 @@ class LeaderboardView(APIView):
         offset = parse_bounded_int(request.query_params.get("offset", "0"), "offset", 0, 10_000_000)
         # Rows are cached already serialized: a warm request runs no query and no serializer.
         return HttpResponse(leaderboard_page_json(period, limit, offset), content_type="application/json")
+
+
+# --- around a player ---------------------------------------------------------------------------------------------
+
+
+AROUND_PARAMS = [
+    OpenApiParameter(
+        "uid",
+        {"type": "string", "pattern": UID_RE.pattern},
+        required=True,
+        description="The player's Goated uid",
+    ),
+    OpenApiParameter(
+        "n", {"type": "integer", "minimum": 0, "maximum": AROUND_MAX, "default": 5}, description="Rows either side"
+    ),
+]
+UNKNOWN_UID = OpenApiResponse(ErrorSerializer, description="No player with that uid")
+
+
+def _around_query(request) -> tuple[str, int]:
+    uid = request.query_params.get("uid", "")
+    if not uid.strip():
+        raise ValidationError({"uid": ["Required: the player's Goated uid."]})
+    if not UID_RE.match(uid):
+        raise ValidationError({"uid": ["A Goated uid: 1 to 64 letters, digits, _ or -."]})
+    return uid, parse_bounded_int(request.query_params.get("n", "5"), "n", 0, AROUND_MAX)
+
+
+class LeaderboardAroundSerializer(LeaderboardSerializer):
+    uid = serializers.CharField()
+    rank = serializers.IntegerField(allow_null=True, help_text="Null when the player wagered nothing this period.")
+
+
+class LeaderboardAroundView(PublicCacheMixin, APIView):
+    """A player's row on the leaderboard with `n` rows above and below (fewer at the ends)."""
+
+    permission_classes = [AllowAny]  # public data
+    authentication_classes: list = []
+
+    @extend_schema(
+        parameters=[OpenApiParameter("period", str, enum=PERIODS, default=LeaderboardPeriod.MONTHLY.value),
+                    *AROUND_PARAMS],
+        responses={200: LeaderboardAroundSerializer, 400: BAD_INPUT, 404: UNKNOWN_UID},
+    )  # fmt: skip
+    def get(self, request):
+        period = _choice(request, "period", LeaderboardPeriod.choices, default=LeaderboardPeriod.MONTHLY.value)
+        uid, n = _around_query(request)
+        return Response(leaderboard_around(period, uid, n))
+
+
+class RaceAroundSerializer(serializers.Serializer):
+    race_id = serializers.IntegerField()
+    status = serializers.CharField()
+    standings_total = serializers.IntegerField()
+    uid = serializers.CharField()
+    rank = serializers.IntegerField(allow_null=True, help_text="Null when the player has not wagered in the race.")
+    standings = StandingSerializer(many=True)
+
+
+class RaceAroundView(PublicCacheMixin, APIView):
+    """A player's row in a race's standings (live, or final once completed) with `n` rows either side."""
+
+    permission_classes = [AllowAny]  # public data
+
+    @extend_schema(parameters=AROUND_PARAMS, responses={200: RaceAroundSerializer, 400: BAD_INPUT, 404: NOT_FOUND})
+    def get(self, request, race_id: int):
+        uid, n = _around_query(request)
+        race = selectors.race_get(race_id)
+        total, rank, rows = selectors.race_around(race, uid, n)
+        body = {"race_id": race.pk, "status": race.status, "standings_total": total, "uid": uid, "rank": rank,
+                "standings": rows}  # fmt: skip
+        return Response(RaceAroundSerializer(body).data)
+
+
+class PeriodRankSerializer(serializers.Serializer):
+    rank = serializers.IntegerField(allow_null=True)
+    wagered = serializers.DecimalField(max_digits=24, decimal_places=2)
+    total = serializers.IntegerField()
+
+
+class MyRaceRankSerializer(serializers.Serializer):
+    race_id = serializers.IntegerField()
+    title = serializers.CharField()
+    rank = serializers.IntegerField()
+    standings_total = serializers.IntegerField()
+    wagered = serializers.DecimalField(max_digits=24, decimal_places=2)
+    prize = serializers.DecimalField(max_digits=14, decimal_places=2)
+    end_date = serializers.DateTimeField()
+
+
+class MyRankSerializer(serializers.Serializer):
+    linked = serializers.BooleanField(help_text="False until a Goated account is verified as yours.")
+    uid = serializers.CharField(allow_null=True)
+    name = serializers.CharField(allow_null=True)
+    tier = serializers.CharField(allow_null=True)
+    periods = serializers.DictField(child=PeriodRankSerializer(), help_text="By period: today, weekly, ...")
+    races = MyRaceRankSerializer(many=True)
+
+
+class MyRankView(APIView):
+    """Your linked Goated account's rank in every leaderboard period and in each live race you are in."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses={200: MyRankSerializer, 401: NOT_SIGNED_IN})
+    def get(self, request):
+        ranks = player_ranks(request.user.player_id) if request.user.player_id else None
+        if ranks is None:
+            body = {"linked": False, "uid": None, "name": None, "tier": None, "periods": {}, "races": []}
+        else:
+            body = {"linked": True, **ranks, "races": selectors.player_live_races(request.user.player_id)}
+        return Response(MyRankSerializer(body).data)
 
 
 # --- joining opt-in races, and the signed-in player's payouts ---------------------------------------------------

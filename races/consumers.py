@@ -16,6 +16,8 @@ SNAPSHOT_ROWS = 25
 
 
 class LeaderboardConsumer(StreamConsumer):
+    relayed = frozenset({"leaderboard.updated"})
+
     async def authorize(self) -> int | None:
         query = parse_qs(self.scope.get("query_string", b"").decode(errors="replace"))
         self.period = (query.get("period") or ["monthly"])[0]
@@ -26,9 +28,6 @@ class LeaderboardConsumer(StreamConsumer):
 
     async def snapshot(self) -> dict:
         return await database_sync_to_async(leaderboard_page)(self.period, SNAPSHOT_ROWS, 0)
-
-    async def leaderboard_updated(self, event: dict) -> None:
-        await self.forward(event)
 
 
 @database_sync_to_async
@@ -50,6 +49,8 @@ def _race_snapshot(race_id: int) -> dict | None:
 
 
 class RaceConsumer(StreamConsumer):
+    relayed = frozenset({"race.updated", "race.completed"})
+
     async def authorize(self) -> int | None:
         self.race_id = int(self.scope["url_route"]["kwargs"]["race_id"])
         self.initial = await _race_snapshot(self.race_id)
@@ -61,9 +62,3 @@ class RaceConsumer(StreamConsumer):
     async def snapshot(self) -> dict:
         data, self.initial = self.initial or await _race_snapshot(self.race_id), None
         return data or {}
-
-    async def race_updated(self, event: dict) -> None:
-        await self.forward(event)
-
-    async def race_completed(self, event: dict) -> None:
-        await self.forward(event)

@@ -130,6 +130,9 @@ class WagerRace(models.Model):
     recurrence = models.CharField(max_length=16, choices=Recurrence.choices, default=Recurrence.NONE)
     # Entry rules (docs/races.md, "Entry"): by default every player of the feed counts.
     entry = models.CharField(max_length=16, choices=Entry.choices, default=Entry.OPEN)
+    # Ranked players in the live standings, or results once completed: written by the services that write those
+    # rows, so pages and "around" answers need not count 100,000 rows (bench/pages.py).
+    standings_total = models.PositiveIntegerField(default=0, editable=False)
     max_participants = models.PositiveIntegerField(
         null=True, blank=True, help_text="Opt-in races: at most this many players may join (empty: no cap)."
     )

@@ -12,12 +12,19 @@ from django.views.decorators.http import require_POST
 from core.errors import NotFound, ServiceError
 from races.models import LeaderboardPeriod, RaceEntry, WagerRace
 from races.selectors import players, races
-from races.selectors.leaderboard import PERIODS, leaderboard_page
+from races.selectors.leaderboard import PERIODS, leaderboard_around, leaderboard_page
 from races.services.entries import race_join
 from vip.selectors import TierTable
 
 BOARD_PAGE_SIZE = 50
 SEARCH_MAX = 40
+HERE_ROWS = 2  # rows above and below in a "you are here" block
+
+
+def _my_uid(request: HttpRequest) -> str | None:
+    """The signed-in user's linked Goated uid, for "you are here" blocks (None when signed out or unlinked)."""
+    user = request.user
+    return user.player.uid if user.is_authenticated and user.player_id else None
 
 
 def _page_number(request: HttpRequest) -> int:
@@ -58,6 +65,7 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
         "pages": pages,
         "tier_colors": TierTable().colors(),
         "live": not query and page_number == 1,
+        "here": leaderboard_around(period, uid, HERE_ROWS) if (uid := _my_uid(request)) else None,
     }
     return render(request, "races/leaderboard.html", context)
 
@@ -92,8 +100,16 @@ def race_detail(request: HttpRequest, race_id: int) -> HttpResponse:
         "prizes": races.race_prize_rows(race),
         "time_left": races.race_time_left(race),
         "entry": races.race_entry_state(race, request.user),
+        "here": _race_here(race, _my_uid(request)),
     }
     return render(request, "races/detail.html", context)
+
+
+def _race_here(race: WagerRace, uid: str | None) -> dict | None:
+    if uid is None:
+        return None
+    _total, rank, rows = races.race_around(race, uid, HERE_ROWS)
+    return {"rank": rank, "rows": rows, "uid": uid}
 
 
 @login_required

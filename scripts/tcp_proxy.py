@@ -1,5 +1,5 @@
 """A small round-robin TCP proxy for the local scaled topology (`make run-scaled`): one port in front of several
-daphne processes. Each connection (an HTTP keep-alive connection or a WebSocket) goes to the next backend that
+web processes. Each connection (an HTTP keep-alive connection or a WebSocket) goes to the next backend that
 accepts it, and its bytes are relayed both ways until either side closes. Not for production: use a real load
 balancer there (docs/operations.md)."""
 

@@ -12,6 +12,8 @@ from support.selectors import ticket_visible_to
 
 
 class TicketConsumer(StreamConsumer):
+    relayed = frozenset({"ticket.message"})
+
     async def authorize(self) -> int | None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated or not user.is_active:
@@ -28,9 +30,6 @@ class TicketConsumer(StreamConsumer):
 
     async def snapshot(self) -> dict:
         return await database_sync_to_async(_thread)(self.ticket_id)
-
-    async def ticket_message(self, event: dict) -> None:
-        await self.forward(event)
 
 
 def _may_follow(user, ticket_id: int) -> bool:

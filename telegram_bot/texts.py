@@ -14,7 +14,7 @@ from accounts.selectors import player_for, site_user_for
 from core.money import money_text
 from core.text import tg_html
 from races.models import LeaderboardPeriod
-from races.selectors.leaderboard import leaderboard_top
+from races.selectors.leaderboard import leaderboard_around, leaderboard_top
 from races.selectors.races import race_current, race_position
 from vip.selectors import TierTable, bonus_codes_for
 
@@ -56,7 +56,19 @@ def stats_text(telegram_id: int) -> str:
         lines.append(tg_html("VIP tier: <b>{}</b>", progress.current.name))
     if progress.next:
         lines.append(tg_html("{} more to reach {}", money_text(progress.to_next), progress.next.name))
+    around = leaderboard_around(LeaderboardPeriod.MONTHLY, player.uid, NEIGHBOURS)["results"]
+    if len(around) > 1:
+        lines += ["", "<b>Around you this month</b>"]
+        lines += [_neighbour(r["rank"], r["name"], Decimal(r["wagered"]), r["uid"] == player.uid) for r in around]
     return "\n".join(lines)
+
+
+NEIGHBOURS = 2  # rows above and below in /stats and /race
+
+
+def _neighbour(rank: int, name: str, wagered: Decimal, me: bool) -> str:
+    line = tg_html("{}. {} – {}", rank, name, money_text(wagered))
+    return f"<b>{line} ← you</b>" if me else line
 
 
 def race_text(telegram_id: int) -> str:
@@ -68,7 +80,7 @@ def race_text(telegram_id: int) -> str:
     player = player_for(telegram_id)
     if player is None:
         return f"{head}\n\n{NOT_VERIFIED}"
-    position = race_position(race, player.pk)
+    position = race_position(race, player.pk, n=NEIGHBOURS)
     if position is None:
         return f"{head}\n\nYou have not wagered in this race yet."
     me = position.row
@@ -79,6 +91,9 @@ def race_text(telegram_id: int) -> str:
         lines.append(f"Current prize: {money_text(me.prize)}.")
     if position.target is not None:
         lines.append(f"{money_text(position.gap)} more to pass #{position.target.rank}.")
+    if len(position.around) > 1:
+        lines += ["", "<b>Around you</b>"]
+        lines += [_neighbour(r.rank, r.name, r.wagered, r.uid == player.uid) for r in position.around]
     return "\n".join(lines)
 
 

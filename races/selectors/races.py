@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from core.errors import NotFound
 from core.money import cents
-from races.models import Payout, RaceParticipant, RaceProgressSample, RaceResult, WagerRace
+from races.models import Payout, Player, RaceParticipant, RaceProgressSample, RaceResult, WagerRace
 from races.prizes import prize_for, prize_table
 from races.validators import parse_prize_distribution
 
@@ -58,12 +58,7 @@ def race_list(*, status: str | None = None, race_type: str | None = None) -> Que
 
 
 def race_get(race_id: int) -> WagerRace:
-    race = (
-        WagerRace.objects.select_related("min_tier")
-        .annotate(_participants=Count("participants"))
-        .filter(pk=race_id)
-        .first()
-    )
+    race = WagerRace.objects.select_related("min_tier").filter(pk=race_id).first()
     if race is None:
         raise NotFound(f"Race {race_id} does not exist.")
     return race
@@ -118,11 +113,51 @@ def race_standings(race: WagerRace, *, limit: int = 50, offset: int = 0) -> tupl
     """Frozen results for a completed race, live standings (with the prize each rank would win) otherwise."""
     if race.status == WagerRace.Status.COMPLETED:
         results = RaceResult.objects.filter(race=race).order_by("rank")
-        return results.count(), [_result_row(r) for r in results[offset : offset + limit]]
+        return race.standings_total, [_result_row(r) for r in results[offset : offset + limit]]
     prizes = prize_table(race.prize_pool, race.prize_distribution)
     participants = RaceParticipant.objects.filter(race=race, rank__isnull=False).order_by("rank")
     rows = [_live_row(p, prizes) for p in participants.select_related("player")[offset : offset + limit]]
-    return participants.count(), rows
+    return race.standings_total, rows
+
+
+def race_around(race: WagerRace, uid: str, n: int = 5) -> tuple[int, int | None, list[StandingRow]]:
+    """(total, the player's rank, rows from rank - n to rank + n) in a race: live standings or, once completed,
+    the frozen results. Rank None and no rows when the player has not wagered in it; an unknown uid is NotFound.
+    Through the (race, rank) indexes: the same queries at rank 1 of 10 or rank 99,000 of 100,000."""
+    player = Player.objects.filter(uid=uid).values_list("pk", flat=True).first()
+    if player is None:
+        raise NotFound("No player with that uid in the feed.")
+    if race.status == WagerRace.Status.COMPLETED:
+        rows = RaceResult.objects.filter(race=race)
+        mine = rows.filter(player_id=player).values_list("rank", flat=True).first()
+        if mine is None:
+            return race.standings_total, None, []
+        near = rows.filter(rank__gte=max(mine - n, 1), rank__lte=mine + n).order_by("rank")
+        return race.standings_total, mine, [_result_row(r) for r in near]
+    ranked = RaceParticipant.objects.filter(race=race, rank__isnull=False)
+    mine = ranked.filter(player_id=player).values_list("rank", flat=True).first()
+    if mine is None:
+        return race.standings_total, None, []
+    prizes = prize_table(race.prize_pool, race.prize_distribution)
+    near = ranked.filter(rank__gte=max(mine - n, 1), rank__lte=mine + n).select_related("player").order_by("rank")
+    return race.standings_total, mine, [_live_row(p, prizes) for p in near]
+
+
+def player_live_races(player_id: int) -> list[dict]:
+    """The live races a player is ranked in, with rank, total, wager and the prize that rank pays (one query)."""
+    entries = list(
+        RaceParticipant.objects.filter(player_id=player_id, rank__isnull=False, race__status=WagerRace.Status.LIVE)
+        .select_related("race")
+        .order_by("race__end_date")
+    )
+    rows = []
+    for entry in entries:
+        race = entry.race
+        prize = prize_for(prize_table(race.prize_pool, race.prize_distribution), entry.rank, entry.prize_eligible)
+        rows.append({"race_id": race.pk, "title": race.title, "rank": entry.rank,
+                     "standings_total": race.standings_total, "wagered": cents(entry.wagered), "prize": prize,
+                     "end_date": race.end_date})  # fmt: skip
+    return rows
 
 
 @dataclass

@@ -142,6 +142,8 @@ def race_finalize(
             for p in standings
         ]
         RaceResult.objects.bulk_create(results, batch_size=1000)
+        WagerRace.objects.filter(pk=race.pk).update(standings_total=len(results))
+        race.standings_total = len(results)
         report.payouts = payouts_create_for_race(race, results)
         report.results = len(results)
         report.paid = sum((r.prize for r in results), Decimal("0"))

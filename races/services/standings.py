@@ -91,6 +91,12 @@ UPDATE races_raceparticipant SET rank = NULL
 WHERE race_id = %(race)s AND wagered <= 0 AND rank IS NOT NULL
 """
 
+_TOTAL = """
+UPDATE races_wagerrace SET standings_total = (
+    SELECT COUNT(*) FROM races_raceparticipant WHERE race_id = %(race)s AND rank IS NOT NULL
+) WHERE id = %(race)s
+"""
+
 _BASELINE = """
 INSERT INTO races_raceparticipant
     (race_id, player_id, measured, adjustment, wagered, baseline_all_time, prize_eligible, joined_at, updated_at)
@@ -137,6 +143,7 @@ def race_standings_recompute(race: WagerRace, now: datetime) -> int:
         changed += max(cursor.rowcount, 0)
         cursor.execute(_UNRANK, params)
         changed += max(cursor.rowcount, 0)
+        cursor.execute(_TOTAL, params)
     return changed
 
 

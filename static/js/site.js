@@ -75,7 +75,7 @@
       if (busy) return;
       busy = true;
       var wanted = msg && msg.type === "leaderboard.updated" ? msg.updated_at : null;
-      fetch("/api/v1/leaderboard/?period=" + encodeURIComponent(period) + "&limit=" + limit, { credentials: "same-origin" })
+      fetch("/api/v1/leaderboard/?period=" + encodeURIComponent(period) + "&limit=" + limit, { credentials: "omit" })
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (data) {
           if (!data) return;

@@ -1,4 +1,4 @@
-"""Live pages in Chromium against a real ASGI server (daphne + Redis layer): no reload needed after a sync."""
+"""Live pages in Chromium against a real ASGI server (uvicorn + Redis layer): no reload needed after a sync."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from tests.realtime.servers import child_env, daphne_servers, manage
+from tests.realtime.servers import child_env, manage, web_servers
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialize
 def test_the_leaderboard_page_updates_without_reload_after_a_sync(page, screenshot):
     call_command("seed_demo", stdout=io.StringIO())
     env = child_env()
-    with daphne_servers(1, env) as (port,):
+    with web_servers(1, env) as (port,):
         page.goto(f"http://127.0.0.1:{port}/leaderboard/?period=today")
         page.evaluate("window.__noReload = true")
         cue = page.locator("[data-updated-cue]")

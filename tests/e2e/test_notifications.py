@@ -1,4 +1,4 @@
-"""Notifications in Chromium against a real ASGI server (daphne + Redis layer) and a real sync in another
+"""Notifications in Chromium against a real ASGI server (uvicorn + Redis layer) and a real sync in another
 process, fed by a local affiliate server: the bell rises live, the list shows it, reading clears it."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from races.services.sync import sync_wagers
 from tests.e2e.test_rewards_support import _artifact, signed_in_page
 from tests.factories import UserFactory, WagerRaceFactory
 from tests.races.test_time_integrity import FEED, feed_rows
-from tests.realtime.servers import child_env, daphne_servers, manage
+from tests.realtime.servers import child_env, manage, web_servers
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 BELL = "document.getElementById('bell').getAttribute('data-unread')"
@@ -43,7 +43,7 @@ def test_overtaken_in_a_live_race_the_bell_rises_without_reload_and_only_for_tha
     player_b = UserFactory(username="bee_fan", player=Player.objects.get(uid="bee"))
 
     env = child_env(AFFILIATE_API_URL=settings.AFFILIATE_API_URL, AFFILIATE_API_TOKEN="tok")
-    with daphne_servers(1, env) as (port,):
+    with web_servers(1, env) as (port,):
         base = f"http://127.0.0.1:{port}"
         page_a, page_b = signed_in_page(browser, base, player_a), signed_in_page(browser, base, player_b)
         page_a.goto(f"{base}/races/{race.pk}/")

@@ -11,7 +11,7 @@ from django.contrib.auth.models import Group
 
 from support.models import SupportTicket
 from tests.factories import TEST_PASSWORD, BonusCodeFactory, PlayerFactory, UserFactory, WheelSegmentFactory
-from tests.realtime.servers import child_env, daphne_servers, session_key_for
+from tests.realtime.servers import child_env, session_key_for, web_servers
 from vip.models import WheelSegment
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -87,7 +87,7 @@ def test_a_staff_reply_arrives_live_in_the_players_ticket(browser):
     agent = UserFactory(username="agent", is_staff=True)
     agent.groups.add(Group.objects.get(name="Support"))
     ticket = SupportTicket.objects.create(user=player, subject="Where is my prize?", description="Race #3")
-    with daphne_servers(1, child_env()) as (port,):
+    with web_servers(1, child_env()) as (port,):
         base = f"http://127.0.0.1:{port}"
         player_page = signed_in_page(browser, base, player)
         player_page.goto(f"{base}/support/{ticket.pk}/")

@@ -12,7 +12,7 @@ from waffle.models import Switch
 
 from core.models import AuditEntry
 from tests.factories import StaffFactory, UserFactory, staff_member
-from tests.realtime.servers import child_env, daphne_servers, session_key_for
+from tests.realtime.servers import child_env, session_key_for, web_servers
 
 
 def _switch(client, name: str, action: str) -> None:
@@ -90,7 +90,7 @@ def test_switching_off_in_one_process_refuses_at_once_in_another():
     root = StaffFactory(username="root")
     player = UserFactory(email_verified=True)
     Switch.objects.create(name="wheel", active=True)
-    with daphne_servers(2, child_env()) as (admin_port, other_port):
+    with web_servers(2, child_env()) as (admin_port, other_port):
         admin = httpx.Client(base_url=f"http://127.0.0.1:{admin_port}", cookies={"sessionid": session_key_for(root)})
         other = httpx.Client(base_url=f"http://127.0.0.1:{other_port}", cookies={"sessionid": session_key_for(player)})
         assert other.get("/wheel/").status_code == 200  # cached as "on" in the shared cache now

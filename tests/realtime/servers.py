@@ -1,4 +1,4 @@
-"""Real ASGI server processes (daphne) sharing this test's database and a Redis channel layer."""
+"""Real ASGI server processes (the Procfile's web command) sharing this test's database and a Redis channel layer."""
 
 from __future__ import annotations
 
@@ -58,13 +58,22 @@ def child_env(redis_url: str = REDIS_FOR_SERVERS, **extra) -> dict:
     return env
 
 
+def web_command(port: int) -> list[str]:
+    """The Procfile's `web` command, as production runs it, on 127.0.0.1:<port>."""
+    line = next(x for x in (ROOT / "Procfile").read_text().splitlines() if x.startswith("web:"))
+    words = line.removeprefix("web:").split()
+    words = [{"0.0.0.0": "127.0.0.1", "${PORT:-8000}": str(port)}.get(w, w) for w in words]  # noqa: S104
+    return [sys.executable, "-m", *words]
+
+
 @contextmanager
-def daphne_servers(count: int, env: dict):
+def web_servers(count: int, env: dict):
+    """`count` web processes started with the Procfile's command (uvicorn), sharing `env`'s database and Redis."""
     procs, ports = [], []
     try:
         for _ in range(count):
             port = free_port()
-            cmd = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "goatedvips.asgi:application"]
+            cmd = web_command(port)
             procs.append(subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
             ports.append(port)
         for port, proc in zip(ports, procs, strict=True):
@@ -84,14 +93,14 @@ def wait_until_up(port: int, proc: subprocess.Popen, seconds: float = 30) -> Non
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"daphne exited: {proc.stderr.read().decode()[-2000:]}")
+            raise RuntimeError(f"web server exited: {proc.stderr.read().decode()[-2000:]}")
         try:
             with urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
                 if response.status == 200:
                     return
         except OSError:
             time.sleep(0.1)
-    raise RuntimeError(f"daphne on port {port} did not come up")
+    raise RuntimeError(f"web server on port {port} did not come up")
 
 
 def manage(*args: str, env: dict) -> subprocess.CompletedProcess:

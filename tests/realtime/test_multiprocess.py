@@ -1,4 +1,4 @@
-"""Two daphne processes on real Redis; a sync committed by a third process reaches clients of both."""
+"""Two web processes (the Procfile's uvicorn) on real Redis; a sync in a third process reaches clients of both."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ import subprocess
 import aiohttp
 import pytest
 
-from tests.realtime.servers import child_env, daphne_servers, free_port, manage, next_json, ws_connect
+from tests.realtime.servers import child_env, free_port, manage, next_json, web_servers, ws_connect
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_a_sync_in_a_third_process_reaches_clients_of_two_servers_even_after_10_s_idle():
     env = child_env()
-    with daphne_servers(2, env) as ports:
+    with web_servers(2, env) as ports:
 
         async def scenario():
             async with aiohttp.ClientSession() as session:
@@ -44,7 +44,7 @@ def test_with_redis_down_a_sync_still_commits_and_clients_recover_when_it_return
     server = subprocess.Popen(redis, stdout=subprocess.DEVNULL)
     env = child_env(redis_url=f"redis://127.0.0.1:{port}/0")
     try:
-        with daphne_servers(1, env) as (web,):
+        with web_servers(1, env) as (web,):
 
             async def scenario():
                 nonlocal server

@@ -124,11 +124,14 @@ def test_stats_and_race_for_a_linked_player(tg, feed_updates):
         prize_distribution={"1": 60, "2": 40}, prize_pool=Decimal("100"),
     )  # fmt: skip
     races_refresh_after_sync(now)
+    player_ranks_recompute()
     feed_updates(message("/stats", user_id=PLAYER_TG), message("/race", user_id=PLAYER_TG))
     stats, race = tg.sent(PLAYER_TG)[-2:]
     assert "LuckyGoat88" in stats
     assert "Bronze" in stats
     assert "to reach Silver" in stats
+    assert "<b>Around you this month</b>\n1. Leader – $1,000.00\n<b>2. LuckyGoat88 – $800.00 ← you</b>" in stats
+    assert "<b>Around you</b>\n1. Leader – $20,000.00\n<b>2. LuckyGoat88 – $12,000.00 ← you</b>" in race
     # A race that is not a calendar month counts all-time growth since it went live (docs/design.md §5).
     assert "You are <b>#2</b> with $12,000.00" in race
     assert "Current prize: $40.00" in race
