@@ -353,6 +353,13 @@ REFERRAL_URL = env.str("REFERRAL_URL", default="https://www.goated.com/r/GOATEDV
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 # Telegram channel where the bot posts race starts, new leaders and results (unset: no announcements).
 TELEGRAM_ANNOUNCE_CHAT_ID = env.str("TELEGRAM_ANNOUNCE_CHAT_ID", default="")
+# The community group the bot looks after (welcomes, /mute /unmute /ban by its admins, the flood guard); 0 = none.
+# Announcements go there too when TELEGRAM_ANNOUNCE_CHAT_ID is unset.
+TELEGRAM_COMMUNITY_CHAT_ID = env.int("TELEGRAM_COMMUNITY_CHAT_ID", default=0)
+# Flood guard: this many messages within this many seconds from one member mutes them (once) for this long.
+TELEGRAM_FLOOD_MESSAGES = env.int("TELEGRAM_FLOOD_MESSAGES", default=10)
+TELEGRAM_FLOOD_SECONDS = env.int("TELEGRAM_FLOOD_SECONDS", default=5)
+TELEGRAM_FLOOD_MUTE_MINUTES = env.int("TELEGRAM_FLOOD_MUTE_MINUTES", default=10)
 SITE_NAME = "GoatedVIPs"
 
 # --- Security ---------------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -63,6 +64,16 @@ CHANNELS = {"telegram": "push_notifications", "email": "email_notifications"}
 
 def notification_preferences_get(user) -> NotificationPreferences:
     prefs, _ = NotificationPreferences.objects.get_or_create(user=user)
+    return prefs
+
+
+def notification_channel_set(user, channel: str, on: bool) -> NotificationPreferences:
+    """Switch one channel (`telegram`, `email`) on or off for a user, as the settings page does."""
+    field = CHANNELS[channel]
+    prefs = notification_preferences_get(user)
+    if getattr(prefs, field) != on:
+        setattr(prefs, field, on)
+        prefs.save(update_fields=[field])
     return prefs
 
 
@@ -279,15 +290,24 @@ def email_unsubscribe(token: str) -> tuple[str, str]:
 # --- announcements in the community channel ---------------------------------------------------------------------
 
 
-def announce(key: str, text: str) -> bool:
-    """Post to the announcement channel (TELEGRAM_ANNOUNCE_CHAT_ID), at most once per key (a race went live, a
-    new leader, results), whatever runs it and however often. Plain text: escaped here."""
-    chat = settings.TELEGRAM_ANNOUNCE_CHAT_ID
+def announce(key: str, text: str, *, gap_key: str = "", gap_seconds: int = 0, at: datetime | None = None) -> bool:
+    """Post to the announcement channel (TELEGRAM_ANNOUNCE_CHAT_ID, else the community group), at most once per
+    key (a race went live, a new leader, results), whatever runs it and however often; with `gap_key`, at most one
+    post of that kind per `gap_seconds` of the data's time `at` (a race whose lead changes hands every sync).
+    Plain text: escaped here."""
+    chat = settings.TELEGRAM_ANNOUNCE_CHAT_ID or settings.TELEGRAM_COMMUNITY_CHAT_ID
     if not chat or not settings.TELEGRAM_BOT_TOKEN:
         return False
     try:
+        if gap_key:
+            moment = (at or timezone.now()).timestamp()
+            last = cache.get(f"announce-gap:{gap_key}")
+            if last is not None and 0 <= moment - last < gap_seconds:
+                return False  # the same kind of post went out less than gap_seconds ago: skip this one
         if not cache.add(f"announce:{key}", 1, timeout=ANNOUNCE_KEY_SECONDS):
             return False
+        if gap_key:
+            cache.set(f"announce-gap:{gap_key}", moment, timeout=ANNOUNCE_KEY_SECONDS)
     except Exception:  # no cache, no dedupe: better to skip than to repeat
         logger.warning("announce: cache unavailable, %s skipped", key)
         return False

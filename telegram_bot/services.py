@@ -3,11 +3,20 @@ the bot does is a service of another app: accounts for linking and verification,
 
 from __future__ import annotations
 
+import contextlib
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+
 from accounts.broadcasts import broadcast_compose
 from accounts.selectors import player_for, site_user_for
+from core.audit import audit_record
 from core.errors import ServiceError
+from core.models import AuditEntry
 from core.text import tg_html
-from notifications.models import Broadcast
+from notifications.models import BotUser, Broadcast
 from races.models import RaceEntry, WagerRace
 from races.services.entries import race_join
 from telegram_bot import texts
@@ -51,3 +60,46 @@ def race_join_from_bot(telegram_id: int, args: str) -> str:
     except ServiceError as exc:
         return tg_html("{}", exc.message)
     return tg_html("✅ You're in <b>{}</b>. Your wagers count from now on.", entry.race.title)
+
+
+# --- the community group: moderation and the flood guard --------------------------------------------------------
+
+
+@transaction.atomic
+def moderation_record(action: str, *, chat_id: int, member_id: int, member_name: str, admin_id: int | None,
+                      admin_name: str, minutes: int | None = None) -> AuditEntry:  # fmt: skip
+    """Audit one moderation step in the community group (`telegram.mute`, `.unmute`, `.ban`, `.flood_mute`).
+    The target is the member's BotUser; the actor is the admin's site account when they have one linked."""
+    member, _ = BotUser.objects.get_or_create(telegram_id=member_id, defaults={"first_name": member_name[:64]})
+    actor = site_user_for(admin_id) if admin_id else None
+    who = f"Telegram admin {admin_name} ({admin_id})" if admin_id else "the flood guard"
+    after = {"chat": chat_id, "member": member_id, **({"minutes": minutes} if minutes else {})}
+    if action == "telegram.unmute":
+        flood_flag_clear(chat_id, member_id)
+    return audit_record(actor=actor, action=action, target=member, after=after, source=AuditEntry.Source.BOT,
+                        note=f"by {who} in chat {chat_id}")  # fmt: skip
+
+
+def _flood_keys(chat_id: int, member_id: int) -> tuple[str, str]:
+    return f"tg:flood:{chat_id}:{member_id}", f"tg:flooded:{chat_id}:{member_id}"
+
+
+def flood_check(chat_id: int, member_id: int) -> bool:
+    """Count one message of a member of the community group; True once when they pass TELEGRAM_FLOOD_MESSAGES
+    within TELEGRAM_FLOOD_SECONDS (then not again until the mute has run out or an admin lifted it)."""
+    window, limit = settings.TELEGRAM_FLOOD_SECONDS, settings.TELEGRAM_FLOOD_MESSAGES
+    times_key, flag_key = _flood_keys(chat_id, member_id)
+    now = time.time()
+    try:
+        recent = [t for t in cache.get(times_key, []) if now - t < window] + [now]
+        cache.set(times_key, recent[-limit:], timeout=window + 1)
+        if len(recent) < limit:
+            return False
+        return cache.add(flag_key, 1, timeout=settings.TELEGRAM_FLOOD_MUTE_MINUTES * 60)
+    except Exception:  # no cache: no flood guard, rather than no bot
+        return False
+
+
+def flood_flag_clear(chat_id: int, member_id: int) -> None:
+    with contextlib.suppress(Exception):  # nothing to clear without a cache
+        cache.delete_many(list(_flood_keys(chat_id, member_id)))

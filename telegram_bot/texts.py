@@ -14,7 +14,8 @@ from accounts.selectors import player_for, site_user_for
 from core.money import money_text
 from core.text import tg_html
 from races.models import LeaderboardPeriod
-from races.selectors.leaderboard import leaderboard_around, leaderboard_top
+from races.selectors.leaderboard import leaderboard_around, leaderboard_page
+from races.selectors.players import LOOKUP_MAX, players_lookup
 from races.selectors.races import race_current, race_position
 from vip.selectors import TierTable, bonus_codes_for
 
@@ -22,11 +23,14 @@ HELP = (
     "<b>GoatedVIPs bot</b>\n"
     "/stats – your wagers, ranks and VIP tier\n"
     "/race – your position in the current race\n"
-    "/leaderboard – top 10 this month\n"
+    "/leaderboard – the top 10, by period\n"
+    "/check_stats <i>name or uid</i> – a player's public figures\n"
     "/bonuscodes – bonus codes you can claim\n"
     "/join [race number] – join an opt-in race\n"
+    "/notify on|off – race and account messages from me\n"
     "/verify <i>goated name</i> – link your Goated account (private chat)\n"
     "/play – join Goated with our code\n"
+    "/website – the GoatedVIPs site\n"
     "/help – this list"
 )
 STAFF_HELP = (
@@ -43,17 +47,24 @@ def _duration(seconds: float) -> str:
     return f"{days}d {hours}h {rest // 60}m" if days else f"{hours}h {rest // 60}m"
 
 
+def _figures(player) -> list[str]:
+    """A player's wager and global rank in every period, and their VIP tier (public figures)."""
+    lines = []
+    for value, label in LeaderboardPeriod.choices:
+        rank = player.rank_for(value)
+        lines.append(f"{label}: {money_text(player.wager_for(value))}" + (f" (#{rank})" if rank else ""))
+    tier = TierTable().progress(player.wager_all_time).current
+    if tier:
+        lines.append(tg_html("VIP tier: <b>{}</b>", tier.name))
+    return lines
+
+
 def stats_text(telegram_id: int) -> str:
     player = player_for(telegram_id)
     if player is None:
         return NOT_VERIFIED
-    lines = [tg_html("<b>{}</b>", player.name)]
-    for value, label in LeaderboardPeriod.choices:
-        rank = player.rank_for(value)
-        lines.append(f"{label}: {money_text(player.wager_for(value))}" + (f" (#{rank})" if rank else ""))
+    lines = [tg_html("<b>{}</b>", player.name), *_figures(player)]
     progress = TierTable().progress(player.wager_all_time)
-    if progress.current:
-        lines.append(tg_html("VIP tier: <b>{}</b>", progress.current.name))
     if progress.next:
         lines.append(tg_html("{} more to reach {}", money_text(progress.to_next), progress.next.name))
     around = leaderboard_around(LeaderboardPeriod.MONTHLY, player.uid, NEIGHBOURS)["results"]
@@ -61,6 +72,34 @@ def stats_text(telegram_id: int) -> str:
         lines += ["", "<b>Around you this month</b>"]
         lines += [_neighbour(r["rank"], r["name"], Decimal(r["wagered"]), r["uid"] == player.uid) for r in around]
     return "\n".join(lines)
+
+
+CHECK_USAGE = "Usage: /check_stats <i>goated name or uid</i>"
+
+
+def check_stats_text(query: str) -> str:
+    """Another player's public figures, unless their linked site account keeps its stats private."""
+    query = " ".join(query.split())
+    if not query:
+        return CHECK_USAGE
+    if len(query) > 64:
+        return "That is longer than any Goated name or uid. " + CHECK_USAGE
+    found = players_lookup(query)
+    if not found:
+        return tg_html("I don't know a player called <b>{}</b>. Names must match exactly (any case).", query)
+    if len(found) > 1:
+        more = " (and more)" if len(found) == LOOKUP_MAX else ""
+        uids = ", ".join(tg_html("<code>{}</code>", p.uid) for p in found)
+        return tg_html("Several players are called <b>{}</b>{}: ask with a uid: ", query, more) + uids
+    player = found[0]
+    owner = getattr(player, "site_user", None)
+    if owner is not None and not owner.show_stats:
+        return tg_html("<b>{}</b> keeps their stats private.", player.name)
+    return "\n".join([tg_html("<b>{}</b>", player.name), *_figures(player)])
+
+
+def website_text() -> str:
+    return tg_html("Races, leaderboards, the VIP ladder and your account: {}", settings.SITE_URL)
 
 
 NEIGHBOURS = 2  # rows above and below in /stats and /race
@@ -71,7 +110,7 @@ def _neighbour(rank: int, name: str, wagered: Decimal, me: bool) -> str:
     return f"<b>{line} ← you</b>" if me else line
 
 
-def race_text(telegram_id: int) -> str:
+def race_text(telegram_id: int, around: int = NEIGHBOURS) -> str:
     race = race_current(race_type=None)
     if race is None:
         return "No race is live right now. I'll tell you when the next one starts."
@@ -80,7 +119,7 @@ def race_text(telegram_id: int) -> str:
     player = player_for(telegram_id)
     if player is None:
         return f"{head}\n\n{NOT_VERIFIED}"
-    position = race_position(race, player.pk, n=NEIGHBOURS)
+    position = race_position(race, player.pk, n=around)
     if position is None:
         return f"{head}\n\nYou have not wagered in this race yet."
     me = position.row
@@ -97,27 +136,49 @@ def race_text(telegram_id: int) -> str:
     return "\n".join(lines)
 
 
-def leaderboard_text() -> str:
-    rows = leaderboard_top(LeaderboardPeriod.MONTHLY, 10)
+PERIOD_TITLES = {"today": "today", "weekly": "this week", "monthly": "this month", "all_time": "of all time"}
+
+
+BOARD_PAGE = 10
+BOARD_PAGES = 10  # the bot pages through the top 100; the site has the rest
+
+
+def leaderboard_pages(period: str) -> int:
+    """How many pages of BOARD_PAGE rows the bot offers for a period (at least 1)."""
+    total = leaderboard_page(period, 1, 0)["total"]
+    return max(1, min(BOARD_PAGES, -(-total // BOARD_PAGE)))
+
+
+def leaderboard_text(period: str = LeaderboardPeriod.MONTHLY, page: int = 1) -> str:
+    title = PERIOD_TITLES[LeaderboardPeriod(period)]
+    rows = leaderboard_page(period, BOARD_PAGE, (page - 1) * BOARD_PAGE)["results"]
     if not rows:
-        return "Nobody has wagered this month yet."
+        return f"Nobody has wagered {title} yet." if period != "all_time" else "Nobody has wagered yet."
     body = "\n".join(tg_html("{}. {} – {}", r["rank"], r["name"], money_text(Decimal(r["wagered"]))) for r in rows)
-    return f"<b>Top 10 this month</b>\n{body}"
+    heading = f"Top 10 {title}" if page == 1 else f"Ranks {rows[0]['rank']}–{rows[-1]['rank']} {title}"
+    return f"<b>{heading}</b>\n{body}"
 
 
 def bonus_codes_text(telegram_id: int) -> str:
     """The codes this Telegram user may claim: the site's visibility rule (audience, tier), public codes only."""
     user = site_user_for(telegram_id)
-    codes = [c for c in bonus_codes_for(user, limit=50) if c.owner_id is None][:10]
+    visible = [c for c in bonus_codes_for(user, limit=50) if c.owner_id is None]
+    codes = visible[:CODES_SHOWN]
     if not codes:
         return "No bonus codes right now. Check back soon!"
     lines = ["<b>Bonus codes</b>"]
     for c in codes:
         note = tg_html(" · {}", c.description) if c.description else ""
         lines.append(tg_html("<code>{}</code> – {}", c.code, money_text(c.amount)) + note)
+    if len(visible) > CODES_SHOWN:
+        more = f"{len(visible) - CODES_SHOWN}{'+' if len(visible) == 50 else ''}"
+        lines.append(tg_html("…and {} more on the site: {}/bonus-codes/", more, settings.SITE_URL))
     if user is None:
         lines.append("\nLink your site account to claim codes and see members-only ones.")
     return "\n".join(lines)
+
+
+CODES_SHOWN = 10
 
 
 def play_text() -> str:

@@ -74,3 +74,16 @@ def player_profile(uid: str) -> PlayerProfile | None:
         ),
         user=user if user is not None and user.show_stats and user.is_active else None,
     )
+
+
+LOOKUP_MAX = 5
+
+
+def players_lookup(query: str) -> list[Player]:
+    """Players a bot user means by `query`: the one with that uid, else those with exactly that name (case
+    aside), best all-time first, at most LOOKUP_MAX. Each comes with its linked site user (privacy choice)."""
+    players = Player.objects.select_related("site_user")
+    by_uid = list(players.filter(uid=query)[:1])
+    if by_uid:
+        return by_uid
+    return list(players.filter(name__iexact=query).order_by("-wager_all_time", "uid")[:LOOKUP_MAX])

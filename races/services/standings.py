@@ -91,6 +91,9 @@ UPDATE races_raceparticipant SET rank = NULL
 WHERE race_id = %(race)s AND wagered <= 0 AND rank IS NOT NULL
 """
 
+# A new leader is posted in the community channel at most once in this many seconds per race.
+LEADER_POST_GAP_SECONDS = 15 * 60
+
 _TOTAL = """
 UPDATE races_wagerrace SET standings_total = (
     SELECT COUNT(*) FROM races_raceparticipant WHERE race_id = %(race)s AND rank IS NOT NULL
@@ -179,7 +182,7 @@ def races_refresh_after_sync(as_of: datetime) -> RefreshReport:
         race_progress_sample(race, as_of)
         leader_after = _leader(race)
         if leader_after is not None and leader_before is not None and leader_after != leader_before:
-            race_new_leader_notify(race, leader_after, previous_id=leader_before)
+            race_new_leader_notify(race, leader_after, previous_id=leader_before, at=as_of)
         report.races.append(race.pk)
     if report.races:
         refreshed = list(report.races)
@@ -197,7 +200,9 @@ def _leader(race: WagerRace) -> int | None:
     )
 
 
-def race_new_leader_notify(race: WagerRace, player_id: int, *, previous_id: int | None = None) -> None:
+def race_new_leader_notify(
+    race: WagerRace, player_id: int, *, previous_id: int | None = None, at: datetime | None = None
+) -> None:
     """A new player leads a live race: they are told (once per race: a tug of war at the top floods no one),
     the player they passed is told they were overtaken (once per race and rival), and the announcement channel
     gets one post per race and leader. The notifications service decides by preferences where each one goes."""
@@ -216,7 +221,8 @@ def race_new_leader_notify(race: WagerRace, player_id: int, *, previous_id: int 
             body="You are second now. The race is still on!", url=f"/races/{race.pk}/",
             dedupe_key=f"race-overtaken:{race.pk}:{leader.pk}",
         )  # fmt: skip
-    announce(f"race-leader:{race.pk}:{leader.pk}", f"🥇 {leader.name} now leads {race.title}.")
+    announce(f"race-leader:{race.pk}:{leader.pk}", f"🥇 {leader.name} now leads {race.title}.",
+             gap_key=f"race-leader:{race.pk}", gap_seconds=LEADER_POST_GAP_SECONDS, at=at)  # fmt: skip
 
 
 def race_standings_top(race: WagerRace, limit: int) -> list[RaceParticipant]:

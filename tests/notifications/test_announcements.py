@@ -50,3 +50,20 @@ def test_without_an_announcement_channel_nothing_is_posted(tg, settings):
     race_start(race.pk, now=NOV_1)
     apply_sync(datetime(2026, 11, 10, tzinfo=UTC), {"a": ("500", "0", "500")})
     assert tg.sent() == []
+
+
+def test_lead_changes_minutes_apart_are_posted_at_most_once_a_quarter_hour_in_the_community_group(tg, settings):
+    settings.TELEGRAM_ANNOUNCE_CHAT_ID = ""
+    settings.TELEGRAM_COMMUNITY_CHAT_ID = CHANNEL  # announcements fall back to the community group
+    race = WagerRaceFactory(title="Sprint", start_date=NOV_1, end_date=DEC_1)
+    race_start(race.pk, now=NOV_1)
+
+    def at(minute: int, **wagers: str) -> None:
+        apply_sync(datetime(2026, 11, 10, 12, minute, tzinfo=UTC), {u: (w, "0", w) for u, w in wagers.items()})
+
+    at(0, a="500", b="300", c="100")  # first standings: no "new" leader
+    at(5, a="500", b="600", c="100")  # b takes the lead: posted
+    at(10, a="700", b="600", c="100")  # a, five minutes later: too soon, skipped
+    at(40, a="700", b="600", c="900")  # c, half an hour on: posted
+    leads = [post for post in tg.sent(CHANNEL) if "now leads" in post]
+    assert leads == ["🥇 Nb now leads Sprint.", "🥇 Nc now leads Sprint."]

@@ -12,6 +12,11 @@ from dataclasses import dataclass, field
 from werkzeug import Request, Response
 
 TOKEN = "123456:TEST-token_for-goatedvips"
+ADMIN_FLAGS = (  # the other rights of a ChatMemberAdministrator, all required by the Bot API's schema
+    "can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages", "can_manage_video_chats",
+    "can_promote_members", "can_change_info", "can_invite_users", "can_post_stories", "can_edit_stories",
+    "can_delete_stories", "can_send_welcome_messages",
+)  # fmt: skip
 BOT_ID = 123456
 
 
@@ -27,6 +32,9 @@ class FakeTelegram:
     calls: list[Call] = field(default_factory=list)
     blocked: set[int] = field(default_factory=set)
     failing: int = 0  # how many of the next sendMessage calls answer 502 (Telegram having a bad moment)
+    edited: dict = field(default_factory=dict)  # (chat, message) -> the text an edit left there
+    admins: dict = field(default_factory=dict)  # chat -> {user id: may restrict members}; the rest are members
+    slow: float = 0.0  # seconds every sendMessage takes (Telegram on a bad day)
     lock: threading.Lock = field(default_factory=threading.Lock)
     ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
@@ -36,6 +44,8 @@ class FakeTelegram:
         with self.lock:
             self.calls.append(Call(method, params, time.monotonic()))
         chat_id = int(params.get("chat_id", 0) or 0)
+        if method == "sendMessage" and self.slow:
+            time.sleep(self.slow)
         if method == "sendMessage" and self.failing > 0:
             with self.lock:
                 self.failing -= 1
@@ -44,6 +54,22 @@ class FakeTelegram:
             return _reply(
                 {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}, 403
             )
+        if method == "editMessageText":
+            where = (chat_id, int(params.get("message_id", 0) or 0))
+            if self.edited.get(where) == params.get("text"):  # Telegram refuses an edit that changes nothing
+                return _reply({"ok": False, "error_code": 400,
+                               "description": "Bad Request: message is not modified: specified new message content "
+                               "and reply markup are exactly the same"}, 400)  # fmt: skip
+            self.edited[where] = params.get("text")
+            return _ok(True)
+        if method == "getChatMember":
+            user_id = int(params.get("user_id", 0))
+            user = {"id": user_id, "is_bot": False, "first_name": f"User{user_id}"}
+            rights = self.admins.get(chat_id, {})
+            if user_id not in rights:
+                return _ok({"status": "member", "user": user})
+            flags = dict.fromkeys(ADMIN_FLAGS, False)
+            return _ok({"status": "administrator", "user": user, **flags, "can_restrict_members": rights[user_id]})
         if method == "getMe":
             return _ok({"id": BOT_ID, "is_bot": True, "first_name": "GoatedVIPs", "username": "GoatedVIPsBot"})
         if method in ("sendMessage", "editMessageReplyMarkup"):
@@ -99,9 +125,20 @@ _update_ids = itertools.count(1)
 
 
 def message(
-    text: str, *, user_id: int, chat_type: str = "private", username: str = "player", first_name: str = "Goat"
+    text: str,
+    *,
+    user_id: int,
+    chat_type: str = "private",
+    username: str = "player",
+    first_name: str = "Goat",
+    chat_id: int | None = None,
+    reply_to_user: int | None = None,
+    new_members: list[int] | None = None,
 ) -> dict:
-    chat_id = user_id if chat_type == "private" else -1000 - user_id
+    """An update with a message from `user_id`: in their private chat, or in a group (`chat_type`, `chat_id`),
+    optionally replying to a message of `reply_to_user`, or announcing `new_members` joining."""
+    if chat_id is None:
+        chat_id = user_id if chat_type == "private" else -1000 - user_id
     entities = []
     if text.startswith("/"):
         entities = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
@@ -114,11 +151,20 @@ def message(
             "from": {"id": user_id, "is_bot": False, "first_name": first_name, "username": username},
             "text": text,
             "entities": entities,
+            **({"reply_to_message": {
+                "message_id": next(_update_ids), "date": int(time.time()), "chat": {"id": chat_id, "type": chat_type},
+                "from": {"id": reply_to_user, "is_bot": False, "first_name": f"Member{reply_to_user}"}, "text": "spam",
+            }} if reply_to_user else {}),
+            **({"new_chat_members": [{"id": m, "is_bot": False, "first_name": f"Newbie{m}"} for m in new_members]}
+               if new_members else {}),
         },
-    }
+    }  # fmt: skip
 
 
-def button(data: str, *, user_id: int) -> dict:
+def button(data: str, *, user_id: int, chat_id: int | None = None, message_id: int | None = None) -> dict:
+    """A press of an inline button by `user_id` on the bot's message `message_id` in `chat_id` (default: the
+    presser's private chat)."""
+    chat = chat_id if chat_id is not None else user_id
     return {
         "update_id": next(_update_ids),
         "callback_query": {
@@ -127,9 +173,9 @@ def button(data: str, *, user_id: int) -> dict:
             "chat_instance": "ci",
             "data": data,
             "message": {
-                "message_id": next(_update_ids),
+                "message_id": message_id if message_id is not None else next(_update_ids),
                 "date": int(time.time()),
-                "chat": {"id": user_id, "type": "private"},
+                "chat": {"id": chat, "type": "private" if chat > 0 else "supergroup"},
                 "from": {"id": BOT_ID, "is_bot": True, "first_name": "GoatedVIPs"},
                 "text": "request",
             },

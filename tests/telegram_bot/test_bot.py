@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
+import threading
 import time
 from datetime import timedelta
 from decimal import Decimal
@@ -20,27 +20,11 @@ from core.models import AuditEntry
 from notifications.models import BotUser, Notification
 from races.services.standings import races_refresh_after_sync
 from races.services.sync import player_ranks_recompute
-from telegram_bot.bot import bot_create, dispatcher_create
 from tests.factories import BonusCodeFactory, PlayerFactory, UserFactory, WagerRaceFactory
 from tests.telegram_bot.fake_telegram import TOKEN, button, message
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("vip_ladder")]
 PLAYER_TG, STAFF_TG, OTHER_TG = 1001, 2002, 3003
-
-
-@pytest.fixture
-def feed_updates():
-    dp = dispatcher_create()
-
-    async def run(updates):
-        bot = bot_create()
-        try:
-            for update in updates:
-                await dp.feed_raw_update(bot, update)
-        finally:
-            await bot.session.close()
-
-    return lambda *updates: asyncio.run(run(updates))
 
 
 @pytest.fixture
@@ -497,3 +481,18 @@ def test_a_linked_player_who_takes_the_lead_is_told_once(tg):
     leads = [text for text in tg.sent(PLAYER_TG) if "took the lead" in text]
     assert len(leads) == 1  # back in the lead: not told twice
     assert any("Leader overtook you in Lead Race" in text for text in tg.sent(PLAYER_TG))  # told when passed
+
+
+def test_the_webhook_answers_within_a_second_even_when_telegram_is_slow(tg, client, settings):
+    settings.TELEGRAM_WEBHOOK_SECRET = "s3cret"
+    tg.slow = 3.0  # every reply takes 3 s to reach Telegram: the handler is slow, the webhook must not be
+    update = message("/help", user_id=PLAYER_TG)
+    started = time.monotonic()
+    response = client.post("/telegram/webhook/", data=json.dumps(update), content_type="application/json",
+                           headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret"})  # fmt: skip
+    assert response.status_code == 200
+    assert time.monotonic() - started < 1.0
+    assert "/stats" in tg.wait_for(PLAYER_TG, "/stats", timeout=15)  # and the answer still goes out
+    for worker in threading.enumerate():  # let the handler finish (and log) while this test still runs
+        if worker.name.startswith("telegram-update-"):
+            worker.join(10)
