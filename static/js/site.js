@@ -70,6 +70,8 @@
   function liveBoard(table) {
     var period = table.getAttribute("data-period"), limit = table.getAttribute("data-limit") || "50";
     var hasTier = table.querySelectorAll("thead th").length === 4;
+    var colorsNode = document.getElementById("tier-colors");
+    var tierColors = colorsNode ? JSON.parse(colorsNode.textContent) : {};
     var busy = false;
     function refresh(msg, attempt) {
       if (busy) return;
@@ -84,15 +86,23 @@
             setTimeout(function () { refresh(msg, (attempt || 0) + 1); }, 700);
             return;
           }
+          // A row is "moved" when its rank or its wager changed: compared as values, never as rendered text.
           var before = {};
-          table.querySelectorAll("tbody tr").forEach(function (tr) { before[tr.getAttribute("data-uid")] = tr.textContent; });
+          table.querySelectorAll("tbody tr").forEach(function (tr) {
+            before[tr.getAttribute("data-uid")] = tr.getAttribute("data-rank") + "|" + tr.getAttribute("data-wagered");
+          });
           var body = el("tbody");
           data.results.forEach(function (row) {
             var cells = [el("td", {}, [String(row.rank)]), el("td", {}, [el("a", { href: "/players/" + encodeURIComponent(row.uid) + "/" }, [row.name])])];
-            if (hasTier) cells.push(el("td", {}, row.tier ? [el("span", { "class": "tier" }, [row.tier])] : []));
+            if (hasTier) {
+              var badge = row.tier ? el("span", { "class": "tier" }, [row.tier]) : null;
+              if (badge && tierColors[row.tier]) badge.style.setProperty("--tier", tierColors[row.tier]);
+              cells.push(el("td", {}, badge ? [badge] : []));
+            }
             cells.push(el("td", { "class": "num" }, [fmtMoney(row.wagered)]));
-            var tr = el("tr", { "data-uid": row.uid }, cells);
-            if (before[row.uid] !== undefined && before[row.uid] !== tr.textContent) tr.classList.add("moved");
+            var tr = el("tr", { "data-uid": row.uid, "data-rank": String(row.rank), "data-wagered": row.wagered }, cells);
+            var was = before[row.uid];
+            if (was !== undefined && was !== row.rank + "|" + row.wagered) tr.classList.add("moved");
             body.append(tr);
           });
           table.tBodies[0].replaceWith(body);

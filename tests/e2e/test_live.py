@@ -31,3 +31,46 @@ def test_the_leaderboard_page_updates_without_reload_after_a_sync(page, screensh
         assert page.evaluate("window.__noReload") is True
         assert page.locator("table.board tbody tr").count() == 50
         screenshot("leaderboard-live")
+
+
+ROWS = "table.board.leaderboard tbody tr"
+
+
+def _rows(page) -> dict[str, tuple[str, str, bool]]:
+    """uid → (rank, wagered, marked as moved) of every row on the page."""
+    return {
+        row.get_attribute("data-uid"): (
+            row.get_attribute("data-rank"),
+            row.get_attribute("data-wagered"),
+            "moved" in (row.get_attribute("class") or ""),
+        )
+        for row in page.locator(ROWS).all()
+    }
+
+
+def test_live_rows_keep_their_tier_colours_and_only_changed_rows_are_marked(page):
+    call_command("seed_demo", stdout=io.StringIO())
+    env = child_env()
+    with web_servers(1, env) as (port,):
+        page.goto(f"http://127.0.0.1:{port}/leaderboard/?period=all_time")
+        cue = page.locator("[data-updated-cue]")
+        expect(cue).to_have_attribute("data-refreshes", "1")  # rebuilt once from the API, with nothing new
+        first = _rows(page)
+        assert not any(moved for _, _, moved in first.values())  # same data: nothing is marked
+        badge = page.locator(f"{ROWS} span.tier").first
+        colour = badge.evaluate("node => getComputedStyle(node).getPropertyValue('--tier').trim()")
+        assert colour.startswith("#")  # the rebuilt badge kept its tier colour
+        sync = manage("sync_wagers", env=env)
+        assert sync.returncode == 0, sync.stderr
+        expect(cue).to_have_attribute("data-refreshes", "2", timeout=10_000)
+        after = _rows(page)
+        changed = {
+            uid for uid, (rank, wagered, _) in after.items() if uid in first and first[uid][:2] != (rank, wagered)
+        }
+        marked = {uid for uid, (_, _, moved) in after.items() if moved}
+        assert marked == changed
+        assert (
+            page.locator(f"{ROWS} span.tier")
+            .first.evaluate("node => getComputedStyle(node).getPropertyValue('--tier').trim()")
+            .startswith("#")
+        )
