@@ -52,6 +52,12 @@ def features_cache_clear() -> None:
     get_waffle_switch_model()(name="").flush()
 
 
+def feature_states() -> dict[str, bool]:
+    """Every feature's state from one read of the switch table (a page asks about several)."""
+    switches = _switches()
+    return {name: switches[name].active if name in switches else f.default for name, f in FEATURES.items()}
+
+
 def feature_enabled(name: str) -> bool:
     switch = _switches().get(name)
     return switch.active if switch is not None else FEATURES[name].default

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest
 
-from core.features import feature_enabled, maintenance_note
+from core.features import feature_states, maintenance_note
 from notifications.selectors import notifications_unread_count
 
 
@@ -25,12 +25,20 @@ def site(request: HttpRequest) -> dict:
         "REFERRAL_URL": settings.REFERRAL_URL,
         "TELEGRAM_BOT_USERNAME": settings.TELEGRAM_BOT_USERNAME,
         "TELEGRAM_LOGIN_ENABLED": bool(settings.TELEGRAM_BOT_TOKEN),
-        # Read only where a template asks (a cached switch lookup each): {% if FEATURE_ON.wheel %}.
+        # Read only where a template asks, then once per render: {% if FEATURE_ON.wheel %}.
         "FEATURE_ON": _Switches(),
         "MAINTENANCE_NOTE": maintenance_note,
     }
 
 
 class _Switches:
+    """The feature states, read from the switch cache the first time a template asks and kept for the render
+    (a page asks about several: header links, footer form)."""
+
+    def __init__(self) -> None:
+        self._states: dict[str, bool] | None = None
+
     def __getitem__(self, name: str) -> bool:
-        return feature_enabled(name)
+        if self._states is None:
+            self._states = feature_states()
+        return self._states[name]
