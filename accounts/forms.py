@@ -32,7 +32,7 @@ class ProfileForm(forms.ModelForm):
             "bio": forms.Textarea(attrs={"rows": 4, "maxlength": 500}),
             "profile_color": forms.TextInput(attrs={"type": "color"}),
         }
-        labels = {"show_stats": "Show my bio and colour on my public player profile"}
+        labels = {"show_stats": "Show my profile publicly"}
 
 
 class PreferencesForm(forms.ModelForm):

@@ -24,7 +24,11 @@ class User(AbstractUser):
     display_name = models.CharField(max_length=50, blank=True)
     bio = models.TextField(max_length=500, blank=True)
     profile_color = models.CharField(max_length=7, default="#D7FF00", validators=[hex_colour])
-    show_stats = models.BooleanField(default=True, help_text="Show wagers and bio on the public player profile.")
+    show_stats = models.BooleanField(
+        default=True,
+        help_text="Your bio, colour and site name on your public player page, and your figures when someone asks "
+        "the Telegram bot (/check_stats). Leaderboard wagers come from Goated and are always public.",
+    )
     telegram_id = models.BigIntegerField(null=True, blank=True, unique=True)
     telegram_username = models.CharField(max_length=32, blank=True)
     # One Goated player per site user and one site user per player.

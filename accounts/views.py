@@ -50,6 +50,13 @@ class LoginView(auth_views.LoginView):
 class LogoutView(auth_views.LogoutView):
     next_page = reverse_lazy("home")
 
+    def post(self, request, *args, **kwargs):
+        was_signed_in = request.user.is_authenticated
+        response = super().post(request, *args, **kwargs)
+        if was_signed_in:  # after logout: the new, empty session carries the message to the next page
+            messages.success(request, "You are signed out.")
+        return response
+
 
 @method_decorator(ratelimit(key="ip", rate=RESET_RATE, method="POST", block=True), name="post")
 class PasswordResetView(auth_views.PasswordResetView):

@@ -145,7 +145,8 @@ def svg_chart(chart: Chart, width: int = 720, height: int = 240) -> str:
                     series.name, chart.labels[i], fmt(value),
                 ))  # fmt: skip
     legend = format_html_join(
-        " ", '<span class="legend-item"><span style="color:{}">■</span> {}</span>',
+        " ",
+        '<span class="legend-item"><span class="swatch" style="background:{}" aria-hidden="true"></span> {}</span>',
         ((PALETTE[k % len(PALETTE)], s.name) for k, s in enumerate(chart.series)),
     )  # fmt: skip
     axes = format_html(

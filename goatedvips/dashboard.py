@@ -37,6 +37,7 @@ class Dashboard:
     unassigned_tickets: int = 0
     last_sync: TransformationLog | None = None
     last_sync_age: timedelta | None = None
+    last_sync_outcome: str = ""
     last_failure: TransformationLog | None = None
     feed: FeedStatus | None = None
     volume_series: list[tuple[datetime, Decimal]] = field(default_factory=list)
@@ -44,6 +45,8 @@ class Dashboard:
     chart_series: list[tuple[str, list[tuple[datetime, int]]]] = field(default_factory=list)
 
 
+# What the last-sync tile says for a log entry's type (the log's own labels are Info/Warning/Error).
+SYNC_OUTCOMES = {"info": "Succeeded", "warning": "Succeeded with warnings", "error": "Failed"}
 VOLUME_POINTS = 120  # the last 120 syncs: two hours at the default interval
 
 
@@ -71,6 +74,7 @@ def dashboard_summary(now: datetime | None = None) -> Dashboard:
     d.open_tickets, d.unassigned_tickets = tickets["open"], tickets["unassigned"]
     d.last_sync = TransformationLog.objects.order_by("-created_at").first()
     d.last_sync_age = now - d.last_sync.created_at if d.last_sync else None
+    d.last_sync_outcome = SYNC_OUTCOMES.get(d.last_sync.type, "") if d.last_sync else ""
     d.last_failure = TransformationLog.objects.filter(type=TransformationLog.Type.ERROR).order_by("-created_at").first()
     d.feed = feed_status()
     syncs = TransformationLog.objects.filter(payload__kind="sync", payload__ok=True).order_by("-created_at")

@@ -44,6 +44,7 @@ urlpatterns = [
     path("", include("support.urls")),
     path("", include("notifications.urls")),
     path("", include((pages, "pages"))),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", views.metrics_view, name="metrics"),

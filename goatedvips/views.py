@@ -11,7 +11,9 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.utils import timezone
+from django.views.decorators.cache import cache_control
 from django_ratelimit.decorators import ratelimit
 from prometheus_client import CONTENT_TYPE_LATEST
 
@@ -53,6 +55,12 @@ def moved_admin(request: HttpRequest, old: str, rest: str, moves: dict[str, str]
     """An admin page of a model that moved apps: send the browser to the same page under the new app."""
     query = request.META.get("QUERY_STRING", "")
     return HttpResponseRedirect(f"/admin/{moves[old]}/{rest}" + (f"?{query}" if query else ""))
+
+
+@cache_control(public=True, max_age=86400)
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever the page links: send them to the icon (its URL changes with it)."""
+    return HttpResponseRedirect(static("favicon.svg"))
 
 
 def static_page(request: HttpRequest, template: str) -> HttpResponse:

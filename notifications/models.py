@@ -16,7 +16,11 @@ class NotificationPreferences(models.Model):
     )
     wager_race_updates = models.BooleanField(default=True)
     vip_status_changes = models.BooleanField(default=True)
-    promotional_offers = models.BooleanField(default=True)
+    # Marketing is opt-in: off until the player turns it on. Everything about their own races, tier and account
+    # (race results, statements; ticket replies and verification have no switch at all) starts on.
+    promotional_offers = models.BooleanField(
+        default=False, help_text="New bonus codes and promotions (off unless you turn it on)."
+    )
     monthly_statements = models.BooleanField(default=True)
     email_notifications = models.BooleanField(default=True)
     push_notifications = models.BooleanField(

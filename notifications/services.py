@@ -78,7 +78,7 @@ def notification_channel_set(user, channel: str, on: bool) -> NotificationPrefer
 
 
 def _preferences(user) -> NotificationPreferences:
-    """The saved preferences, or the defaults (every toggle on) for a user who never saved any."""
+    """The saved preferences, or the model's defaults (marketing off, the rest on) for a user who never saved any."""
     return NotificationPreferences.objects.filter(user=user).first() or NotificationPreferences(user=user)
 
 
@@ -193,10 +193,14 @@ def staff_alert(staff: Iterable, *, title: str, body: str = "") -> int:
 
 
 def _without_topic_off(users: QuerySet, topic: str | None) -> QuerySet:
+    """Active `users` whose `topic` is on, counting a user who never saved preferences by the topic's default
+    (opt-in topics such as promotional offers need a saved "on")."""
     users = users.filter(is_active=True)
-    if topic:
-        users = users.exclude(pk__in=NotificationPreferences.objects.filter(**{topic: False}).values("user_id"))
-    return users
+    if not topic:
+        return users
+    if NotificationPreferences._meta.get_field(topic).default:
+        return users.exclude(pk__in=NotificationPreferences.objects.filter(**{topic: False}).values("user_id"))
+    return users.filter(pk__in=NotificationPreferences.objects.filter(**{topic: True}).values("user_id"))
 
 
 def site_audience(users: QuerySet, *, topic: str | None = None) -> list[int]:

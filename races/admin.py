@@ -52,8 +52,20 @@ class PlayerAdmin(AuditedAdminMixin, admin.ModelAdmin):
     month = money_column("wager_month", "This month")
     all_time = money_column("wager_all_time", "All time")
     search_fields = ("name", "=uid")
+    # The feed owns the figures: shown formatted ($1,234.56), never as editable raw decimals.
+    fields = (
+        "name",
+        "uid",
+        ("today", "week", "month", "all_time"),
+        ("rank_today", "rank_weekly", "rank_monthly", "rank_all_time"),
+        ("first_seen", "last_seen", "updated_at"),
+    )
     readonly_fields = (
         "uid",
+        "today",
+        "week",
+        "month",
+        "all_time",
         "rank_today",
         "rank_weekly",
         "rank_monthly",

@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from core.colours import readable_on
+
 MONEY = {"max_digits": 14, "decimal_places": 2}
 NON_NEGATIVE = [MinValueValidator(Decimal("0"))]
 code_format = RegexValidator(r"^[A-Z0-9][A-Z0-9_-]{2,31}$", "Codes are 3–32 characters: A–Z, 0–9, - and _.")
@@ -30,6 +32,11 @@ class VipTier(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def badge_color(self) -> str:
+        """The colour as the site shows the tier's name: lightened where needed to read on the dark background."""
+        return readable_on(self.color)
 
 
 class WagerPeriod(models.TextChoices):

@@ -56,7 +56,7 @@ class TierTable:
         return VipProgress(current, following, max(0, min(pct, 100)), following.min_wager - all_time)
 
     def colors(self) -> dict[str, str]:
-        return {t.name: t.color for t in self.tiers}
+        return {t.name: t.badge_color for t in self.tiers}
 
 
 def vip_ladder(user) -> dict:

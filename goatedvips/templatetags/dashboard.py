@@ -22,7 +22,7 @@ def dashboard():
 def rank_chart(series, width: int = 640, height: int = 220):
     """Rank over time as inline SVG (rank 1 at the top), drawn on the server: no chart library needed."""
     points = [p for _, pts in series for p in pts]
-    if len(points) < 2:
+    if len({t for t, _ in points}) < 2:  # one sample time draws nothing but an empty box
         return format_html('<p class="help">{}</p>', "The chart appears after a few syncs of a live race.")
     t0 = min(t for t, _ in points).timestamp()
     t1 = max(t for t, _ in points).timestamp() or t0 + 1
@@ -43,8 +43,11 @@ def rank_chart(series, width: int = 640, height: int = 220):
             if pts
         ),
     )
+    # The colour is a swatch beside the name, never the name's own colour (light colours on white are unreadable).
     legend = format_html_join(
-        "", '<span style="color:{}">■ {}</span> ', ((COLOURS[i % len(COLOURS)], n) for i, (n, _) in enumerate(series))
+        " ",
+        '<span class="legend-item"><span class="swatch" style="background:{}" aria-hidden="true"></span> {}</span>',
+        ((COLOURS[i % len(COLOURS)], n) for i, (n, _) in enumerate(series)),
     )
     return format_html(
         '<svg role="img" aria-label="Rank over time" viewBox="0 0 {} {}" width="100%" style="max-width:{}px;'

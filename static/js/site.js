@@ -131,8 +131,21 @@
               el("td", { "class": "num" }, [Number(s.prize) > 0 ? fmtMoney(s.prize) : "–"])]));
           });
           table.tBodies[0].replaceWith(body);
+          podium(race.standings.slice(0, 3));
           cue();
         });
+    }
+    // The top three above the table follow the same answer: name, wager and prize of each step.
+    function podium(top) {
+      top.forEach(function (s, i) {
+        var step = document.querySelector(".podium .step-" + (i + 1));
+        if (!step) return;
+        var link = step.querySelector("a"), figures = step.querySelectorAll(".figure");
+        link.textContent = s.name;
+        link.setAttribute("href", "/players/" + encodeURIComponent(s.uid) + "/");
+        if (figures[0]) figures[0].textContent = fmtMoney(s.wagered);
+        if (figures[1]) figures[1].textContent = Number(s.prize) > 0 ? fmtMoney(s.prize) : "";
+      });
     }
     liveSocket("/ws/races/" + id + "/", function (msg) {
       if (msg && msg.type === "race.completed") { location.reload(); return; }
@@ -170,7 +183,9 @@
           line.setAttribute("stroke", COLORS[i % COLORS.length]);
           line.setAttribute("stroke-width", "2");
           svg.append(line);
-          legend.append(el("span", { style: "color:" + COLORS[i % COLORS.length] }, ["#" + last[i].rank + " " + last[i].name]));
+          var swatch = el("span", { "class": "swatch", "aria-hidden": "true" });
+          swatch.style.background = COLORS[i % COLORS.length];
+          legend.append(el("span", {}, [swatch, " #" + last[i].rank + " " + last[i].name]));
         });
         box.replaceChildren(svg, legend);
       });

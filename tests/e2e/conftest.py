@@ -6,10 +6,20 @@ clashes with pytest-asyncio in one process.
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
+
+from accounts.models import User
+from notifications.services import notify
+from races.models import Player, WagerRace
+from support.models import SupportTicket
+from support.services import ticket_message_post, ticket_open
+from tests.factories import TEST_PASSWORD
+from vip.models import BonusCode
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -42,3 +52,37 @@ def screenshot(page):
         return path
 
     return take
+
+
+@pytest.fixture
+def demo_site():
+    """The demo data (players, races, codes, wheel), the demo player and an admin with known passwords, a ticket."""
+    call_command("seed_demo", stdout=io.StringIO())
+    for user in User.objects.filter(username__in=["demo", "admin"]):
+        user.set_password(TEST_PASSWORD)
+        user.email_verified = True
+        user.save()
+    demo, admin = User.objects.get(username="demo"), User.objects.get(username="admin")
+    ticket = ticket_open(demo, subject="Where is my prize?", description="The weekly race ended yesterday.")
+    ticket_message_post(ticket, admin, "It is on its way; payouts run every Monday.")
+    notify(demo, "ticket.reply", title="Support replied", body="It is on its way.", url=f"/support/{ticket.pk}/")
+    live = WagerRace.objects.filter(status=WagerRace.Status.LIVE).order_by("pk").first()
+    finished = WagerRace.objects.filter(status=WagerRace.Status.COMPLETED).order_by("pk").first()
+    return {
+        "live_race": f"/races/{live.pk}/",
+        "finished_race": f"/races/{(finished or live).pk}/",
+        "player": f"/players/{Player.objects.order_by('-wager_all_time').first().uid}/",
+        "ticket": f"/support/{ticket.pk}/",
+        "admin_race": f"/admin/races/wagerrace/{live.pk}/change/",
+        "admin_ticket": f"/admin/support/supportticket/{SupportTicket.objects.get().pk}/change/",
+        "admin_player": f"/admin/races/player/{Player.objects.order_by('pk').first().pk}/change/",
+        "code": BonusCode.objects.order_by("pk").first().code,
+    }
+
+
+def sign_in(page, base: str, username: str, *, admin: bool = False) -> None:
+    page.goto(f"{base}/admin/login/" if admin else f"{base}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", TEST_PASSWORD)
+    page.locator("form [type=submit]").first.click()
+    page.wait_for_load_state()

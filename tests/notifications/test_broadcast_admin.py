@@ -7,8 +7,9 @@ import re
 import pytest
 from django.urls import reverse
 
+from accounts.models import User
 from core.models import AuditEntry
-from notifications.models import Broadcast, Notification
+from notifications.models import Broadcast, Notification, NotificationPreferences
 from tests.factories import UserFactory, staff_member
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -27,6 +28,10 @@ def players(db):
     UserFactory(username="mailonly", email="m@example.com", email_verified=True)
     UserFactory(username="both", email="b@example.com", email_verified=True, telegram_id=9001)
     UserFactory(username="unconfirmed", email="u@example.com", email_verified=False)
+    # All three opted in to promotions (marketing is off until a player turns it on).
+    NotificationPreferences.objects.bulk_create(
+        [NotificationPreferences(user=u, promotional_offers=True) for u in User.objects.all()]
+    )
 
 
 def _form(client, **data) -> dict:

@@ -43,7 +43,12 @@ def _fans(count: int) -> list:
         ],
         batch_size=500,
     )
-    return list(User.objects.order_by("pk"))
+    fans = list(User.objects.order_by("pk"))
+    # They opted in to promotions (marketing is off until a player turns it on).
+    NotificationPreferences.objects.bulk_create(
+        [NotificationPreferences(user=fan, promotional_offers=True) for fan in fans], batch_size=500
+    )
+    return fans
 
 
 def _queued(**kwargs) -> Broadcast:

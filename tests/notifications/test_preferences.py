@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from notifications.models import Notification, NotificationPreferences
+from notifications.services import notification_preferences_get
 from tests.factories import (
     BonusCodeFactory,
     PlayerFactory,
@@ -74,19 +75,42 @@ def _producers(fan):
     }
 
 
-@pytest.mark.parametrize("switched_off", list(GOVERNS), ids=lambda p: p or "all-on")
-def test_each_preference_off_stops_that_kind_on_every_channel_it_governs(switched_off, fan, tg, smtp):
-    if switched_off:
-        NotificationPreferences.objects.create(user=fan, **{switched_off: False})
-    producers = _producers(fan)
-    got, expected = {}, {}
-    for kind, produce in producers.items():
+def _deliveries(fan, tg, smtp) -> dict[tuple[str, str], int]:
+    """Run every producer once: how many messages of each kind reached each channel."""
+    got = {}
+    for kind, produce in _producers(fan).items():
         before = (Notification.objects.filter(user=fan).count(), len(smtp.to(fan.email)), len(tg.sent(7001)))
         produce()
         after = (Notification.objects.filter(user=fan).count(), len(smtp.to(fan.email)), len(tg.sent(7001)))
         for channel, b, a in zip(ALL, before, after, strict=True):
             got[kind, channel] = a - b
-            expected[kind, channel] = int(channel in KINDS[kind] and (kind, channel) not in GOVERNS[switched_off])
+    return got
+
+
+def test_marketing_is_opt_in_and_everything_about_the_players_own_play_starts_on(fan, tg, smtp):
+    """A player who never opened their preferences gets no bonus announcements or promotions, and gets race,
+    tier, statement and ticket messages on every channel."""
+    assert not NotificationPreferences.objects.filter(user=fan).exists()
+    got = _deliveries(fan, tg, smtp)
+    marketing = GOVERNS["promotional_offers"]
+    assert {key for key, n in got.items() if n} == {(k, c) for k in KINDS for c in KINDS[k]} - marketing
+    prefs = notification_preferences_get(fan)
+    assert not prefs.promotional_offers
+    assert prefs.wager_race_updates
+    assert prefs.monthly_statements
+
+
+@pytest.mark.parametrize("switched_off", list(GOVERNS), ids=lambda p: p or "all-on")
+def test_each_preference_off_stops_that_kind_on_every_channel_it_governs(switched_off, fan, tg, smtp):
+    # The fan opted in to marketing (it starts off, see below), then switches one preference off.
+    choices = {"promotional_offers": True} | ({switched_off: False} if switched_off else {})
+    NotificationPreferences.objects.create(user=fan, **choices)
+    got = _deliveries(fan, tg, smtp)
+    expected = {
+        (kind, channel): int(channel in KINDS[kind] and (kind, channel) not in GOVERNS[switched_off])
+        for kind in KINDS
+        for channel in ALL
+    }
     assert got == expected
     # Whatever reached the player's inbox carries a one-click unsubscribe.
     for message in smtp.to(fan.email):
