@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
@@ -69,7 +70,9 @@ class BonusCode(models.Model):
         help_text="Which of the player's wager counters must reach the required wager.",
     )
     # Null means unlimited. The check constraint below makes the limit hold under any concurrency.
-    claim_limit = models.PositiveIntegerField(null=True, blank=True)
+    claim_limit = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)], help_text="Empty: unlimited."
+    )
     claims_count = models.PositiveIntegerField(default=0, editable=False)
     expires_at = models.DateTimeField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
@@ -80,6 +83,8 @@ class BonusCode(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="personal_codes"
     )
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.ADMIN)
+    # Codes generated together share a batch: an account claims at most one code of a batch.
+    batch = models.UUIDField(null=True, blank=True, editable=False, db_index=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
     )
@@ -101,6 +106,11 @@ class BonusCode(models.Model):
     def __str__(self) -> str:
         return self.code
 
+    def clean(self) -> None:
+        # Only for new codes: an old code that expired can still be edited (e.g. its description).
+        if self._state.adding and self.expires_at is not None and self.expires_at <= timezone.now():
+            raise ValidationError({"expires_at": "A new code must expire in the future (or leave it empty)."})
+
     @property
     def is_expired(self) -> bool:
         return self.expires_at is not None and self.expires_at <= timezone.now()
@@ -114,6 +124,9 @@ class BonusCodeClaim(models.Model):
     # PROTECT: a claimed code is part of the money trail; deactivate it instead of deleting it.
     code = models.ForeignKey(BonusCode, on_delete=models.PROTECT, related_name="claims")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bonus_claims")
+    # A copy of the code's batch (set by `bonus_code_claim`), so a unique constraint can decide between two
+    # concurrent claims of different codes of one batch.
+    batch = models.UUIDField(null=True, blank=True, editable=False)
     claimed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -123,6 +136,12 @@ class BonusCodeClaim(models.Model):
                 fields=["code", "user"],
                 name="bonus_claim_once_per_user",
                 violation_error_message="You have already claimed this code.",
+            ),
+            models.UniqueConstraint(
+                fields=["batch", "user"],
+                condition=Q(batch__isnull=False),
+                name="bonus_claim_once_per_user_per_batch",
+                violation_error_message="You already claimed a code from this batch.",
             ),
         ]
 

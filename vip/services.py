@@ -8,10 +8,12 @@ gets one spin a day however many accounts it passed through. Every refusal is a 
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+import uuid
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -22,7 +24,7 @@ from core.models import AuditEntry
 from core.money import money_text
 from notifications.services import notify
 from vip.fairness import new_server_seed, seed_hash, table_of, table_to_json, wheel_pick, wheel_roll
-from vip.models import BonusCode, BonusCodeClaim, WheelSeed, WheelSpin
+from vip.models import BonusCode, BonusCodeClaim, VipTier, WagerPeriod, WheelSeed, WheelSpin
 from vip.selectors import Refusal, WheelState, bonus_code_visible, reward_refusal, wager_shortfall, wheel_segments
 
 WHEEL_REWARD_DAYS = 7
@@ -47,8 +49,9 @@ def _require_eligible(user) -> None:
 
 
 def bonus_code_claim(user, raw_code: str) -> BonusCodeClaim:
-    """Claim a code once per user, never beyond its limit, whatever the concurrency (a conditional UPDATE of the
-    counter plus the unique claim row, in one transaction)."""
+    """Claim a code once per user and at most one code of a generated batch per user, never beyond its limit,
+    whatever the concurrency (a conditional UPDATE of the counter plus the claim row, unique per code and user
+    and per batch and user, in one transaction)."""
     code = BonusCode.objects.select_related("min_tier").filter(code=(raw_code or "").strip().upper()).first()
     if code is None or not bonus_code_visible(code, user):
         raise NotFound("There is no such bonus code.")  # a members-only code does not reveal itself
@@ -62,7 +65,7 @@ def bonus_code_claim(user, raw_code: str) -> BonusCodeClaim:
         raise RewardRefused(shortfall, code="wager_too_low")
     try:
         with transaction.atomic():
-            claim = BonusCodeClaim.objects.create(code=code, user=user)
+            claim = BonusCodeClaim.objects.create(code=code, user=user, batch=code.batch)
             counted = (
                 BonusCode.objects.filter(pk=code.pk, is_active=True)
                 .filter(Q(claim_limit__isnull=True) | Q(claims_count__lt=F("claim_limit")))
@@ -71,36 +74,60 @@ def bonus_code_claim(user, raw_code: str) -> BonusCodeClaim:
             if counted != 1:
                 raise RewardRefused("All claims of this code are taken. Watch for the next one!", code="limit_reached")
     except IntegrityError:
-        raise RewardRefused("You have already claimed this code.", code="already_claimed") from None
+        # Which unique constraint refused: this code, or another code of its batch.
+        if BonusCodeClaim.objects.filter(code=code, user=user).exists():
+            raise RewardRefused("You have already claimed this code.", code="already_claimed") from None
+        raise RewardRefused(_BATCH_CLAIMED, code="already_claimed") from None
     return claim
 
 
+_BATCH_CLAIMED = "You already claimed a code from this batch."
+
+
 def bonus_codes_generate(
-    *, prefix: str, count: int, amount: Decimal, claim_limit: int | None = 1, days_valid: int | None = 30,
-    description: str = "", actor=None, source: str = AuditEntry.Source.SERVICE,
+    *, prefix: str, count: int, amount: Decimal, required_wager: Decimal = Decimal("0"),
+    required_wager_period: str = WagerPeriod.ALL_TIME, claim_limit: int | None = 1,
+    expires_at: datetime | None = None, days_valid: int | None = 30,
+    audience: str = BonusCode.Audience.EVERYONE, min_tier: VipTier | None = None, description: str = "",
+    actor=None, source: str = AuditEntry.Source.SERVICE,
 ) -> list[BonusCode]:  # fmt: skip
-    """Create `count` unique codes PREFIX-XXXXXXXX (audited)."""
+    """Create `count` unique codes PREFIX-XXXXXXXX of one new batch (an account claims at most one of them),
+    each with the same amount, required wager, claim limit, expiry (`expires_at`, else `days_valid` from now),
+    audience and minimum tier; the model validates them as it does a single code (audited)."""
     prefix = (prefix or "GV").strip().upper()[:12]
     if not 1 <= count <= 1000:
         raise ServiceError("Generate between 1 and 1,000 codes at a time.", fields={"count": ["1 to 1000"]})
-    expires = timezone.now() + timedelta(days=days_valid) if days_valid else None
+    if expires_at is None and days_valid:
+        expires_at = timezone.now() + timedelta(days=days_valid)
+    batch = uuid.uuid4()
     with transaction.atomic():
         codes = []
         while len(codes) < count:
             text = f"{prefix}-{''.join(secrets.choice(_CODE_ALPHABET) for _ in range(8))}"
             code = BonusCode(
-                code=text, amount=amount, claim_limit=claim_limit, expires_at=expires, description=description,
+                code=text, amount=amount, required_wager=required_wager, required_wager_period=required_wager_period,
+                claim_limit=claim_limit, expires_at=expires_at, audience=audience, min_tier=min_tier,
+                description=description, batch=batch,
                 created_by=actor if getattr(actor, "is_authenticated", False) else None,
             )  # fmt: skip
-            code.full_clean(validate_unique=False)
+            try:
+                code.full_clean(validate_unique=False)
+            except ValidationError as exc:
+                fields = getattr(exc, "message_dict", {})
+                raise ServiceError(" ".join(exc.messages), fields=fields) from None
             codes.append(code)
         BonusCode.objects.bulk_create(codes)
         audit_record(
             actor=actor,
             action="bonus_code.generate",
-            after={"prefix": prefix, "count": count, "amount": amount, "claim_limit": claim_limit},
+            after={
+                "prefix": prefix, "count": count, "batch": str(batch), "amount": amount, "claim_limit": claim_limit,
+                "required_wager": required_wager, "required_wager_period": required_wager_period,
+                "expires_at": expires_at.isoformat() if expires_at else None, "audience": audience,
+                "min_tier": min_tier.name if min_tier else None,
+            },
             source=source,
-        )
+        )  # fmt: skip
     return codes
 
 
