@@ -1,9 +1,14 @@
+from datetime import timedelta
+from functools import partial
+
 from django import forms
 from django.contrib import admin
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils import timezone
 
 from core.admin import AuditedAdminMixin, money_column
 from core.errors import ServiceError
@@ -30,13 +35,33 @@ class BonusCodeClaimInline(admin.TabularInline):
     max_num = 0
 
 
-class BulkGenerateForm(forms.Form):
+class BulkGenerateForm(forms.ModelForm):
+    """A prefix and a count, and the fields of one code: the model validates them as it validates a single code
+    (a ModelForm over the same fields), so generated codes follow the same rules."""
+
     prefix = forms.RegexField(regex=r"^[A-Za-z0-9]{1,12}$", help_text="1-12 letters or digits, e.g. XMAS")
     count = forms.IntegerField(min_value=1, max_value=1000, initial=10)
-    amount = forms.DecimalField(min_value=0, max_digits=14, decimal_places=2)
-    claim_limit = forms.IntegerField(min_value=1, required=False, initial=1, help_text="Empty: unlimited")
-    days_valid = forms.IntegerField(min_value=1, max_value=3650, required=False, initial=30)
-    description = forms.CharField(max_length=200, required=False)
+
+    class Meta:
+        model = BonusCode
+        fields = (
+            "amount", "claim_limit", "expires_at", "description", "audience", "min_tier", "required_wager",
+            "required_wager_period",
+        )  # fmt: skip
+        help_texts = {"min_tier": "Only players of this tier and above may see and claim the codes."}
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("initial", {"claim_limit": 1, "expires_at": timezone.now() + timedelta(days=30)})
+        super().__init__(*args, **kwargs)
+
+
+def _form_errors(form: forms.Form, exc: ServiceError) -> None:
+    """A service's refusal on the form: under the fields it names, else at the top."""
+    named = {k: v for k, v in exc.fields.items() if k in form.fields}
+    for field, errors in named.items():
+        form.add_error(field, errors)
+    if not named:
+        form.add_error(None, exc.message)
 
 
 @admin.register(BonusCode)
@@ -58,7 +83,7 @@ class BonusCodeAdmin(AuditedAdminMixin, admin.ModelAdmin):
     search_fields = ("code", "description", "owner__username")
     list_select_related = ("owner",)
     raw_id_fields = ("owner",)
-    readonly_fields = ("claims_count", "created_by", "created_at")
+    readonly_fields = ("claims_count", "batch", "created_by", "created_at")
     inlines = [BonusCodeClaimInline]
     actions = ["deactivate"]
     change_list_template = "admin/vip/bonuscode/change_list.html"
@@ -68,25 +93,37 @@ class BonusCodeAdmin(AuditedAdminMixin, admin.ModelAdmin):
         return [generate, *super().get_urls()]
 
     def generate_view(self, request):
-        """Bulk-generate N codes with a prefix (operators: needs the add permission)."""
+        """Bulk-generate N codes with a prefix, as one batch (operators: needs the add permission)."""
         if not self.has_add_permission(request):
             raise PermissionDenied
-        form = BulkGenerateForm(request.POST or None)
+        form_class = forms.modelform_factory(
+            BonusCode, form=BulkGenerateForm, fields=BulkGenerateForm.Meta.fields,
+            formfield_callback=partial(self.formfield_for_dbfield, request=request),
+        )  # fmt: skip
+        form = form_class(request.POST or None)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
                 codes = bonus_codes_generate(
                     prefix=data["prefix"], count=data["count"], amount=data["amount"],
-                    claim_limit=data["claim_limit"], days_valid=data["days_valid"],
-                    description=data["description"], actor=request.user, source=AuditEntry.Source.ADMIN,
+                    required_wager=data["required_wager"], required_wager_period=data["required_wager_period"],
+                    claim_limit=data["claim_limit"], expires_at=data["expires_at"], days_valid=None,
+                    audience=data["audience"], min_tier=data["min_tier"], description=data["description"],
+                    actor=request.user, source=AuditEntry.Source.ADMIN,
                 )  # fmt: skip
             except ServiceError as exc:
-                form.add_error(None, exc.message)
+                _form_errors(form, exc)
             else:
                 self.message_user(request, f"Generated {len(codes)} codes: {codes[0].code} … {codes[-1].code}.")
-                return redirect(f"../?q={data['prefix'].upper()}-")
-        context = {**self.admin_site.each_context(request), "form": form, "title": "Generate bonus codes",
-                   "opts": self.model._meta}  # fmt: skip
+                return redirect(f"../?batch={codes[0].batch}")
+        fieldsets = [
+            (None, {"fields": ["prefix", "count", "amount", "claim_limit", "expires_at", "description"]}),
+            ("Who may claim", {"fields": ["audience", "min_tier", "required_wager", "required_wager_period"]}),
+        ]
+        context = {
+            **self.admin_site.each_context(request), "form": form, "adminform": helpers.AdminForm(form, fieldsets, {}),
+            "media": self.media + form.media, "title": "Generate bonus codes", "opts": self.model._meta,
+        }  # fmt: skip
         return TemplateResponse(request, "admin/vip/bonuscode/generate.html", context)
 
     @admin.action(description="Deactivate selected codes", permissions=["change"])

@@ -13,9 +13,10 @@ from django.db import close_old_connections
 from django.urls import reverse
 from django.utils import timezone
 
+from core.models import AuditEntry
 from tests.factories import BonusCodeFactory, PlayerFactory, UserFactory
 from vip import services
-from vip.models import BonusCode, BonusCodeClaim, VipTier
+from vip.models import BonusCode, BonusCodeClaim, VipTier, WagerPeriod
 
 pytestmark = pytest.mark.django_db
 
@@ -27,13 +28,100 @@ def _verified(all_time: str = "0") -> object:
     return UserFactory(email_verified=True, verification_status="verified", player=player)
 
 
-# --- generating ------------------------------------------------------------------------------------------------
+def _form(**overrides) -> dict:
+    """A valid POST of the generate form (the expiry is the admin's split date and time widget)."""
+    expires = timezone.now() + timedelta(days=14)
+    data = {
+        "prefix": "VIPGOLD", "count": "5", "amount": "25", "claim_limit": "1",
+        "expires_at_0": expires.strftime("%Y-%m-%d"), "expires_at_1": "12:00:00", "description": "Gold week",
+        "audience": BonusCode.Audience.VERIFIED, "min_tier": str(VipTier.objects.get(slug="gold").pk),
+        "required_wager": "500", "required_wager_period": WagerPeriod.MONTHLY,
+    }  # fmt: skip
+    data.update(overrides)
+    return data
+
+
+# --- the admin form -------------------------------------------------------------------------------------------
+
+
+def test_the_generate_form_has_the_fields_of_a_single_code(client, staff_user):
+    client.force_login(staff_user)
+    page = client.get(reverse("admin:vip_bonuscode_generate")).content.decode()
+    for name in ("prefix", "count", "amount", "claim_limit", "expires_at_0", "expires_at_1", "description",
+                 "audience", "min_tier", "required_wager", "required_wager_period"):  # fmt: skip
+        assert f'name="{name}"' in page
+    assert "Verified players" in page  # the audience choices
+    assert "Gold" in page  # the tiers
+    assert 'id="generate-submit"' in page
+
+
+def test_generated_codes_all_carry_the_tier_audience_required_wager_and_expiry(client, staff_user):
+    client.force_login(staff_user)
+    response = client.post(reverse("admin:vip_bonuscode_generate"), _form())
+    assert response.status_code == 302
+    codes = list(BonusCode.objects.filter(code__startswith="VIPGOLD-"))
+    assert len(codes) == 5
+    batch = codes[0].batch
+    assert batch is not None
+    assert response["Location"] == f"../?batch={batch}"
+    gold = VipTier.objects.get(slug="gold")
+    expires = (timezone.now() + timedelta(days=14)).replace(hour=12, minute=0, second=0, microsecond=0)
+    for code in codes:
+        assert code.batch == batch
+        assert code.audience == BonusCode.Audience.VERIFIED
+        assert code.min_tier == gold
+        assert code.required_wager == Decimal("500")
+        assert code.required_wager_period == WagerPeriod.MONTHLY
+        assert code.expires_at == expires
+        assert code.claim_limit == 1
+        assert code.amount == Decimal("25")
+        assert code.created_by == staff_user
+    entry = AuditEntry.objects.get(action="bonus_code.generate")
+    assert entry.after["batch"] == str(batch)
+    assert entry.after["min_tier"] == "Gold"
+    assert entry.source == AuditEntry.Source.ADMIN
+    changelist = client.get(reverse("admin:vip_bonuscode_changelist"), {"batch": str(batch)}).content.decode()
+    assert "5 bonus codes" in changelist
 
 
 def test_two_batches_get_different_batch_ids(staff_user):
     first = services.bonus_codes_generate(prefix="A", count=2, amount=Decimal("1"), actor=staff_user)
     second = services.bonus_codes_generate(prefix="B", count=2, amount=Decimal("1"), actor=staff_user)
     assert first[0].batch == first[1].batch != second[0].batch == second[1].batch
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"expires_at_0": "2020-01-01"}, "expires_at", "must expire in the future"),
+        ({"expires_at_0": "not a date"}, "expires_at", "Enter a valid date"),
+        ({"claim_limit": "0"}, "claim_limit", "greater than or equal to 1"),
+        ({"amount": "-5"}, "amount", "greater than or equal to 0"),
+        ({"required_wager": "-1"}, "required_wager", "greater than or equal to 0"),
+        ({"required_wager_period": "yearly"}, "required_wager_period", "Select a valid choice"),
+        ({"audience": "vips"}, "audience", "Select a valid choice"),
+        ({"min_tier": "999999"}, "min_tier", "Select a valid choice"),
+        ({"prefix": "no spaces"}, "prefix", "Enter a valid value"),
+        ({"count": "0"}, "count", "greater than or equal to 1"),
+        ({"count": "1001"}, "count", "less than or equal to 1000"),
+        ({"amount": ""}, "amount", "This field is required"),
+    ],
+)
+def test_bad_input_is_a_form_error_and_generates_nothing(client, staff_user, overrides, field, message):
+    client.force_login(staff_user)
+    response = client.post(reverse("admin:vip_bonuscode_generate"), _form(**overrides))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Please correct the errors below." in page
+    assert message in " ".join(response.context["form"].errors[field])
+    assert not BonusCode.objects.exists()
+
+
+def test_the_generate_page_needs_the_add_permission(client, player_user):
+    client.force_login(player_user)
+    response = client.get(reverse("admin:vip_bonuscode_generate"))
+    assert response.status_code == 302  # to the admin login
+    assert not BonusCode.objects.exists()
 
 
 def test_the_service_validates_generated_codes_like_a_single_code(staff_user):
