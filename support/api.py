@@ -28,11 +28,12 @@ ERRORS = {
 
 class MessageSerializer(serializers.ModelSerializer):
     author = serializers.CharField(source="author.public_name", read_only=True)
+    signature = serializers.CharField(read_only=True)
 
     class Meta:
         model = TicketMessage
-        fields = ["id", "author", "body", "is_staff_reply", "created_at"]
-        read_only_fields = ["id", "author", "is_staff_reply", "created_at"]
+        fields = ["id", "author", "signature", "body", "is_staff_reply", "created_at"]
+        read_only_fields = ["id", "author", "signature", "is_staff_reply", "created_at"]
 
 
 class TicketSerializer(serializers.ModelSerializer):

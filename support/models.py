@@ -49,6 +49,8 @@ class SupportTicket(models.Model):
 
 
 class TicketMessage(models.Model):
+    STAFF_ROLE = "Support team"
+
     ticket = models.ForeignKey(SupportTicket, on_delete=models.CASCADE, related_name="messages")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ticket_messages")
     body = models.TextField(max_length=5000)
@@ -62,3 +64,10 @@ class TicketMessage(models.Model):
 
     def __str__(self) -> str:
         return f"Message on {self.ticket_id} by {self.author}"
+
+    @property
+    def signature(self) -> str:
+        """How a message is signed in the thread (page, live update, API): the author's name, then the role for
+        staff replies. Written here only, so the page and its script cannot drift apart."""
+        name = self.author.public_name if self.author_id else ""
+        return f"{name} · {self.STAFF_ROLE}" if self.is_staff_reply else name

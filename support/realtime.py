@@ -14,6 +14,7 @@ def message_payload(m) -> dict:
         "id": m.pk,
         "ticket_id": m.ticket_id,
         "author": m.author.public_name if m.author_id else "",
+        "signature": m.signature,
         "is_staff_reply": m.is_staff_reply,
         "body": m.body,
         "created_at": m.created_at.isoformat(),

@@ -13,7 +13,7 @@
     box.setAttribute("data-id", m.id);
     var who = document.createElement("p");
     who.className = "who";
-    who.textContent = m.author + (m.is_staff_reply ? " · support" : "");
+    who.textContent = m.signature;  // signed by the server (TicketMessage.signature), never composed here
     var body = document.createElement("p");
     body.textContent = m.body;
     box.append(who, body);

@@ -143,3 +143,28 @@ def test_a_staff_reply_reaches_the_players_telegram_when_allowed(tg, support_age
     ticket = SupportTicketFactory(user=owner, subject="Payout")
     ticket_message_post(ticket, support_agent, "Sent <today>")
     assert fake.last(5150) == "💬 Support replied to “Payout”:\nSent &lt;today&gt;"
+
+
+def test_a_staff_reply_is_signed_with_the_name_once_and_the_role_once(client, api_client, player_user):
+    from support.realtime import message_payload
+    from support.services import ticket_message_post
+
+    agent = UserFactory(username="support", is_staff=True)
+    agent.groups.add(Group.objects.get(name="Support"))
+    ticket = SupportTicketFactory(user=player_user)
+    reply = ticket_message_post(ticket, agent, "Paid.")
+    question = ticket_message_post(ticket, player_user, "Thanks!")
+    assert reply.signature == "support · Support team"  # was "support · support"
+    assert question.signature == player_user.username
+    client.force_login(player_user)
+    page = client.get(f"/support/{ticket.pk}/").content.decode()
+    assert '<p class="who">support · Support team</p>' in page
+    assert "· support<" not in page
+    assert message_payload(reply)["signature"] == "support · Support team"  # what the live page shows
+    api_client.force_authenticate(player_user)
+    thread = api_client.get(f"{TICKETS}{ticket.pk}/").json()["messages"]
+    assert [m["signature"] for m in thread] == ["support · Support team", player_user.username]
+    agent.display_name = "Maya"
+    agent.save()
+    reply.refresh_from_db()
+    assert reply.signature == "Maya · Support team"
