@@ -84,7 +84,7 @@ class SupportTicketAdmin(AuditedAdminMixin, admin.ModelAdmin):
         reply = (form.cleaned_data.get("reply") or "").strip()
         if reply:
             try:
-                ticket_message_post(obj, request.user, reply)
+                ticket_message_post(obj, request.user, reply, source=AuditEntry.Source.ADMIN)
             except ServiceError as exc:
                 messages.error(request, f"Reply not sent: {exc.message}")
 

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from core.api import ErrorSerializer
 from core.errors import NotFound
+from core.models import AuditEntry
 from support import selectors, services
 from support.models import SupportTicket, TicketMessage
 
@@ -108,5 +109,7 @@ class TicketMessageView(APIView):
         ticket = _ticket(request, ticket_id)
         body = NewMessageSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        message = services.ticket_message_post(ticket, request.user, body.validated_data["body"])
+        message = services.ticket_message_post(
+            ticket, request.user, body.validated_data["body"], source=AuditEntry.Source.API
+        )
         return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)

@@ -2,6 +2,8 @@
 
 open ──(first staff reply)──▶ in progress ──(close)──▶ closed ──(reopen)──▶ open
   └──────────────────────────(close)────────────────────▶ closed
+
+A staff reply on an unassigned ticket also assigns it to the replier (audited like `ticket_assign`).
 """
 
 from __future__ import annotations
@@ -47,30 +49,40 @@ def ticket_open(
     return SupportTicket.objects.create(user=user, subject=subject, description=description, priority=priority)
 
 
-def ticket_message_post(ticket: SupportTicket, author, body: str) -> TicketMessage:
+def ticket_message_post(
+    ticket: SupportTicket, author, body: str, *, source: str = AuditEntry.Source.SERVICE
+) -> TicketMessage:
     """Add a message to a thread. Whether it is a staff reply is decided here, from the author's role; the first
-    staff reply moves an open ticket to "in progress" and the owner is told."""
+    staff reply moves an open ticket to "in progress", a staff reply on an unassigned ticket assigns it to the
+    replier (audited, as `ticket_assign`), and the owner is told."""
     body = (body or "").strip()
     if not body:
         raise ServiceError("Write a message first.", fields={"body": ["This field may not be blank."]})
     if len(body) > MESSAGE_MAX:
         message = f"Keep messages under {MESSAGE_MAX:,} characters ({len(body):,} now); split it in two."
         raise ServiceError(message, fields={"body": [message]})
-    if ticket.status == SupportTicket.Status.CLOSED:
-        raise TicketClosed("This ticket is closed. Open a new one if you need more help.")
     staff = is_support_staff(author) and author.pk != ticket.user_id
     with transaction.atomic():
-        message = TicketMessage.objects.create(ticket=ticket, author=author, body=body, is_staff_reply=staff)
-        fields = {"updated_at": timezone.now()}
-        if staff and ticket.status == SupportTicket.Status.OPEN:
-            fields["status"] = SupportTicket.Status.IN_PROGRESS
-        SupportTicket.objects.filter(pk=ticket.pk).update(**fields)
+        # Read the ticket under a row lock: two agents answering the same unassigned ticket at once must not both
+        # take it, and a ticket closed meanwhile takes no more messages.
+        current = SupportTicket.objects.select_for_update().get(pk=ticket.pk)
+        if current.status == SupportTicket.Status.CLOSED:
+            raise TicketClosed("This ticket is closed. Open a new one if you need more help.")
+        message = TicketMessage.objects.create(ticket=current, author=author, body=body, is_staff_reply=staff)
+        if staff and current.assigned_to_id is None:
+            ticket_assign(current, actor=author, assignee=author, source=source)
+        current.updated_at = timezone.now()
+        if staff and current.status == SupportTicket.Status.OPEN:
+            current.status = SupportTicket.Status.IN_PROGRESS
+        SupportTicket.objects.filter(pk=current.pk).update(status=current.status, updated_at=current.updated_at)
         if staff:
             notify(
                 ticket.user, "ticket.reply", title=f"Support replied to “{ticket.subject[:80]}”", body=body[:300],
                 url=f"/support/{ticket.pk}/",
             )  # fmt: skip
         transaction.on_commit(lambda: realtime.ticket_message_announce(message))
+    # The caller's copy shows what was written (admin and API answer from it).
+    ticket.status, ticket.updated_at, ticket.assigned_to = current.status, current.updated_at, current.assigned_to
     return message
 
 

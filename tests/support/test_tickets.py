@@ -168,3 +168,79 @@ def test_a_staff_reply_is_signed_with_the_name_once_and_the_role_once(client, ap
     agent.save()
     reply.refresh_from_db()
     assert reply.signature == "Maya · Support team"
+
+
+def test_a_staff_reply_takes_an_unassigned_ticket_with_an_audit_entry(api_client, support_agent, player_user):
+    ticket = SupportTicketFactory(user=player_user)
+    api_client.force_authenticate(support_agent)
+    assert api_client.post(f"{TICKETS}{ticket.pk}/messages/", {"body": "On it!"}, format="json").status_code == 201
+    ticket.refresh_from_db()
+    assert ticket.assigned_to == support_agent
+    assert ticket.status == SupportTicket.Status.IN_PROGRESS
+    entry = AuditEntry.objects.get(action="ticket.update")
+    assert (entry.actor, entry.source) == (support_agent, AuditEntry.Source.API)
+    assert entry.after["assigned_to"] == support_agent.pk
+
+
+def test_a_staff_reply_leaves_an_assigned_ticket_with_its_assignee(support_agent, player_user):
+    from support.services import ticket_message_post
+
+    colleague = UserFactory(username="colleague", is_staff=True)
+    colleague.groups.add(Group.objects.get(name="Support"))
+    ticket = SupportTicketFactory(user=player_user, assigned_to=colleague)
+    ticket_message_post(ticket, support_agent, "Covering for my colleague.")
+    ticket.refresh_from_db()
+    assert ticket.assigned_to == colleague
+    assert not AuditEntry.objects.filter(action="ticket.update").exists()
+
+
+def test_a_players_message_and_a_staff_member_on_their_own_ticket_assign_nobody(support_agent, player_user):
+    from support.services import ticket_message_post
+
+    ticket = SupportTicketFactory(user=player_user)
+    ticket_message_post(ticket, player_user, "Any news?")
+    own = SupportTicketFactory(user=support_agent)
+    ticket_message_post(own, support_agent, "A note on my own ticket.")
+    assert not SupportTicket.objects.filter(assigned_to__isnull=False).exists()
+    assert not AuditEntry.objects.filter(action="ticket.update").exists()
+
+
+def test_a_reply_that_fails_assigns_nobody(support_agent, player_user):
+    from support.services import TicketClosed, ticket_message_post
+
+    ticket = SupportTicketFactory(user=player_user)
+    SupportTicket.objects.filter(pk=ticket.pk).update(status="closed")  # closed by a colleague meanwhile
+    with pytest.raises(TicketClosed):
+        ticket_message_post(ticket, support_agent, "Too late.")
+    ticket.refresh_from_db()
+    assert ticket.assigned_to is None
+    assert not TicketMessage.objects.exists()
+    assert not AuditEntry.objects.filter(action="ticket.update").exists()
+
+
+def test_a_reply_from_the_admin_inbox_takes_the_ticket_as_an_admin_action(client, support_agent, player_user):
+    ticket = SupportTicketFactory(user=player_user, subject="Nobody's")
+    client.force_login(support_agent)
+    form = {
+        "subject": ticket.subject, "description": ticket.description, "priority": "medium", "reply": "Mine now.",
+        "messages-TOTAL_FORMS": "0", "messages-INITIAL_FORMS": "0",
+    }  # fmt: skip
+    assert client.post(f"/admin/support/supportticket/{ticket.pk}/change/", form).status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.assigned_to == support_agent
+    assert AuditEntry.objects.get(action="ticket.update").source == AuditEntry.Source.ADMIN
+
+
+def test_the_assignment_is_undone_with_the_reply_it_came_with(monkeypatch, support_agent, player_user):
+    from support import services
+
+    def broken_notify(*args, **kwargs):
+        raise RuntimeError("notifications are down")
+
+    monkeypatch.setattr(services, "notify", broken_notify)
+    ticket = SupportTicketFactory(user=player_user)
+    with pytest.raises(RuntimeError):
+        services.ticket_message_post(ticket, support_agent, "Lost with the notification.")
+    ticket.refresh_from_db()
+    assert (ticket.assigned_to, ticket.status) == (None, SupportTicket.Status.OPEN)
+    assert not AuditEntry.objects.filter(action="ticket.update").exists()
