@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 
 from core.consumers import NOT_FOUND, UNAUTHORIZED, StreamConsumer
 from support.models import SupportTicket, TicketMessage
-from support.realtime import message_payload, ticket_group
+from support.realtime import message_payload, ticket_group, ticket_payload
 from support.selectors import ticket_visible_to
 
 
@@ -44,6 +44,7 @@ def _thread(ticket_id: int) -> dict:
     return {
         "ticket_id": ticket.pk,
         "status": ticket.status,
+        "ticket": ticket_payload(ticket),
         "subject": ticket.subject,
         "messages": [message_payload(m) for m in messages],
     }

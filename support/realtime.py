@@ -21,5 +21,17 @@ def message_payload(m) -> dict:
     }
 
 
-def ticket_message_announce(message) -> bool:
-    return realtime.send(ticket_group(message.ticket_id), "ticket.message", message=message_payload(message))
+def ticket_payload(ticket) -> dict:
+    """The ticket's state as a thread's page shows it in its header (the label too: the page keeps no copy of
+    the status names)."""
+    return {"id": ticket.pk, "status": ticket.status, "status_label": ticket.get_status_display()}
+
+
+def ticket_message_announce(message, ticket) -> bool:
+    """A new message and the ticket's state after it (a staff reply may have moved it to "in progress")."""
+    return realtime.send(
+        ticket_group(message.ticket_id),
+        "ticket.message",
+        message=message_payload(message),
+        ticket=ticket_payload(ticket),
+    )

@@ -80,7 +80,7 @@ def ticket_message_post(
                 ticket.user, "ticket.reply", title=f"Support replied to “{ticket.subject[:80]}”", body=body[:300],
                 url=f"/support/{ticket.pk}/",
             )  # fmt: skip
-        transaction.on_commit(lambda: realtime.ticket_message_announce(message))
+        transaction.on_commit(lambda: realtime.ticket_message_announce(message, current))
     # The caller's copy shows what was written (admin and API answer from it).
     ticket.status, ticket.updated_at, ticket.assigned_to = current.status, current.updated_at, current.assigned_to
     return message

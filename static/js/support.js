@@ -1,4 +1,5 @@
-/* A support thread that updates live: /ws/support/<id>/ pushes "ticket.message" events. */
+/* A support thread that updates live: /ws/support/<id>/ pushes "ticket.message" events, each with the ticket's
+   state after it (a staff reply moves an open ticket to "in progress"), shown in the header. */
 (function () {
   "use strict";
   var thread = document.getElementById("thread");
@@ -19,6 +20,15 @@
     box.append(who, body);
     thread.append(box);
   }
+  var statusBox = document.getElementById("ticket-status");
+  var statusVersion = 0;
+  function showStatus(ticket, version) {
+    // Events can arrive after a newer snapshot (reconnects): only a newer state replaces the one shown.
+    if (!statusBox || !ticket || !ticket.status_label || version < statusVersion) return;
+    statusVersion = version;
+    statusBox.textContent = ticket.status_label;
+    statusBox.setAttribute("data-status", ticket.status);
+  }
   var attempt = 0;
   function connect() {
     var ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host +
@@ -26,8 +36,14 @@
     ws.onopen = function () { attempt = 0; };
     ws.onmessage = function (event) {
       var msg = JSON.parse(event.data);
-      if (msg.type === "snapshot") msg.data.messages.forEach(add);
-      if (msg.type === "ticket.message") add(msg.message);
+      if (msg.type === "snapshot") {
+        msg.data.messages.forEach(add);
+        showStatus(msg.data.ticket, msg.version);
+      }
+      if (msg.type === "ticket.message") {
+        add(msg.message);
+        showStatus(msg.ticket, msg.version);
+      }
     };
     ws.onclose = function (event) {
       if (event.code >= 4400 && event.code < 4500) return;  // refused: retrying will not help

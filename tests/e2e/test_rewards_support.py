@@ -102,6 +102,51 @@ def test_a_staff_reply_arrives_live_in_the_players_ticket(browser):
         player_page.screenshot(path=str(_artifact("support-live-reply")), full_page=True)
 
 
+# Injected by the browser (not a page script, so the page's CSP does not apply): the types of the events the
+# page's sockets receive, so a test can tell a live event from a snapshot taken after the fact.
+RECORD_SOCKET_EVENTS = """
+window.__socketEvents = [];
+const NativeWebSocket = window.WebSocket;
+window.WebSocket = class extends NativeWebSocket {
+  constructor(...args) {
+    super(...args);
+    this.addEventListener("message", (e) => window.__socketEvents.push(JSON.parse(e.data).type));
+  }
+};
+"""
+
+
+def test_a_live_staff_reply_updates_the_status_in_the_players_ticket_header(browser):
+    player = UserFactory(username="waiting")
+    agent = UserFactory(username="support", is_staff=True)
+    agent.groups.add(Group.objects.get(name="Support"))
+    ticket = SupportTicket.objects.create(user=player, subject="Bonus missing", description="Since Monday")
+    # One embedded server (in-memory channel layer): no Redis is needed, and none is emptied.
+    with web_servers(1, child_env(redis_url="")) as (port,):
+        base = f"http://127.0.0.1:{port}"
+        player_page = signed_in_page(browser, base, player)
+        refused = []
+        player_page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+        player_page.add_init_script(RECORD_SOCKET_EVENTS)
+        player_page.goto(f"{base}/support/{ticket.pk}/")
+        assert player_page.inner_text("#ticket-status") == "Open"
+        player_page.wait_for_function("() => window.__socketEvents.includes('snapshot')")
+        player_page.evaluate("window.__noReload = true")
+        staff_page = signed_in_page(browser, base, agent)
+        staff_page.goto(f"{base}/support/{ticket.pk}/")
+        staff_page.fill("#reply-body", "Credited, sorry for the wait.")
+        staff_page.click("form.reply button")
+        player_page.wait_for_function("() => window.__socketEvents.includes('ticket.message')", timeout=10_000)
+        player_page.wait_for_function(
+            "() => document.getElementById('ticket-status').textContent === 'In progress'", timeout=5_000
+        )
+        assert player_page.get_attribute("#ticket-status", "data-status") == "in_progress"
+        assert player_page.inner_text(".msg.staff .who") == "support · Support team"
+        assert player_page.evaluate("window.__noReload") is True
+        assert refused == []
+        player_page.screenshot(path=str(_artifact("support-live-status")), full_page=True)
+
+
 def signed_in_page(browser, base: str, user):
     """A browser context signed in as `user` on the server at `base`."""
     from django.conf import settings

@@ -244,3 +244,25 @@ def test_the_assignment_is_undone_with_the_reply_it_came_with(monkeypatch, suppo
     ticket.refresh_from_db()
     assert (ticket.assigned_to, ticket.status) == (None, SupportTicket.Status.OPEN)
     assert not AuditEntry.objects.filter(action="ticket.update").exists()
+
+
+def test_the_live_reply_carries_the_tickets_new_status_for_the_page_header(
+    monkeypatch, django_capture_on_commit_callbacks, client, support_agent, player_user
+):
+    from core import realtime as core_realtime
+    from support.consumers import _thread
+    from support.services import ticket_message_post
+
+    sent = []
+    monkeypatch.setattr(core_realtime, "send", lambda group, kind, **payload: sent.append((group, kind, payload)))
+    ticket = SupportTicketFactory(user=player_user)
+    client.force_login(player_user)
+    header = '<span id="ticket-status" data-status="open">Open</span>'
+    assert header in client.get(f"/support/{ticket.pk}/").content.decode()  # what the script updates
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_message_post(ticket, support_agent, "On it!")
+    [(group, kind, payload)] = [s for s in sent if s[1] == "ticket.message"]
+    assert (group, kind) == (f"support.{ticket.pk}", "ticket.message")
+    assert payload["ticket"] == {"id": ticket.pk, "status": "in_progress", "status_label": "In progress"}
+    assert payload["message"]["body"] == "On it!"
+    assert _thread(ticket.pk)["ticket"]["status_label"] == "In progress"  # a reconnect's snapshot agrees
