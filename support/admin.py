@@ -73,6 +73,12 @@ class SupportTicketAdmin(AuditedAdminMixin, admin.ModelAdmin):
     search_fields = ("subject", "description", "user__username", "user__email")
     list_select_related = ("user", "assigned_to")
     readonly_fields = ("user", "status", "assigned_to", "created_at", "updated_at", "closed_at")
+    # The change page reads top to bottom as a conversation: the ticket, its thread (the inline), then "Reply",
+    # which templates/admin/support/supportticket/change_form.html renders below the inline.
+    fieldsets = [
+        (None, {"fields": ["subject", "description", "priority", *readonly_fields]}),
+        ("Reply", {"fields": ["reply"]}),
+    ]
     inlines = [TicketMessageInline]
     date_hierarchy = "created_at"
 

@@ -266,3 +266,17 @@ def test_the_live_reply_carries_the_tickets_new_status_for_the_page_header(
     assert payload["ticket"] == {"id": ticket.pk, "status": "in_progress", "status_label": "In progress"}
     assert payload["message"]["body"] == "On it!"
     assert _thread(ticket.pk)["ticket"]["status_label"] == "In progress"  # a reconnect's snapshot agrees
+
+
+def test_the_admin_ticket_page_shows_the_thread_first_and_the_reply_box_below_it(client, support_agent, player_user):
+    from support.services import ticket_message_post
+
+    ticket = SupportTicketFactory(user=player_user, description="Where is my bonus?")
+    ticket_message_post(ticket, player_user, "First question.")
+    ticket_message_post(ticket, support_agent, "Latest answer.")
+    client.force_login(support_agent)
+    page = client.get(f"/admin/support/supportticket/{ticket.pk}/change/").content.decode()
+    order = [page.index(text) for text in ("Where is my bonus?", "First question.", "Latest answer.", 'name="reply"')]
+    assert order == sorted(order)
+    assert page.count('name="reply"') == 1
+    assert 'name="subject"' in page  # the ticket's own fields stay above the thread
