@@ -322,11 +322,12 @@ def test_each_ticket_action_writes_one_audit_entry_with_its_actor(client):
 def test_ticket_transitions_from_the_site_and_the_shell_go_through_the_same_service():
     agent = _member(SUPPORT, "agent")
     ticket = SupportTicketFactory()
-    ticket_message_post(ticket, agent, "On it")  # a staff reply moves it on
+    ticket_message_post(ticket, agent, "On it")  # a staff reply moves it on, and takes the unassigned ticket
     ticket.refresh_from_db()
     assert ticket.status == SupportTicket.Status.IN_PROGRESS
+    assert ticket.assigned_to == agent
     ticket_close(ticket, actor=agent)
-    assert _audit("ticket.update") == [("agent", "service", str(ticket.pk))]
+    assert _audit("ticket.update") == [("agent", "service", str(ticket.pk))] * 2  # taken, then closed
     with pytest.raises(Exception, match="closed"):
         ticket_message_post(ticket, ticket.user, "One more thing")
     assert TicketMessage.objects.filter(ticket=ticket).count() == 1
