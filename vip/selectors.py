@@ -87,8 +87,9 @@ def bonus_code_visible(code: BonusCode, user) -> bool:
 
 
 def bonus_codes_for(user, limit: int = 100) -> list[BonusCode]:
-    """Active, unexpired codes `user` may see (public, their tier's, their personal ones), newest first. An
-    anonymous user (None) sees only the public codes for everyone."""
+    """Active, unexpired codes `user` may see (public, their tier's, their personal ones), newest first, without
+    the other codes of a batch they already claimed from. An anonymous user (None) sees only the public codes for
+    everyone."""
     now = timezone.now()
     codes = (
         BonusCode.objects.filter(is_active=True)
@@ -99,8 +100,15 @@ def bonus_codes_for(user, limit: int = 100) -> list[BonusCode]:
     if user is None:
         codes = codes.filter(owner__isnull=True)
     else:
-        codes = codes.filter(Q(owner__isnull=True) | Q(owner=user)).annotate(
-            claimed=Exists(BonusCodeClaim.objects.filter(code=OuterRef("pk"), user=user))
+        # A batch is one giveaway: once the user claimed one of its codes, its other codes are not offered.
+        other_of_batch = BonusCodeClaim.objects.filter(batch=OuterRef("batch"), user=user).exclude(code=OuterRef("pk"))
+        codes = (
+            codes.filter(Q(owner__isnull=True) | Q(owner=user))
+            .annotate(
+                claimed=Exists(BonusCodeClaim.objects.filter(code=OuterRef("pk"), user=user)),
+                batch_taken=Exists(other_of_batch),
+            )
+            .filter(batch_taken=False)
         )
     return [c for c in codes[:limit] if bonus_code_visible(c, user)]
 

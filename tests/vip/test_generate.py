@@ -167,6 +167,19 @@ def test_an_account_claims_at_most_one_code_of_a_batch(staff_user):
     services.bonus_code_claim(user, fresh[0].code)  # and another batch is another batch
 
 
+def test_after_claiming_one_code_of_a_batch_its_other_codes_are_no_longer_offered(staff_user):
+    from vip.selectors import bonus_codes_for
+
+    codes = services.bonus_codes_generate(prefix="GIFT", count=3, amount=Decimal("5"), actor=staff_user)
+    single = BonusCodeFactory(code="SOLO5")
+    user, other = _verified(), _verified()
+    assert {c.code for c in bonus_codes_for(user)} == {c.code for c in codes} | {"SOLO5"}
+    services.bonus_code_claim(user, codes[1].code)
+    offered = {c.code: c.claimed for c in bonus_codes_for(user)}
+    assert offered == {codes[1].code: True, single.code: False}  # the claimed one stays, marked
+    assert len(bonus_codes_for(other)) == 4  # nothing changes for anyone else
+
+
 def test_codes_outside_any_batch_are_not_limited_by_it():
     user = _verified()
     BonusCodeFactory(code="SOLO1")
