@@ -265,6 +265,7 @@ LOGOUT_REDIRECT_URL = "/"
 # --- I18N / time ----------------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
+FORMAT_MODULE_PATH = ["goatedvips.formats"]  # dates shown as "30 Nov 2026, 14:05" (goatedvips/formats/en)
 USE_I18N = True
 USE_TZ = True
 

@@ -12,7 +12,7 @@ from accounts.models import VerificationRequest
 from core.models import AuditEntry
 from races.models import WagerRace
 from support.models import SupportTicket
-from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.conftest import ARTIFACTS, sign_in
 from tests.factories import TEST_PASSWORD, PlayerFactory, UserFactory, VerificationRequestFactory, WagerRaceFactory
 from vip.models import BonusCode
 
@@ -124,3 +124,22 @@ def test_support_staff_reply_to_tickets_and_are_refused_on_races(live_server, pa
     assert page.locator(".msg.staff").inner_text().endswith("Here is a new one.")
     response = page.goto(f"{live_server.url}/admin/races/wagerrace/")
     assert response.status == 403
+
+
+@pytest.mark.parametrize("changelist", ["accounts/verificationrequest", "vip/bonuscode", "races/wagerrace"])
+def test_changelists_fit_a_1280px_screen(live_server, page, demo_site, changelist):
+    """Status and dates in view: the list is no wider than the screen, and its last column ends inside it."""
+    VerificationRequestFactory.create_batch(3)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    sign_in(page, live_server.url, "admin", admin=True)
+    page.goto(f"{live_server.url}/admin/{changelist}/")
+    page.screenshot(path=str(ARTIFACTS / f"changelist-1280-{changelist.replace('/', '-')}.png"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    # Django wraps the table in a box that scrolls sideways: the whole table must fit in it, not scroll.
+    box = page.evaluate(
+        """() => { const box = document.querySelector('#changelist .results');
+                   const right = box.getBoundingClientRect().right;
+                   return {scroll: box.scrollWidth, width: box.clientWidth, right: right}; }"""
+    )
+    assert box["scroll"] <= box["width"], box
+    assert box["right"] <= 1280, box
