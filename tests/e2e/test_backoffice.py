@@ -143,3 +143,20 @@ def test_changelists_fit_a_1280px_screen(live_server, page, demo_site, changelis
     )
     assert box["scroll"] <= box["width"], box
     assert box["right"] <= 1280, box
+
+
+def test_the_dashboard_fits_1280px_and_names_the_last_sync_outcome(live_server, page, demo_site):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    sign_in(page, live_server.url, "admin", admin=True)
+    page.goto(f"{live_server.url}/admin/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    # Every dashboard box holds its content (the live races row used to run out of its box).
+    page.screenshot(path=str(ARTIFACTS / "dashboard-1280.png"), full_page=True)
+    spill = page.evaluate(
+        """() => Array.from(document.querySelectorAll('#dashboard .module, #dashboard .kpi'))
+                 .filter((box) => box.scrollWidth > box.clientWidth + 1)
+                 .map((box) => [box.id || box.className, box.querySelector('h2') && box.querySelector('h2').innerText,
+                                box.scrollWidth, box.clientWidth])"""
+    )
+    assert spill == []
+    assert page.locator("#dashboard .kpi .value.sync-info").inner_text() == "Succeeded"
