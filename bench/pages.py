@@ -128,7 +128,8 @@ def build(players: int) -> None:
     TicketMessage.objects.bulk_create([TicketMessage(ticket=ticket, author=me, body=f"Message {i}") for i in range(20)])
     Notification.objects.bulk_create([Notification(user=me, title=f"Note {i}", body="Hi") for i in range(60)])
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        # As autovacuum would have by the time a table this size is read: index-only scans need the visibility map.
+        cursor.execute("VACUUM ANALYZE")
     leaderboard_cache_refresh()
 
 
@@ -146,8 +147,8 @@ def measure(repeat: int) -> list[tuple[str, str, float, float, int, int]]:
     leaderboard_cache_refresh()
     live = WagerRace.objects.filter(status="live").order_by("pk").first()
     done = WagerRace.objects.filter(status="completed").order_by("pk").first()
-    deep = Player.objects.get(rank_monthly=Player.objects.filter(wager_month__gt=0).count() * 9 // 10)
-    mid = Player.objects.get(rank_all_time=50_000 if Player.objects.count() >= 50_000 else 5)
+    deep = Player.objects.get(ranks__rank_monthly=Player.objects.filter(wager_month__gt=0).count() * 9 // 10)
+    mid = Player.objects.get(ranks__rank_all_time=50_000 if Player.objects.count() >= 50_000 else 5)
     ticket = User.objects.get(username="user0").tickets.first()
     public = [
         "/", "/leaderboard/?period=monthly", "/leaderboard/?period=all_time&page=100", "/leaderboard/?q=Player123",

@@ -47,6 +47,7 @@ class PlayerAdmin(AuditedAdminMixin, admin.ModelAdmin):
         "rank_all_time",
         "last_seen",
     )
+    list_select_related = ("ranks",)  # the rank columns read PlayerRank: one join, not a query per row
     today = money_column("wager_today", "Today")
     week = money_column("wager_week", "This week")
     month = money_column("wager_month", "This month")

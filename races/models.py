@@ -34,7 +34,7 @@ PERIOD_FIELD = {
     LeaderboardPeriod.MONTHLY: "wager_month",
     LeaderboardPeriod.ALL_TIME: "wager_all_time",
 }
-# Player column holding each period's global rank (stored by every successful sync).
+# PlayerRank column holding each period's global rank (stored by every successful sync).
 RANK_FIELD = {
     LeaderboardPeriod.TODAY: "rank_today",
     LeaderboardPeriod.WEEKLY: "rank_weekly",
@@ -47,22 +47,21 @@ class Player(models.Model):
     """One row per uid of the affiliate's referral feed."""
 
     uid = models.CharField(max_length=64, unique=True)
-    name = models.CharField(max_length=64, db_index=True)
+    # No plain index: every name lookup is case-blind (iexact, icontains) and uses the trigram index on
+    # UPPER(name) (races.0007); two unused btrees only slowed every sync down.
+    name = models.CharField(max_length=64)
     wager_today = models.DecimalField(**WAGER, validators=NON_NEGATIVE)
     wager_week = models.DecimalField(**WAGER, validators=NON_NEGATIVE)
     wager_month = models.DecimalField(**WAGER, validators=NON_NEGATIVE)
     wager_all_time = models.DecimalField(**WAGER, validators=NON_NEGATIVE)
-    # Global ranks per period, recomputed by each successful sync (null until the first one).
-    rank_today = models.PositiveIntegerField(null=True, blank=True)
-    rank_weekly = models.PositiveIntegerField(null=True, blank=True)
-    rank_monthly = models.PositiveIntegerField(null=True, blank=True)
-    rank_all_time = models.PositiveIntegerField(null=True, blank=True)
+    # Global ranks live in PlayerRank (`self.ranks`): a sync moves thousands of ranks and must not rewrite
+    # thousands of whole player rows to do it.
     first_seen = models.DateTimeField(default=timezone.now)
     last_seen = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["rank_all_time", "uid"]
+        ordering = ["-wager_all_time", "first_seen", "uid"]  # the all-time leaderboard (its index's order)
         constraints = [
             models.CheckConstraint(
                 condition=Q(wager_today__gte=0)
@@ -87,7 +86,44 @@ class Player(models.Model):
         return getattr(self, PERIOD_FIELD[LeaderboardPeriod(period)])
 
     def rank_for(self, period: str) -> int | None:
-        return getattr(self, RANK_FIELD[LeaderboardPeriod(period)])
+        """The global rank of the last sync (None: nothing wagered in the period, or no sync yet). Read through
+        `ranks`: select_related("ranks") where many players are shown."""
+        try:
+            ranks = self.ranks
+        except PlayerRank.DoesNotExist:
+            return None
+        return getattr(ranks, RANK_FIELD[LeaderboardPeriod(period)])
+
+    @property
+    def rank_today(self) -> int | None:
+        return self.rank_for(LeaderboardPeriod.TODAY)
+
+    @property
+    def rank_weekly(self) -> int | None:
+        return self.rank_for(LeaderboardPeriod.WEEKLY)
+
+    @property
+    def rank_monthly(self) -> int | None:
+        return self.rank_for(LeaderboardPeriod.MONTHLY)
+
+    @property
+    def rank_all_time(self) -> int | None:
+        return self.rank_for(LeaderboardPeriod.ALL_TIME)
+
+
+class PlayerRank(models.Model):
+    """A player's global rank per period, written by each successful sync (races.services.sync) and nothing else.
+    Narrow on purpose: when 10 % of players wager more, most ranks move, and rewriting these small rows costs a
+    fraction of rewriting the player rows (docs/performance.md)."""
+
+    player = models.OneToOneField(Player, primary_key=True, on_delete=models.CASCADE, related_name="ranks")
+    rank_today = models.PositiveIntegerField(null=True, blank=True)
+    rank_weekly = models.PositiveIntegerField(null=True, blank=True)
+    rank_monthly = models.PositiveIntegerField(null=True, blank=True)
+    rank_all_time = models.PositiveIntegerField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Ranks of player {self.player_id}"
 
 
 class WagerRace(models.Model):

@@ -15,7 +15,7 @@ from datetime import datetime
 import orjson
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from core.errors import NotFound
 from core.money import cents
@@ -256,12 +256,16 @@ def leaderboard_around(period: str, uid: str, n: int = 5) -> dict:
     numbers as the list)."""
     period = LeaderboardPeriod(period).value
     wager, rank_field = PERIOD_FIELD[LeaderboardPeriod(period)], RANK_FIELD[LeaderboardPeriod(period)]
-    me = Player.objects.filter(uid=uid).values("uid", "name", "first_seen", wager, "wager_all_time", rank_field).first()
+    me = (
+        Player.objects.filter(uid=uid)
+        .values("uid", "name", "first_seen", wager, "wager_all_time", rank=F(f"ranks__{rank_field}"))
+        .first()
+    )
     if me is None:
         raise NotFound("No player with that uid in the feed.")
     head = leaderboard_page(period, 1, 0)
     body = {"period": period, "updated_at": head["updated_at"], "total": head["total"], "uid": uid}
-    rank = me[rank_field]
+    rank = me["rank"]
     if me[wager] <= 0 or rank is None:
         return {**body, "rank": None, "results": []}
     tiers = TierTable()
@@ -282,8 +286,9 @@ def leaderboard_around(period: str, uid: str, n: int = 5) -> dict:
 
 def player_ranks(player_id: int) -> dict | None:
     """A player's rank, wager and the ranked total in every period (one query; totals from the cache)."""
-    fields = [*PERIOD_FIELD.values(), *RANK_FIELD.values()]
-    me = Player.objects.filter(pk=player_id).values("uid", "name", "wager_all_time", *fields).first()
+    ranks = {field: F(f"ranks__{field}") for field in RANK_FIELD.values()}
+    me = Player.objects.filter(pk=player_id).values("uid", "name", "wager_all_time", *PERIOD_FIELD.values(), **ranks)
+    me = me.first()
     if me is None:
         return None
     periods = {}

@@ -15,7 +15,7 @@ from vip.selectors import TierTable
 
 def leaderboard_search(period: str, query: str) -> QuerySet[Player]:
     """Ranked players whose name contains `query`, in global rank order (ranks stay the global ones)."""
-    return leaderboard_queryset(period).filter(name__icontains=query)
+    return leaderboard_queryset(period).filter(name__icontains=query).select_related("ranks")
 
 
 def leaderboard_rows(period: str, players) -> list[dict]:
@@ -48,7 +48,7 @@ class PlayerProfile:
 
 
 def player_profile(uid: str) -> PlayerProfile | None:
-    player = Player.objects.filter(uid=uid).select_related("site_user").first()
+    player = Player.objects.filter(uid=uid).select_related("site_user", "ranks").first()
     if player is None:
         return None
     progress = TierTable().progress(player.wager_all_time)

@@ -169,49 +169,66 @@ RANK_COLUMNS = {
     "rank_all_time": "wager_all_time",
 }
 _DATA = ("name", "wager_today", "wager_week", "wager_month", "wager_all_time")
-_ROW = ", ".join((*_DATA, *RANK_COLUMNS))
 
 
 def _tuple(alias: str, columns) -> str:
     return "(" + ", ".join(f"{alias}.{c}" for c in columns) + ")"
 
 
-# One statement computes the final state of every player (feed rows merged over the existing table, ranks
-# included) and writes only rows whose data or ranks differ: each player is written at most once per sync, and
-# not at all when nothing about it moved. Counts come from the merge, so a rank-only move is not an "update".
+# One statement merges the feed over the table and writes only players whose data differ (each at most once per
+# sync, none when nothing moved); the ranks follow in their own narrow table (_RANK_SQL), so a rank that moved
+# never rewrites a player row. Counts come from the merge.
 _PG_UPSERT = f"""
 WITH merged AS (
     SELECT f.uid, f.name, f.wager_today, f.wager_week, f.wager_month, f.wager_all_time,
            COALESCE(p.first_seen, %(now)s) AS first_seen,
            (p.id IS NULL) AS is_new,
-           (p.id IS NOT NULL AND {_tuple("p", _DATA)} IS DISTINCT FROM {_tuple("f", _DATA)}) AS changed,
-           p.last_seen AS old_last_seen
+           (p.id IS NOT NULL AND {_tuple("p", _DATA)} IS DISTINCT FROM {_tuple("f", _DATA)}) AS changed
     FROM sync_feed_rows f LEFT JOIN races_player p ON p.uid = f.uid
-    UNION ALL
-    SELECT p.uid, p.name, p.wager_today, p.wager_week, p.wager_month, p.wager_all_time, p.first_seen,
-           FALSE, FALSE, p.last_seen
-    FROM races_player p WHERE NOT EXISTS (SELECT 1 FROM sync_feed_rows f WHERE f.uid = p.uid)
-), ranked AS (
-    SELECT merged.*, {_rank_columns("merged")} FROM merged
 ), written AS (
-    INSERT INTO races_player AS p (uid, {_ROW}, first_seen, last_seen, updated_at)
-    SELECT uid, {_ROW}, first_seen,
-           CASE WHEN is_new OR changed THEN %(now)s ELSE old_last_seen END, %(now)s
-    FROM ranked
+    INSERT INTO races_player AS p (uid, {", ".join(_DATA)}, first_seen, last_seen, updated_at)
+    SELECT uid, {", ".join(_DATA)}, first_seen, %(now)s, %(now)s FROM merged WHERE is_new OR changed
     ON CONFLICT (uid) DO UPDATE SET
-        {", ".join(f"{c} = excluded.{c}" for c in (*_DATA, *RANK_COLUMNS, "last_seen", "updated_at"))}
-    WHERE {_tuple("p", (*_DATA, *RANK_COLUMNS))} IS DISTINCT FROM {_tuple("excluded", (*_DATA, *RANK_COLUMNS))}
+        {", ".join(f"{c} = excluded.{c}" for c in (*_DATA, "last_seen", "updated_at"))}
     RETURNING 1
 )
-SELECT (SELECT COUNT(*) FILTER (WHERE is_new) FROM ranked),
-       (SELECT COUNT(*) FILTER (WHERE changed) FROM ranked),
+SELECT (SELECT COUNT(*) FILTER (WHERE is_new) FROM merged),
+       (SELECT COUNT(*) FILTER (WHERE changed) FROM merged),
        (SELECT COUNT(*) FROM written)
 """  # noqa: S608 - assembled from the column constants above, never from input
+
+
+# A first load into an empty table builds the secondary indexes once at the end (as pg_restore does) instead of
+# growing them row by row: the constraint indexes (id, uid) stay, since the upsert needs uid's.
+BULK_LOAD_MIN_ROWS = 5_000
+_PG_SECONDARY_INDEXES = """
+SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), pg_get_indexdef(i.indexrelid)
+FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE i.indrelid = 'races_player'::regclass
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+ORDER BY 1
+"""
+
+
+def _indexes_set_aside(cursor, rows: int) -> list[str]:
+    """On an empty table and a big feed: drop the secondary indexes, returning the statements that rebuild them.
+    Inside the sync's transaction: a failure rolls the drop back with everything else."""
+    if rows < BULK_LOAD_MIN_ROWS:
+        return []
+    cursor.execute("SELECT EXISTS (SELECT 1 FROM races_player)")
+    if cursor.fetchone()[0]:
+        return []
+    cursor.execute(_PG_SECONDARY_INDEXES)
+    indexes = cursor.fetchall()
+    for name, _definition in indexes:
+        cursor.execute(f"DROP INDEX {name}")  # a name PostgreSQL quoted itself (quote_ident)
+    return [definition for _name, definition in indexes]
 
 
 def _upsert_postgres(rows: list[FeedRow], now: datetime) -> tuple[int, int, int]:
     """COPY the feed into a temporary table, then merge, rank and write in one statement."""
     with connection.cursor() as cursor:
+        rebuild = _indexes_set_aside(cursor, len(rows))
         cursor.execute(_PG_TEMP)
         with cursor.copy(
             "COPY sync_feed_rows (uid, name, wager_today, wager_week, wager_month, wager_all_time) FROM STDIN"
@@ -222,6 +239,8 @@ def _upsert_postgres(rows: list[FeedRow], now: datetime) -> tuple[int, int, int]
         cursor.execute(_PG_UPSERT, {"now": now})
         created, updated, written = cursor.fetchone()
         cursor.execute("DROP TABLE sync_feed_rows")
+        for definition in rebuild:
+            cursor.execute(definition)
     return created, updated, written
 
 
@@ -265,15 +284,16 @@ def _upsert_portable(rows: list[FeedRow], now: datetime) -> tuple[int, int]:
 # --- ranks (portable path, and after manual edits) ----------------------------------------------------------
 
 _RANK_SQL = f"""
-UPDATE races_player SET {", ".join(f"{r} = ranked.{r}" for r in RANK_COLUMNS)}
-FROM (SELECT races_player.id, {_rank_columns("races_player")} FROM races_player) AS ranked
-WHERE races_player.id = ranked.id
-  AND {_tuple("races_player", RANK_COLUMNS)} IS DISTINCT FROM {_tuple("ranked", RANK_COLUMNS)}
+INSERT INTO races_playerrank (player_id, {", ".join(RANK_COLUMNS)})
+SELECT races_player.id, {_rank_columns("races_player")} FROM races_player WHERE TRUE
+ON CONFLICT (player_id) DO UPDATE SET {", ".join(f"{r} = excluded.{r}" for r in RANK_COLUMNS)}
+WHERE {_tuple("races_playerrank", RANK_COLUMNS)} IS DISTINCT FROM {_tuple("excluded", RANK_COLUMNS)}
 """  # noqa: S608 - assembled from the column constants above, never from input
 
 
 def player_ranks_recompute() -> int:
-    """Store every player's global rank for the four periods in one pass; returns the rows whose ranks moved."""
+    """Store every player's global rank for the four periods in one pass (PlayerRank, the table's only writer);
+    returns the rows whose ranks moved (or were new)."""
     with connection.cursor() as cursor:
         cursor.execute(_RANK_SQL)
         return max(cursor.rowcount, 0)
@@ -371,7 +391,8 @@ def _apply(batch: FeedBatch, result: SyncResult, fetched_at: datetime, started: 
             result.created, result.updated, rows_written = _upsert_postgres(batch.rows, fetched_at)
         else:
             result.created, result.updated = _upsert_portable(batch.rows, fetched_at)
-            rows_written = result.created + result.updated + player_ranks_recompute()
+            rows_written = result.created + result.updated
+        rows_written += player_ranks_recompute()
         result.unchanged = len(batch.rows) - result.created - result.updated
         totals = Player.objects.aggregate(
             today=Sum("wager_today"), week=Sum("wager_week"), month=Sum("wager_month"),

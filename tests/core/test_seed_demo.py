@@ -16,7 +16,7 @@ def seeded(db, capsys):
 
 def test_seed_demo_creates_players_races_codes_wheel_and_accounts(seeded):
     assert Player.objects.count() == 300
-    ranked = list(Player.objects.filter(wager_month__gt=0).values_list("rank_monthly", flat=True))
+    ranked = list(Player.objects.filter(wager_month__gt=0).values_list("ranks__rank_monthly", flat=True))
     assert sorted(ranked) == list(range(1, len(ranked) + 1))
     assert len(ranked) > 200  # most demo players are active, a few are idle
     monthly = WagerRace.objects.get(type=WagerRace.Type.MONTHLY)

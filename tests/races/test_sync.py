@@ -84,6 +84,41 @@ def test_first_sync_creates_every_player_with_exact_decimals_and_ranks(db, feed)
     assert log.payload["ok"] is True
 
 
+def _index_definitions() -> set[str]:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'races_player'")
+        else:
+            cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'races_player'")
+        return {r[0] for r in cursor.fetchall()}
+
+
+def test_a_big_first_sync_builds_the_indexes_at_the_end_and_keeps_every_one(db, feed):
+    """A first load of BULK_LOAD_MIN_ROWS players or more sets the secondary indexes aside and rebuilds them (on
+    PostgreSQL): afterwards the table has exactly the indexes it had, and they answer correctly."""
+    from races.services.sync import BULK_LOAD_MIN_ROWS
+
+    before = _index_definitions()
+    assert len(before) >= 5  # the four leaderboard indexes and uid's at least
+    count = BULK_LOAD_MIN_ROWS + 7
+    uids = [f"bulk{i:016d}" for i in range(count)]
+    feed(
+        {"success": True, "data": [row(u, f"Bulk{i}", "1", str(i), str(i * 2), str(i * 3)) for i, u in enumerate(uids)]}
+    )
+    result = sync_wagers()
+    assert result.ok, result.error
+    assert result.created == count
+    assert _index_definitions() == before
+    top = Player.objects.order_by("-wager_month", "first_seen", "uid").first()
+    assert (top.uid, top.rank_monthly, top.rank_all_time) == (uids[-1], 1, 1)
+    assert Player.objects.filter(name__iexact="bulk42").get().uid == uids[42]
+    assert Player.objects.get(uid=uids[0]).rank_monthly is None  # nothing wagered this month: unranked
+    # A second sync of the same feed finds the table full: nothing is set aside, nothing written.
+    again = sync_wagers()
+    assert (again.created, again.updated, again.unchanged) == (0, 0, count)
+    assert _index_definitions() == before
+
+
 def test_tied_wagers_rank_by_first_seen_then_uid_and_zero_wagers_are_unranked(db, feed):
     feed(THREE)
     sync_wagers()
@@ -119,10 +154,13 @@ def test_results_key_and_bare_list_payloads_are_accepted(db, feed, wrap):
 def test_the_same_sync_twice_writes_nothing_the_second_time(db, feed):
     feed(THREE)
     sync_wagers()
-    before = list(Player.objects.order_by("uid").values_list("uid", "updated_at", "last_seen", "rank_all_time"))
+    before = list(Player.objects.order_by("uid").values_list("uid", "updated_at", "last_seen", "ranks__rank_all_time"))
     second = sync_wagers()
     assert (second.created, second.updated, second.unchanged) == (0, 0, 3)
-    assert list(Player.objects.order_by("uid").values_list("uid", "updated_at", "last_seen", "rank_all_time")) == before
+    assert (
+        list(Player.objects.order_by("uid").values_list("uid", "updated_at", "last_seen", "ranks__rank_all_time"))
+        == before
+    )
 
 
 def test_a_changed_wager_is_counted_as_an_update_and_moves_ranks(db, feed):
