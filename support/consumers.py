@@ -12,7 +12,7 @@ from support.selectors import ticket_visible_to
 
 
 class TicketConsumer(StreamConsumer):
-    relayed = frozenset({"ticket.message"})
+    relayed = frozenset({"ticket.message", "ticket.updated"})
 
     async def authorize(self) -> int | None:
         user = self.scope.get("user")

@@ -35,3 +35,9 @@ def ticket_message_announce(message, ticket) -> bool:
         message=message_payload(message),
         ticket=ticket_payload(ticket),
     )
+
+
+def ticket_status_announce(ticket) -> bool:
+    """Staff closed, reopened or otherwise moved the ticket: open thread pages show it (and a closed one stops
+    offering the reply box)."""
+    return realtime.send(ticket_group(ticket.pk), "ticket.updated", ticket=ticket_payload(ticket))

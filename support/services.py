@@ -118,6 +118,8 @@ def ticket_update(
     with transaction.atomic():
         ticket.save(update_fields=["status", "closed_at", "assigned_to", "updated_at"])
         audit_record(actor=actor, action="ticket.update", target=ticket, before=before, after=after, source=source)
+        if before["status"] != after["status"]:
+            transaction.on_commit(lambda: realtime.ticket_status_announce(ticket))
         if before["assigned_to"] != after["assigned_to"]:
             # The ticket changed hands: every open thread socket checks again that its user may still follow it.
             transaction.on_commit(lambda: core_realtime.access_recheck(realtime.ticket_group(ticket.pk)))

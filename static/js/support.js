@@ -29,6 +29,20 @@
     statusBox.textContent = ticket.status_label;
     statusBox.setAttribute("data-status", ticket.status);
   }
+  // Closed by staff while the page is open: no reply box, and the page says why. Reopened: the page is
+  // reloaded once, to get a fresh form (with its CSRF token) from the server.
+  function replyBox(status) {
+    var form = document.querySelector("form.reply");
+    if (status === "closed" && form) {
+      var note = document.createElement("p");
+      note.className = "empty";
+      note.id = "ticket-closed";
+      note.textContent = "This ticket is closed. Open a new one if you need more help.";
+      form.replaceWith(note);
+    } else if (status !== "closed" && !form && !window.__noReload) {
+      location.reload();
+    }
+  }
   var attempt = 0;
   function connect() {
     var ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host +
@@ -39,10 +53,15 @@
       if (msg.type === "snapshot") {
         msg.data.messages.forEach(add);
         showStatus(msg.data.ticket, msg.version);
+        if (msg.data.ticket) replyBox(msg.data.ticket.status);
       }
       if (msg.type === "ticket.message") {
         add(msg.message);
         showStatus(msg.ticket, msg.version);
+      }
+      if (msg.type === "ticket.updated") {
+        showStatus(msg.ticket, msg.version);
+        replyBox(msg.ticket.status);
       }
     };
     ws.onclose = function (event) {

@@ -147,6 +147,32 @@ def test_a_live_staff_reply_updates_the_status_in_the_players_ticket_header(brow
         player_page.screenshot(path=str(_artifact("support-live-status")), full_page=True)
 
 
+def test_a_ticket_closed_by_staff_closes_live_in_the_players_page(browser):
+    player = UserFactory(username="asker2")
+    agent = UserFactory(username="agent2", is_staff=True)
+    agent.groups.add(Group.objects.get(name="Support"))
+    ticket = SupportTicket.objects.create(user=player, subject="Wrong payout", description="Race #4")
+    with web_servers(1, child_env(redis_url="")) as (port,):
+        base = f"http://127.0.0.1:{port}"
+        player_page = signed_in_page(browser, base, player)
+        player_page.add_init_script(RECORD_SOCKET_EVENTS)
+        player_page.goto(f"{base}/support/{ticket.pk}/")
+        player_page.wait_for_function("() => window.__socketEvents.includes('snapshot')")
+        player_page.evaluate("window.__noReload = true")
+        assert player_page.locator("form.reply").count() == 1
+        staff_page = signed_in_page(browser, base, agent)
+        staff_page.goto(f"{base}/admin/support/supportticket/")
+        staff_page.locator("#result_list tr", has_text="Wrong payout").locator("input.action-select").check()
+        staff_page.select_option("select[name=action]", "close")
+        staff_page.click("button[name=index]")
+        staff_page.wait_for_selector("ul.messagelist")
+        player_page.wait_for_function("() => window.__socketEvents.includes('ticket.updated')", timeout=10_000)
+        assert player_page.inner_text("#ticket-status") == "Closed"
+        assert player_page.locator("form.reply").count() == 0  # no reply box for a closed ticket
+        assert "This ticket is closed." in player_page.inner_text("#ticket-closed")
+        assert player_page.evaluate("window.__noReload") is True  # changed in place, not reloaded
+
+
 def signed_in_page(browser, base: str, user):
     """A browser context signed in as `user` on the server at `base`."""
     from django.conf import settings

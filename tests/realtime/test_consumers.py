@@ -170,6 +170,25 @@ async def test_ticket_owner_sees_the_thread_and_a_staff_reply_arrives_live():
     await ws.disconnect()
 
 
+async def test_closing_and_reopening_a_ticket_reaches_its_open_thread():
+    from support.services import ticket_close, ticket_reopen
+
+    owner, staff = await sync_to_async(UserFactory)(), await sync_to_async(StaffFactory)()
+    ticket = await sync_to_async(SupportTicket.objects.create)(user=owner, subject="Bonus", description="Where?")
+    ws, _ = await connect(f"/ws/support/{ticket.pk}/", owner)
+    await sync_to_async(ticket_close)(ticket, actor=staff)
+    closed = await ws.receive_json_from(timeout=5)
+    assert (closed["type"], closed["ticket"]["status"], closed["ticket"]["status_label"]) == (
+        "ticket.updated",
+        "closed",
+        "Closed",
+    )
+    await sync_to_async(ticket_reopen)(ticket, actor=staff)
+    reopened = await ws.receive_json_from(timeout=5)
+    assert (reopened["type"], reopened["ticket"]["status"]) == ("ticket.updated", "open")
+    await ws.disconnect()
+
+
 async def test_another_players_ticket_looks_like_a_missing_one():
     owner, intruder = await sync_to_async(UserFactory)(), await sync_to_async(UserFactory)()
     ticket = await sync_to_async(SupportTicket.objects.create)(user=owner, subject="Mine", description="x")
