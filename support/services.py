@@ -74,6 +74,11 @@ def ticket_message_post(
         current.updated_at = timezone.now()
         if staff and current.status == SupportTicket.Status.OPEN:
             current.status = SupportTicket.Status.IN_PROGRESS
+            audit_record(
+                actor=author, action="ticket.update", target=current, source=source,
+                before={"status": SupportTicket.Status.OPEN, "assigned_to": current.assigned_to_id},
+                after={"status": current.status, "assigned_to": current.assigned_to_id},
+            )  # fmt: skip
         SupportTicket.objects.filter(pk=current.pk).update(status=current.status, updated_at=current.updated_at)
         if staff:
             notify(

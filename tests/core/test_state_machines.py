@@ -327,7 +327,10 @@ def test_ticket_transitions_from_the_site_and_the_shell_go_through_the_same_serv
     assert ticket.status == SupportTicket.Status.IN_PROGRESS
     assert ticket.assigned_to == agent
     ticket_close(ticket, actor=agent)
-    assert _audit("ticket.update") == [("agent", "service", str(ticket.pk))] * 2  # taken, then closed
+    # Taken, moved on to "in progress" (both by the reply), then closed: every status change is audited.
+    assert _audit("ticket.update") == [("agent", "service", str(ticket.pk))] * 3
+    moved = AuditEntry.objects.filter(action="ticket.update").order_by("pk")[1]
+    assert (moved.before["status"], moved.after["status"]) == ("open", "in_progress")
     with pytest.raises(Exception, match="closed"):
         ticket_message_post(ticket, ticket.user, "One more thing")
     assert TicketMessage.objects.filter(ticket=ticket).count() == 1

@@ -177,9 +177,10 @@ def test_a_staff_reply_takes_an_unassigned_ticket_with_an_audit_entry(api_client
     ticket.refresh_from_db()
     assert ticket.assigned_to == support_agent
     assert ticket.status == SupportTicket.Status.IN_PROGRESS
-    entry = AuditEntry.objects.get(action="ticket.update")
-    assert (entry.actor, entry.source) == (support_agent, AuditEntry.Source.API)
-    assert entry.after["assigned_to"] == support_agent.pk
+    taken, moved = AuditEntry.objects.filter(action="ticket.update").order_by("pk")
+    assert (taken.actor, taken.source) == (support_agent, AuditEntry.Source.API)
+    assert taken.after["assigned_to"] == support_agent.pk
+    assert (moved.actor, moved.source, moved.after["status"]) == (support_agent, AuditEntry.Source.API, "in_progress")
 
 
 def test_a_staff_reply_leaves_an_assigned_ticket_with_its_assignee(support_agent, player_user):
@@ -191,7 +192,9 @@ def test_a_staff_reply_leaves_an_assigned_ticket_with_its_assignee(support_agent
     ticket_message_post(ticket, support_agent, "Covering for my colleague.")
     ticket.refresh_from_db()
     assert ticket.assigned_to == colleague
-    assert not AuditEntry.objects.filter(action="ticket.update").exists()
+    (moved,) = AuditEntry.objects.filter(action="ticket.update")  # the status moved on; the assignee did not
+    assert moved.before == {"status": "open", "assigned_to": colleague.pk}
+    assert moved.after == {"status": "in_progress", "assigned_to": colleague.pk}
 
 
 def test_a_players_message_and_a_staff_member_on_their_own_ticket_assign_nobody(support_agent, player_user):
@@ -228,7 +231,8 @@ def test_a_reply_from_the_admin_inbox_takes_the_ticket_as_an_admin_action(client
     assert client.post(f"/admin/support/supportticket/{ticket.pk}/change/", form).status_code == 302
     ticket.refresh_from_db()
     assert ticket.assigned_to == support_agent
-    assert AuditEntry.objects.get(action="ticket.update").source == AuditEntry.Source.ADMIN
+    entries = AuditEntry.objects.filter(action="ticket.update")
+    assert [e.source for e in entries] == [AuditEntry.Source.ADMIN] * 2  # taken, moved on to "in progress"
 
 
 def test_the_assignment_is_undone_with_the_reply_it_came_with(monkeypatch, support_agent, player_user):
