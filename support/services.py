@@ -102,32 +102,36 @@ def ticket_update(
     assign_to=_UNSET,
     source: str = AuditEntry.Source.SERVICE,
 ) -> SupportTicket:
-    """Staff change a ticket's status and/or assignee (`assign_to=None` unassigns); one audit entry per change."""
+    """Staff change a ticket's status and/or assignee (`assign_to=None` unassigns); one audit entry per change.
+    The row is read again under a lock, so a change made meanwhile (a reply that took the ticket) is neither
+    overwritten nor misreported in the audit entry's "before"."""
     if not is_support_staff(actor):
         raise Forbidden("Only support staff can change tickets.")
-    before = {"status": ticket.status, "assigned_to": ticket.assigned_to_id}
-    if status is not None:
-        if status not in SupportTicket.Status.values:
-            choices = ", ".join(SupportTicket.Status.values)
-            raise ServiceError(f"Choose one of: {choices}.", fields={"status": [f"Choose one of: {choices}."]})
-        if status != ticket.status:
-            ticket.status = status
-            ticket.closed_at = timezone.now() if status == SupportTicket.Status.CLOSED else None
-    if assign_to is not _UNSET:
-        if assign_to is not None and not is_support_staff(assign_to):
-            raise ServiceError(f"{assign_to} is not support staff and cannot take tickets.", code="not_staff")
-        ticket.assigned_to = assign_to
-    after = {"status": ticket.status, "assigned_to": ticket.assigned_to_id}
-    if after == before:
-        return ticket  # nothing to do: no write, no audit entry
+    if status is not None and status not in SupportTicket.Status.values:
+        choices = ", ".join(SupportTicket.Status.values)
+        raise ServiceError(f"Choose one of: {choices}.", fields={"status": [f"Choose one of: {choices}."]})
+    if assign_to is not _UNSET and assign_to is not None and not is_support_staff(assign_to):
+        raise ServiceError(f"{assign_to} is not support staff and cannot take tickets.", code="not_staff")
     with transaction.atomic():
-        ticket.save(update_fields=["status", "closed_at", "assigned_to", "updated_at"])
-        audit_record(actor=actor, action="ticket.update", target=ticket, before=before, after=after, source=source)
-        if before["status"] != after["status"]:
-            transaction.on_commit(lambda: realtime.ticket_status_announce(ticket))
-        if before["assigned_to"] != after["assigned_to"]:
-            # The ticket changed hands: every open thread socket checks again that its user may still follow it.
-            transaction.on_commit(lambda: core_realtime.access_recheck(realtime.ticket_group(ticket.pk)))
+        current = SupportTicket.objects.select_for_update().get(pk=ticket.pk)
+        before = {"status": current.status, "assigned_to": current.assigned_to_id}
+        if status is not None and status != current.status:
+            current.status = status
+            current.closed_at = timezone.now() if status == SupportTicket.Status.CLOSED else None
+        if assign_to is not _UNSET:
+            current.assigned_to = assign_to
+        after = {"status": current.status, "assigned_to": current.assigned_to_id}
+        if after != before:  # else nothing to do: no write, no audit entry
+            current.save(update_fields=["status", "closed_at", "assigned_to", "updated_at"])
+            audit_record(actor=actor, action="ticket.update", target=current, before=before, after=after, source=source)
+            if before["status"] != after["status"]:
+                transaction.on_commit(lambda: realtime.ticket_status_announce(current))
+            if before["assigned_to"] != after["assigned_to"]:
+                # The ticket changed hands: every open thread socket checks again that its user may still follow it.
+                transaction.on_commit(lambda: core_realtime.access_recheck(realtime.ticket_group(current.pk)))
+    # The caller's copy shows what is stored (admin and API answer from it).
+    ticket.status, ticket.closed_at, ticket.updated_at = current.status, current.closed_at, current.updated_at
+    ticket.assigned_to = current.assigned_to
     return ticket
 
 

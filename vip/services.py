@@ -77,7 +77,9 @@ def bonus_code_claim(user, raw_code: str) -> BonusCodeClaim:
         # Which unique constraint refused: this code, or another code of its batch.
         if BonusCodeClaim.objects.filter(code=code, user=user).exists():
             raise RewardRefused("You have already claimed this code.", code="already_claimed") from None
-        raise RewardRefused(_BATCH_CLAIMED, code="already_claimed") from None
+        if code.batch is not None and BonusCodeClaim.objects.filter(batch=code.batch, user=user).exists():
+            raise RewardRefused(_BATCH_CLAIMED, code="already_claimed") from None
+        raise  # not a claim the rules refuse: a real fault, reported as one
     return claim
 
 

@@ -18,7 +18,7 @@ from decimal import Context, Decimal
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
@@ -198,8 +198,9 @@ SELECT (SELECT COUNT(*) FILTER (WHERE is_new) FROM merged),
 """  # noqa: S608 - assembled from the column constants above, never from input
 
 
-# A first load into an empty table builds the secondary indexes once at the end (as pg_restore does) instead of
-# growing them row by row: the constraint indexes (id, uid) stay, since the upsert needs uid's.
+# A first load into an empty table skips the merge (every row is new: COPY straight into the table) and, when
+# big, builds the secondary indexes once at the end as pg_restore does, instead of growing them row by row; the
+# constraint indexes (id, uid) stay.
 BULK_LOAD_MIN_ROWS = 5_000
 _PG_SECONDARY_INDEXES = """
 SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), pg_get_indexdef(i.indexrelid)
@@ -210,25 +211,54 @@ ORDER BY 1
 """
 
 
-def _indexes_set_aside(cursor, rows: int) -> list[str]:
-    """On an empty table and a big feed: drop the secondary indexes, returning the statements that rebuild them.
-    Inside the sync's transaction: a failure rolls the drop back with everything else."""
-    if rows < BULK_LOAD_MIN_ROWS:
-        return []
+def _table_empty(cursor) -> bool:
+    """Whether races_player has no row, asked under a lock that keeps other writers out until the sync commits
+    (this lock lets readers in), so the answer holds for the load that follows."""
     cursor.execute("SELECT EXISTS (SELECT 1 FROM races_player)")
     if cursor.fetchone()[0]:
-        return []
-    cursor.execute(_PG_SECONDARY_INDEXES)
-    indexes = cursor.fetchall()
-    for name, _definition in indexes:
-        cursor.execute(f"DROP INDEX {name}")  # a name PostgreSQL quoted itself (quote_ident)
-    return [definition for _name, definition in indexes]
+        return False
+    cursor.execute("LOCK TABLE races_player IN SHARE ROW EXCLUSIVE MODE")
+    cursor.execute("SELECT EXISTS (SELECT 1 FROM races_player)")
+    return not cursor.fetchone()[0]
+
+
+def _load_empty(cursor, rows: list[FeedRow], now: datetime) -> tuple[int, int, int]:
+    """The first load: COPY the clean rows straight into races_player (the feed was de-duplicated by uid while
+    validated). Inside the sync's transaction: a failure rolls back the index drop with everything else."""
+    rebuild, big = [], len(rows) >= BULK_LOAD_MIN_ROWS
+    if big and _exclusive_now(cursor):
+        cursor.execute(_PG_SECONDARY_INDEXES)
+        indexes = cursor.fetchall()
+        for name, _definition in indexes:
+            cursor.execute(f"DROP INDEX {name}")  # a name PostgreSQL quoted itself (quote_ident)
+        rebuild = [definition for _name, definition in indexes]
+    columns = ", ".join(("uid", *_DATA, "first_seen", "last_seen", "updated_at"))
+    with cursor.copy(f"COPY races_player ({columns}) FROM STDIN") as copy:
+        for r in rows:
+            copy.write_row((r.uid, r.name, r.today, r.week, r.month, r.all_time, now, now, now))
+    for definition in rebuild:
+        cursor.execute(definition)
+    if big:
+        cursor.execute("ANALYZE races_player")  # the statements that follow plan with the table as it now is
+    return len(rows), 0, len(rows)
+
+
+def _exclusive_now(cursor) -> bool:
+    """Take the lock DROP INDEX needs, only if nobody is reading the (empty) table at this moment: dropping the
+    indexes then blocks readers until the sync commits, and waiting for a reader would block everyone behind it."""
+    try:
+        with transaction.atomic():  # a savepoint: a refused lock leaves the sync's transaction usable
+            cursor.execute("LOCK TABLE races_player IN ACCESS EXCLUSIVE MODE NOWAIT")
+    except OperationalError:
+        return False
+    return True
 
 
 def _upsert_postgres(rows: list[FeedRow], now: datetime) -> tuple[int, int, int]:
-    """COPY the feed into a temporary table, then merge, rank and write in one statement."""
+    """COPY the feed into a temporary table, then merge and write in one statement (a first load: straight in)."""
     with connection.cursor() as cursor:
-        rebuild = _indexes_set_aside(cursor, len(rows))
+        if _table_empty(cursor):
+            return _load_empty(cursor, rows, now)
         cursor.execute(_PG_TEMP)
         with cursor.copy(
             "COPY sync_feed_rows (uid, name, wager_today, wager_week, wager_month, wager_all_time) FROM STDIN"
@@ -239,8 +269,6 @@ def _upsert_postgres(rows: list[FeedRow], now: datetime) -> tuple[int, int, int]
         cursor.execute(_PG_UPSERT, {"now": now})
         created, updated, written = cursor.fetchone()
         cursor.execute("DROP TABLE sync_feed_rows")
-        for definition in rebuild:
-            cursor.execute(definition)
     return created, updated, written
 
 
@@ -281,22 +309,53 @@ def _upsert_portable(rows: list[FeedRow], now: datetime) -> tuple[int, int]:
     return len(new), len(changed)
 
 
-# --- ranks (portable path, and after manual edits) ----------------------------------------------------------
+# --- ranks ------------------------------------------------------------------------------------------------------
 
-_RANK_SQL = f"""
-INSERT INTO races_playerrank (player_id, {", ".join(RANK_COLUMNS)})
-SELECT races_player.id, {_rank_columns("races_player")} FROM races_player WHERE TRUE
-ON CONFLICT (player_id) DO UPDATE SET {", ".join(f"{r} = excluded.{r}" for r in RANK_COLUMNS)}
-WHERE {_tuple("races_playerrank", RANK_COLUMNS)} IS DISTINCT FROM {_tuple("excluded", RANK_COLUMNS)}
+# Ranks are written as two kinds of change: an UPDATE of the rows whose ranks moved (and only those: an upsert's
+# ON CONFLICT would lock, so dirty, every row it meets) and an INSERT for ranked players without a row yet (a
+# missing row reads as "unranked", so unranked newcomers need none).
+_RANKED = f"SELECT races_player.id AS player_id, {_rank_columns('races_player')} FROM races_player"  # noqa: S608
+_ANY_RANK = " OR ".join(f"ranked.{r} IS NOT NULL" for r in RANK_COLUMNS)
+_RANK_UPDATE_SET = ", ".join(f"{r} = ranked.{r}" for r in RANK_COLUMNS)
+_RANK_MOVED = f"{_tuple('races_playerrank', RANK_COLUMNS)} IS DISTINCT FROM {_tuple('ranked', RANK_COLUMNS)}"
+_NO_ROW = "NOT EXISTS (SELECT 1 FROM races_playerrank x WHERE x.player_id = ranked.player_id)"
+_RANK_NEW = f"{_NO_ROW} AND ({_ANY_RANK})"
+_RANK_COLUMN_LIST = ", ".join(RANK_COLUMNS)
+# PostgreSQL: one statement, the window sorts done once (both parts read the table as it was before either).
+_PG_RANK_SQL = f"""
+WITH ranked AS ({_RANKED}),
+moved AS (
+    UPDATE races_playerrank SET {_RANK_UPDATE_SET} FROM ranked
+    WHERE races_playerrank.player_id = ranked.player_id AND {_RANK_MOVED}
+    RETURNING 1
+), added AS (
+    INSERT INTO races_playerrank (player_id, {_RANK_COLUMN_LIST})
+    SELECT player_id, {_RANK_COLUMN_LIST} FROM ranked WHERE {_RANK_NEW}
+    RETURNING 1
+)
+SELECT (SELECT COUNT(*) FROM moved) + (SELECT COUNT(*) FROM added)
 """  # noqa: S608 - assembled from the column constants above, never from input
+# SQLite (no writing CTEs): the same two changes as two statements.
+_PORTABLE_RANK_SQL = [
+    f"""UPDATE races_playerrank SET {_RANK_UPDATE_SET} FROM ({_RANKED}) AS ranked
+        WHERE races_playerrank.player_id = ranked.player_id AND {_RANK_MOVED}""",  # noqa: S608
+    f"""INSERT INTO races_playerrank (player_id, {_RANK_COLUMN_LIST})
+        SELECT player_id, {_RANK_COLUMN_LIST} FROM ({_RANKED}) AS ranked WHERE {_RANK_NEW}""",  # noqa: S608
+]
 
 
 def player_ranks_recompute() -> int:
-    """Store every player's global rank for the four periods in one pass (PlayerRank, the table's only writer);
-    returns the rows whose ranks moved (or were new)."""
+    """Store every player's global rank for the four periods (PlayerRank, the table's only writer): only ranks
+    that moved and newly ranked players are written. Returns how many rank rows were written."""
     with connection.cursor() as cursor:
-        cursor.execute(_RANK_SQL)
-        return max(cursor.rowcount, 0)
+        if connection.vendor == "postgresql":
+            cursor.execute(_PG_RANK_SQL)
+            return cursor.fetchone()[0]
+        written = 0
+        for sql in _PORTABLE_RANK_SQL:
+            cursor.execute(sql)
+            written += max(cursor.rowcount, 0)
+        return written
 
 
 # --- the service ---------------------------------------------------------------------------------------------

@@ -139,10 +139,12 @@
     function podium(top) {
       top.forEach(function (s, i) {
         var step = document.querySelector(".podium .step-" + (i + 1));
-        if (!step) return;
+        if (!step) return;  // places empty when the page was drawn fill in on the next page load
         var link = step.querySelector("a"), figures = step.querySelectorAll(".figure");
-        link.textContent = s.name;
-        link.setAttribute("href", "/players/" + encodeURIComponent(s.uid) + "/");
+        if (link) {
+          link.textContent = s.name;
+          link.setAttribute("href", "/players/" + encodeURIComponent(s.uid) + "/");
+        }
         if (figures[0]) figures[0].textContent = fmtMoney(s.wagered);
         if (figures[1]) figures[1].textContent = Number(s.prize) > 0 ? fmtMoney(s.prize) : "";
       });

@@ -34,13 +34,24 @@
   function replyBox(status) {
     var form = document.querySelector("form.reply");
     if (status === "closed" && form) {
-      var note = document.createElement("p");
-      note.className = "empty";
+      var note = document.createElement("div");
       note.id = "ticket-closed";
-      note.textContent = "This ticket is closed. Open a new one if you need more help.";
+      var says = document.createElement("p");
+      says.className = "empty";
+      says.textContent = "This ticket is closed. Open a new one if you need more help.";
+      note.append(says);
+      var draft = form.querySelector("textarea");
+      if (draft && draft.value.trim()) {  // nothing typed is lost: the unsent text stays, to copy
+        var kept = document.createElement("textarea");
+        kept.readOnly = true;
+        kept.rows = 3;
+        kept.value = draft.value;
+        kept.setAttribute("aria-label", "Your unsent message");
+        note.append(kept);
+      }
       form.replaceWith(note);
     } else if (status !== "closed" && !form && !window.__noReload) {
-      location.reload();
+      location.replace(location.pathname);  // a GET, even if this page answered a POST
     }
   }
   var attempt = 0;

@@ -74,3 +74,31 @@ def test_live_rows_keep_their_tier_colours_and_only_changed_rows_are_marked(page
             .first.evaluate("node => getComputedStyle(node).getPropertyValue('--tier').trim()")
             .startswith("#")
         )
+
+
+def test_the_race_podium_follows_the_live_standings(page):
+    """The podium above the table is redrawn with the standings after a sync (it used to stay as first drawn)."""
+    from races.models import RaceParticipant, WagerRace
+
+    call_command("seed_demo", stdout=io.StringIO())
+    race = WagerRace.objects.filter(status=WagerRace.Status.LIVE).order_by("pk").first()
+    env = child_env()
+    with web_servers(1, env) as (port,):
+        page.goto(f"http://127.0.0.1:{port}/races/{race.pk}/")
+        page.evaluate("window.__noReload = true")
+        cue = page.locator("[data-updated-cue]")
+        expect(cue).to_have_attribute("data-refreshes", "1")
+        # What the page shows is made stale on purpose; the next live refresh must redraw it from the API.
+        page.evaluate(
+            "document.querySelectorAll('.podium .step a').forEach((a) => { a.textContent = 'stale'; });"
+            "document.querySelectorAll('.podium .figure').forEach((f) => { f.textContent = '$0.00'; });"
+        )
+        sync = manage("sync_wagers", env=env)
+        assert sync.returncode == 0, sync.stderr
+        expect(cue).to_have_attribute("data-refreshes", "2", timeout=10_000)
+        top = list(RaceParticipant.objects.filter(race=race, rank__lte=3).order_by("rank"))
+        for place, participant in enumerate(top, start=1):
+            step = page.locator(f".podium .step-{place}")
+            expect(step.locator("a")).to_have_text(participant.player.name)
+            expect(step.locator(".figure").first).not_to_have_text("$0.00")
+        assert page.evaluate("window.__noReload") is True

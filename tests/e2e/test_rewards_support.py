@@ -160,6 +160,7 @@ def test_a_ticket_closed_by_staff_closes_live_in_the_players_page(browser):
         player_page.wait_for_function("() => window.__socketEvents.includes('snapshot')")
         player_page.evaluate("window.__noReload = true")
         assert player_page.locator("form.reply").count() == 1
+        player_page.fill("#reply-body", "Half-written answer")
         staff_page = signed_in_page(browser, base, agent)
         staff_page.goto(f"{base}/admin/support/supportticket/")
         staff_page.locator("#result_list tr", has_text="Wrong payout").locator("input.action-select").check()
@@ -170,6 +171,8 @@ def test_a_ticket_closed_by_staff_closes_live_in_the_players_page(browser):
         assert player_page.inner_text("#ticket-status") == "Closed"
         assert player_page.locator("form.reply").count() == 0  # no reply box for a closed ticket
         assert "This ticket is closed." in player_page.inner_text("#ticket-closed")
+        kept = player_page.get_by_label("Your unsent message")
+        assert kept.input_value() == "Half-written answer"  # nothing typed is lost
         assert player_page.evaluate("window.__noReload") is True  # changed in place, not reloaded
 
 

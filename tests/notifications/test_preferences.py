@@ -116,3 +116,23 @@ def test_each_preference_off_stops_that_kind_on_every_channel_it_governs(switche
     for message in smtp.to(fan.email):
         assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         assert message["List-Unsubscribe"].strip().startswith("<http")
+
+
+def test_the_migration_switches_off_marketing_only_where_it_was_never_a_choice(db):
+    """Rows made with the old default and never saved again lose promotions; rows a player saved keep them."""
+    import importlib
+    from datetime import timedelta
+
+    from django.apps import apps
+    from django.utils import timezone
+
+    migration = importlib.import_module("notifications.migrations.0006_promotional_offers_untouched_off")
+    untouched, chose_on, chose_other = UserFactory(), UserFactory(), UserFactory()
+    for user in (untouched, chose_on, chose_other):
+        NotificationPreferences.objects.create(user=user, promotional_offers=True)
+    later = timezone.now() + timedelta(days=3)  # saved from the settings page days after signing up
+    NotificationPreferences.objects.filter(user=chose_on).update(updated_at=later)
+    NotificationPreferences.objects.filter(user=chose_other).update(monthly_statements=False)
+    migration.untouched_marketing_off(apps, None)
+    kept = dict(NotificationPreferences.objects.values_list("user__username", "promotional_offers"))
+    assert kept == {untouched.username: False, chose_on.username: True, chose_other.username: True}

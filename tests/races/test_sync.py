@@ -13,7 +13,7 @@ from django.core.management import execute_from_command_line
 from django.db import connection
 from werkzeug import Response
 
-from races.models import Player, RaceParticipant, TransformationLog, WagerRace
+from races.models import Player, PlayerRank, RaceParticipant, TransformationLog, WagerRace
 from races.services.sync import sync_running, sync_wagers
 
 FEED_PATH = "/user/affiliate/referral-leaderboard/TESTCODE"
@@ -161,6 +161,11 @@ def test_the_same_sync_twice_writes_nothing_the_second_time(db, feed):
         list(Player.objects.order_by("uid").values_list("uid", "updated_at", "last_seen", "ranks__rank_all_time"))
         == before
     )
+    # Not a player row and not a rank row written (unranked players have no rank row at all).
+    assert TransformationLog.objects.get(pk=second.log_id).payload["rows_written"] == 0
+    assert PlayerRank.objects.count() == 3
+    quiet = PlayerRank.objects.get(player__uid="qQ1wW2eE3rR4tT5yY6uU")
+    assert (quiet.rank_today, quiet.rank_monthly, quiet.rank_all_time) == (None, None, 3)
 
 
 def test_a_changed_wager_is_counted_as_an_update_and_moves_ranks(db, feed):

@@ -183,6 +183,22 @@ def test_a_staff_reply_takes_an_unassigned_ticket_with_an_audit_entry(api_client
     assert (moved.actor, moved.source, moved.after["status"]) == (support_agent, AuditEntry.Source.API, "in_progress")
 
 
+def test_closing_from_a_stale_copy_keeps_what_changed_meanwhile(support_agent, player_user):
+    """A page loaded before a reply took the ticket closes it: the assignee stays, the audit says what was."""
+    from support.services import ticket_close, ticket_message_post
+
+    ticket = SupportTicketFactory(user=player_user)
+    stale = SupportTicket.objects.get(pk=ticket.pk)  # read before the reply
+    ticket_message_post(ticket, support_agent, "Taking this one.")  # assigns it to the replier
+    ticket_close(stale, actor=support_agent)
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.assigned_to) == (SupportTicket.Status.CLOSED, support_agent)
+    assert stale.assigned_to == support_agent  # the caller's copy shows what is stored
+    closed = AuditEntry.objects.filter(action="ticket.update").order_by("pk").last()
+    assert closed.before == {"status": "in_progress", "assigned_to": support_agent.pk}
+    assert closed.after == {"status": "closed", "assigned_to": support_agent.pk}
+
+
 def test_a_staff_reply_leaves_an_assigned_ticket_with_its_assignee(support_agent, player_user):
     from support.services import ticket_message_post
 
