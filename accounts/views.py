@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
 from accounts import services, telegram_login
@@ -163,9 +163,13 @@ def _telegram_link(user) -> str | None:
     return f"https://t.me/{settings.TELEGRAM_BOT_USERNAME}?start={services.telegram_link_token_issue(user)}"
 
 
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 @ratelimit(key="ip", rate=NEWSLETTER_RATE, method="POST", block=True)
 def newsletter_subscribe(request: HttpRequest) -> HttpResponse:
+    """GET: the sign-up page (the footer links here for visitors, so public pages carry no per-request CSRF token
+    and revalidate with a 304); POST: subscribe, then back to where the form was."""
+    if request.method != "POST":
+        return render(request, "accounts/newsletter.html", {"form": NewsletterForm()})
     form = NewsletterForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Enter a valid email address to subscribe.")

@@ -98,3 +98,23 @@ def test_dates_in_admin_are_compact_and_24_hour(client):
     page = client.get("/admin/races/wagerrace/").content.decode()
     assert "5 Jan 2027, 14:05" in page
     assert "p.m." not in page
+
+
+@pytest.mark.parametrize("path", ["/", "/leaderboard/", "/races/", "/faq/"])
+def test_public_pages_revalidate_with_a_304(client, path):
+    """Nothing on a visitor's page changes per request (no CSRF token: the footer links to the sign-up page), so
+    the ETag holds until the content changes and a browser's revalidation is answered with a 304."""
+    first, second = client.get(path), client.get(path)
+    assert first.status_code == 200
+    assert first["ETag"] == second["ETag"]
+    assert "csrfmiddlewaretoken" not in first.content.decode()
+    assert client.get(path, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+
+
+def test_the_newsletter_has_its_own_page_linked_from_the_footer(client):
+    assert 'href="/accounts/newsletter/"' in client.get("/").content.decode()
+    page = client.get("/accounts/newsletter/")
+    assert page.status_code == 200
+    assert 'name="email"' in page.content.decode()
+    done = client.post("/accounts/newsletter/", {"email": "fan@example.com"}, follow=True)
+    assert "Subscribed." in done.content.decode()

@@ -45,7 +45,7 @@ PUBLIC = [
     "/privacy/",
     "/no-such-page/",
 ]
-SIGNED_OUT = [*PUBLIC, "/accounts/login/", "/accounts/register/", "/accounts/password-reset/"]
+SIGNED_OUT = [*PUBLIC, "/accounts/login/", "/accounts/register/", "/accounts/password-reset/", "/accounts/newsletter/"]
 SIGNED_IN = [
     *PUBLIC,
     "/accounts/settings/",
