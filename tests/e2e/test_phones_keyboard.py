@@ -120,6 +120,33 @@ def test_a_phone_shows_the_wheel_and_its_verify_page_whole(live_server, page, de
     assert "it matches the recorded outcome" in page.locator("#verify-result").inner_text()
 
 
+def test_no_page_scrolls_sideways_on_a_phone(live_server, page, demo_site):
+    """Every page of the accessibility suite, signed out and signed in, fits 360 px."""
+    from tests.e2e.test_accessibility import SIGNED_IN, SIGNED_OUT
+
+    page.set_viewport_size(PHONE)
+    wide = []
+    for signed_in, paths in ((False, SIGNED_OUT), (True, SIGNED_IN)):
+        if signed_in:
+            sign_in(page, live_server.url, "demo")
+        for raw in paths:
+            path = raw.format(**demo_site)
+            page.goto(f"{live_server.url}{path}")
+            if page_width(page) > PHONE["width"]:
+                wide.append((path, page_width(page)))
+    assert wide == []
+
+
+def test_a_phone_shows_the_bonus_codes_whole(live_server, page, demo_site):
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server.url, "demo")
+    page.goto(f"{live_server.url}/bonus-codes/")
+    assert page_width(page) <= PHONE["width"]
+    codes = assert_readable(page, ".card .card-title code", one_line=True)
+    assert demo_site["code"] in [c["text"] for c in codes]
+    assert_readable(page, ".card .pool", one_line=True)  # the amount
+
+
 def test_sign_in_and_the_leaderboard_tabs_by_keyboard(live_server, page, demo_site):
     page.goto(f"{live_server.url}/accounts/login/")
     tab_to(page, "#id_username")
