@@ -110,13 +110,22 @@ def _result_row(result: RaceResult) -> StandingRow:
 
 
 def race_standings(race: WagerRace, *, limit: int = 50, offset: int = 0) -> tuple[int, list[StandingRow]]:
-    """Frozen results for a completed race, live standings (with the prize each rank would win) otherwise."""
+    """Frozen results for a completed race, live standings (with the prize each rank would win) otherwise. Only
+    the columns a row shows are read (a page of 100 rows built model instances with a dozen fields each)."""
     if race.status == WagerRace.Status.COMPLETED:
         results = RaceResult.objects.filter(race=race).order_by("rank")
-        return race.standings_total, [_result_row(r) for r in results[offset : offset + limit]]
+        fields = ("rank", "uid", "name", "wagered", "prize", "prize_eligible")
+        return race.standings_total, [
+            StandingRow(rank, uid, name, cents(wagered), prize, eligible)
+            for rank, uid, name, wagered, prize, eligible in results.values_list(*fields)[offset : offset + limit]
+        ]
     prizes = prize_table(race.prize_pool, race.prize_distribution)
     participants = RaceParticipant.objects.filter(race=race, rank__isnull=False).order_by("rank")
-    rows = [_live_row(p, prizes) for p in participants.select_related("player")[offset : offset + limit]]
+    fields = ("rank", "player__uid", "player__name", "wagered", "prize_eligible")
+    rows = [
+        StandingRow(rank, uid, name, cents(wagered), prize_for(prizes, rank, eligible), eligible)
+        for rank, uid, name, wagered, eligible in participants.values_list(*fields)[offset : offset + limit]
+    ]
     return race.standings_total, rows
 
 
