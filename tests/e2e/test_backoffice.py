@@ -13,17 +13,10 @@ from core.models import AuditEntry
 from races.models import WagerRace
 from support.models import SupportTicket
 from tests.e2e.conftest import ARTIFACTS, sign_in
-from tests.factories import TEST_PASSWORD, PlayerFactory, UserFactory, VerificationRequestFactory, WagerRaceFactory
+from tests.factories import PlayerFactory, UserFactory, VerificationRequestFactory, WagerRaceFactory
 from vip.models import BonusCode
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-
-def admin_login(page, base: str, username: str) -> None:
-    page.goto(f"{base}/admin/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", TEST_PASSWORD)
-    page.click("input[type=submit]")
 
 
 def run_action(page, action: str, *labels: str, download: bool = False) -> None:
@@ -39,7 +32,7 @@ def test_an_operator_runs_the_back_office(live_server, page, screenshot):
     operator = UserFactory(username="op", is_staff=True)
     operator.groups.add(Group.objects.get(name="Operators"))
     base = live_server.url
-    admin_login(page, base, "op")
+    sign_in(page, base, "op", admin=True)
     assert page.locator("#dashboard").is_visible()
     screenshot("backoffice-dashboard")
 
@@ -117,7 +110,7 @@ def test_support_staff_reply_to_tickets_and_are_refused_on_races(live_server, pa
     agent = UserFactory(username="helper", is_staff=True)
     agent.groups.add(Group.objects.get(name="Support"))
     ticket = SupportTicket.objects.create(user=UserFactory(), subject="Lost code", description="Help")
-    admin_login(page, live_server.url, "helper")
+    sign_in(page, live_server.url, "helper", admin=True)
     page.goto(f"{live_server.url}/support/{ticket.pk}/")
     page.fill("#reply-body", "Here is a new one.")
     page.click("form.reply button")

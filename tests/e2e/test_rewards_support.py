@@ -10,19 +10,12 @@ import pytest
 from django.contrib.auth.models import Group
 
 from support.models import SupportTicket
-from tests.factories import TEST_PASSWORD, BonusCodeFactory, PlayerFactory, UserFactory, WheelSegmentFactory
+from tests.e2e.conftest import sign_in
+from tests.factories import BonusCodeFactory, PlayerFactory, UserFactory, WheelSegmentFactory
 from tests.realtime.servers import child_env, session_key_for, web_servers
 from vip.models import WheelSegment
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-
-def sign_in(page, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", TEST_PASSWORD)
-    page.click("form button[type=submit]")
-    page.wait_for_url(f"{base}/")
 
 
 def test_claim_a_code_and_spin_the_wheel(live_server, page, screenshot):
