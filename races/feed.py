@@ -14,7 +14,8 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from typing import NamedTuple
 
 import httpx
 from django.conf import settings
@@ -26,7 +27,7 @@ AMOUNT_PLACES = Decimal("0.00000001")
 AMOUNT_MAX = Decimal("9999999999999999")
 NAME_MAX = 64
 UID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-PERIOD_KEYS = {"today": "today", "this_week": "week", "this_month": "month", "all_time": "all_time"}
+PERIOD_KEYS = ("today", "this_week", "this_month", "all_time")  # in the order a rejected row is explained
 REJECT_SAMPLE = 5  # how many rejected-row reasons a sync log keeps
 
 
@@ -34,8 +35,9 @@ class FeedError(Exception):
     """The whole payload is unusable; the sync must fail and change nothing."""
 
 
-@dataclass(frozen=True, slots=True)
-class FeedRow:
+class FeedRow(NamedTuple):
+    """One clean row. A tuple (immutable; built in a fraction of a frozen dataclass's time, 50,000 per sync)."""
+
     uid: str
     name: str
     today: Decimal
@@ -134,7 +136,9 @@ def _short(exc: Exception) -> str:
 
 
 def _amount(value: object) -> Decimal:
-    if type(value) is not Decimal:  # the common case (json's parse_float) skips straight to the range checks
+    if type(value) is Decimal and value.is_finite() and 0 <= value <= AMOUNT_MAX:  # json's parse_float: the rule
+        return value.quantize(AMOUNT_PLACES, rounding=ROUND_DOWN)
+    if type(value) is not Decimal:
         if isinstance(value, bool) or value is None or value is _INVALID:
             raise ValueError(f"{value!r} is not a number")
         if isinstance(value, int):
@@ -153,7 +157,7 @@ def _amount(value: object) -> Decimal:
     if value > AMOUNT_MAX:
         raise ValueError(f"{value} is absurdly large")
     # Round down like the money rules elsewhere; 8 places keep every figure upstream has sent so far.
-    return value.quantize(AMOUNT_PLACES, rounding="ROUND_DOWN")
+    return value.quantize(AMOUNT_PLACES, rounding=ROUND_DOWN)
 
 
 def clean_name(raw: str) -> str:
@@ -178,15 +182,25 @@ def feed_row_validate(item: object) -> FeedRow:
     wagered = item.get("wagered")
     if not isinstance(wagered, dict):
         raise ValueError(f"uid {uid}: missing wagered")
-    amounts = {}
-    for key, attr in PERIOD_KEYS.items():
+    try:  # every period present and valid, as nearly every row is: one try, no per-period bookkeeping
+        return FeedRow(
+            uid, name, _amount(wagered["today"]), _amount(wagered["this_week"]), _amount(wagered["this_month"]),
+            _amount(wagered["all_time"]),
+        )  # fmt: skip
+    except (KeyError, ValueError):
+        raise ValueError(_period_problem(uid, wagered)) from None
+
+
+def _period_problem(uid: str, wagered: dict) -> str:
+    """What is wrong with a row's periods: the first missing or invalid one, in the feed's order."""
+    for key in PERIOD_KEYS:
         if key not in wagered:
-            raise ValueError(f"uid {uid}: missing wagered.{key}")
+            return f"uid {uid}: missing wagered.{key}"
         try:
-            amounts[attr] = _amount(wagered[key])
+            _amount(wagered[key])
         except ValueError as exc:
-            raise ValueError(f"uid {uid}: wagered.{key} {exc}") from None
-    return FeedRow(uid=uid, name=name, **amounts)
+            return f"uid {uid}: wagered.{key} {exc}"
+    return f"uid {uid}: malformed wagered"
 
 
 def _rows_of(payload: object) -> list:

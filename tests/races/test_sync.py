@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import execute_from_command_line
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from werkzeug import Response
 
 from races.models import Player, PlayerRank, RaceParticipant, TransformationLog, WagerRace
@@ -93,13 +93,38 @@ def _index_definitions() -> set[str]:
         return {r[0] for r in cursor.fetchall()}
 
 
+def _rank_foreign_keys() -> set[tuple]:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT conname, pg_get_constraintdef(oid), convalidated, condeferrable, condeferred "
+                "FROM pg_constraint WHERE conrelid = 'races_playerrank'::regclass AND contype = 'f'"
+            )
+        else:
+            cursor.execute("PRAGMA foreign_key_list('races_playerrank')")
+        return set(cursor.fetchall())
+
+
+def _rank_without_player_is_refused() -> bool:
+    try:
+        with transaction.atomic():
+            PlayerRank.objects.create(player_id=987_654_321, rank_all_time=1)
+            connection.check_constraints()  # the key is deferred: check now, not at a commit the test never makes
+    except IntegrityError:
+        return True
+    return False
+
+
 def test_a_big_first_sync_builds_the_indexes_at_the_end_and_keeps_every_one(db, feed):
-    """A first load of BULK_LOAD_MIN_ROWS players or more sets the secondary indexes aside and rebuilds them (on
-    PostgreSQL): afterwards the table has exactly the indexes it had, and they answer correctly."""
+    """A first load of BULK_LOAD_MIN_ROWS players or more sets the secondary indexes and the rank table's foreign
+    key aside and puts them back (on PostgreSQL): afterwards both tables have exactly the indexes and keys they
+    had, and they answer correctly."""
     from races.services.sync import BULK_LOAD_MIN_ROWS
 
     before = _index_definitions()
+    keys_before = _rank_foreign_keys()
     assert len(before) >= 5  # the four leaderboard indexes and uid's at least
+    assert len(keys_before) == 1  # PlayerRank.player
     count = BULK_LOAD_MIN_ROWS + 7
     uids = [f"bulk{i:016d}" for i in range(count)]
     feed(
@@ -113,10 +138,31 @@ def test_a_big_first_sync_builds_the_indexes_at_the_end_and_keeps_every_one(db, 
     assert (top.uid, top.rank_monthly, top.rank_all_time) == (uids[-1], 1, 1)
     assert Player.objects.filter(name__iexact="bulk42").get().uid == uids[42]
     assert Player.objects.get(uid=uids[0]).rank_monthly is None  # nothing wagered this month: unranked
+    assert PlayerRank.objects.count() == count  # everyone wagered today: a rank row each
+    assert _rank_foreign_keys() == keys_before
+    assert _rank_without_player_is_refused()
     # A second sync of the same feed finds the table full: nothing is set aside, nothing written.
     again = sync_wagers()
     assert (again.created, again.updated, again.unchanged) == (0, 0, count)
     assert _index_definitions() == before
+
+
+@pytest.mark.parametrize("count", [3, 5_007], ids=["small", "bulk"])
+def test_names_with_the_characters_copy_escapes_are_stored_exactly_on_first_load_and_on_merge(db, feed, count):
+    """The sync writes COPY's text format itself: a backslash, a literal `\\N` (COPY's NULL) and non-ASCII names
+    arrive exactly, through the first load (straight into the table) and the merge (through the temporary
+    table)."""
+    names = ["back\\slash", "\\N", "Zoë 🐐 \\t"]
+    data = [row(f"esc{i:06d}", names[i] if i < 3 else f"P{i}", all_time=str(i + 1)) for i in range(count)]
+    feed({"data": data})
+    assert sync_wagers().created == count
+    stored = dict(Player.objects.filter(uid__in=["esc000000", "esc000001", "esc000002"]).values_list("uid", "name"))
+    assert stored == {"esc000000": "back\\slash", "esc000001": "\\N", "esc000002": "Zoë 🐐 \\t"}
+    data[0], data[1] = row("esc000000", "\\new\\", all_time="9"), row("esc000001", "tab\\tnot", all_time="9")
+    feed({"data": data})
+    assert sync_wagers().updated == 2
+    assert Player.objects.get(uid="esc000000").name == "\\new\\"
+    assert Player.objects.get(uid="esc000001").name == "tab\\tnot"
 
 
 def test_tied_wagers_rank_by_first_seen_then_uid_and_zero_wagers_are_unranked(db, feed):
