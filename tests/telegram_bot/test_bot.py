@@ -429,6 +429,20 @@ def test_outgoing_messages_classify_transient_and_permanent_errors(tg, httpserve
     assert telegram_send_message(PLAYER_TG, "hi") == "gone"  # permanent: no retry
 
 
+def test_outgoing_messages_share_one_http_client_per_process(tg, monkeypatch):
+    """A broadcast sends thousands of messages: one kept-alive client per process, not one (and a TLS context)
+    per message; a forked child (another process id) makes its own."""
+    from notifications import telegram
+
+    assert telegram.telegram_send_message(PLAYER_TG, "one") == "sent"
+    client = telegram._http()
+    assert telegram.telegram_send_message(PLAYER_TG, "two") == "sent"
+    assert telegram._http() is client
+    assert [c.params["text"] for c in tg.calls if c.method == "sendMessage"][-2:] == ["one", "two"]
+    monkeypatch.setattr(telegram.os, "getpid", lambda: -1)  # what a forked worker sees
+    assert telegram._http() is not client
+
+
 def test_race_winners_get_a_telegram_dm_when_linked_and_allowed(tg):
     from races.services.lifecycle import race_finalize
 
