@@ -131,22 +131,32 @@
               el("td", { "class": "num" }, [Number(s.prize) > 0 ? fmtMoney(s.prize) : "–"])]));
           });
           table.tBodies[0].replaceWith(body);
+          // A race drawn before anyone wagered shows its table (and drops the "nobody yet" line) once someone has.
+          table.closest(".table-wrap").hidden = race.standings.length === 0;
+          var empty = document.querySelector("[data-standings-empty]");
+          if (empty) empty.hidden = race.standings.length > 0;
           podium(race.standings.slice(0, 3));
           cue();
         });
     }
-    // The top three above the table follow the same answer: name, wager and prize of each step.
+    // The top three above the table follow the same answer: name, wager and prize of each step. Places that were
+    // empty when the page was drawn are added as players take them.
     function podium(top) {
+      var box = document.querySelector(".podium");
+      if (!box) return;
+      box.hidden = top.length === 0;
       top.forEach(function (s, i) {
-        var step = document.querySelector(".podium .step-" + (i + 1));
-        if (!step) return;  // places empty when the page was drawn fill in on the next page load
-        var link = step.querySelector("a"), figures = step.querySelectorAll(".figure");
-        if (link) {
-          link.textContent = s.name;
-          link.setAttribute("href", "/players/" + encodeURIComponent(s.uid) + "/");
+        var step = box.querySelector(".step-" + (i + 1));
+        if (!step) {
+          step = el("div", { "class": "step step-" + (i + 1) }, [el("span", { "class": "place" }, ["#" + (i + 1)]), " ",
+            el("a", {}), " ", el("span", { "class": "figure" }), " ", el("strong", { "class": "figure" })]);
+          box.append(step);
         }
-        if (figures[0]) figures[0].textContent = fmtMoney(s.wagered);
-        if (figures[1]) figures[1].textContent = Number(s.prize) > 0 ? fmtMoney(s.prize) : "";
+        var link = step.querySelector("a"), figures = step.querySelectorAll(".figure");
+        link.textContent = s.name;
+        link.setAttribute("href", "/players/" + encodeURIComponent(s.uid) + "/");
+        figures[0].textContent = fmtMoney(s.wagered);
+        figures[1].textContent = Number(s.prize) > 0 ? fmtMoney(s.prize) : "";
       });
     }
     liveSocket("/ws/races/" + id + "/", function (msg) {

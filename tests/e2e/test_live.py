@@ -102,3 +102,35 @@ def test_the_race_podium_follows_the_live_standings(page):
             expect(step.locator("a")).to_have_text(participant.player.name)
             expect(step.locator(".figure").first).not_to_have_text("$0.00")
         assert page.evaluate("window.__noReload") is True
+
+
+def test_a_live_race_drawn_before_anyone_wagered_shows_its_table_and_podium_when_someone_does(page):
+    """The page of a live race without standings keeps a hidden table and podium; the first standing shows both
+    (and drops the "nobody yet" line) without a reload."""
+    from races.models import Player, WagerRace
+    from races.services.entries import race_join
+    from tests.factories import WagerRaceFactory
+
+    call_command("seed_demo", stdout=io.StringIO())
+    race = WagerRaceFactory(status=WagerRace.Status.LIVE, entry=WagerRace.Entry.OPT_IN, title="Quiet start")
+    env = child_env()
+    with web_servers(1, env) as (port,):
+        page.goto(f"http://127.0.0.1:{port}/races/{race.pk}/")
+        page.evaluate("window.__noReload = true")
+        cue = page.locator("[data-updated-cue]")
+        expect(cue).to_have_attribute("data-refreshes", "1")
+        empty = page.locator("[data-standings-empty]")
+        expect(empty).to_be_visible()
+        expect(page.locator("table.standings")).to_be_hidden()
+        expect(page.locator(".podium")).to_be_hidden()
+        player = Player.objects.filter(wager_month__gt=0).order_by("-wager_month").first()
+        race_join(race.pk, player=player)  # counted at once from the month's counter
+        sync = manage("sync_wagers", env=env)  # its race.updated event reaches the page
+        assert sync.returncode == 0, sync.stderr
+        expect(page.locator("table.standings tbody tr")).to_have_count(1, timeout=10_000)
+        expect(page.locator("table.standings")).to_be_visible()
+        expect(empty).to_be_hidden()
+        expect(page.locator(".podium")).to_be_visible()
+        expect(page.locator(".podium .step-1 a")).to_have_text(player.name)
+        expect(page.locator(".podium .step")).to_have_count(1)
+        assert page.evaluate("window.__noReload") is True

@@ -162,11 +162,21 @@ def test_race_detail_shows_podium_prizes_countdown_and_min_wager(client):
     assert f'data-progress-chart="/api/v1/races/{race.pk}/progress/"' in page
 
 
+def test_a_live_race_without_standings_keeps_a_hidden_table_and_podium_for_the_live_updates(client):
+    race = live_race()
+    page = client.get(f"/races/{race.pk}/").content.decode()
+    assert "Nobody has wagered in this race yet." in page
+    assert f'<div class="table-wrap" hidden><table class="board standings" data-live-race="{race.pk}">' in page
+    assert '<section class="podium" aria-label="Top three" hidden>' in page
+
+
 def test_upcoming_race_page_counts_down_to_the_start(client):
     race = WagerRaceFactory(start_date=timezone.now() + timedelta(days=2), end_date=timezone.now() + timedelta(days=9))
     page = client.get(f"/races/{race.pk}/").content.decode()
     assert "Starts in" in page
     assert "Standings appear once the race starts" in page
+    assert "data-live-race" not in page
+    assert 'class="podium"' not in page
 
 
 def test_completed_race_page_shows_final_standings(client):
