@@ -13,16 +13,23 @@ from tests.realtime.servers import child_env, manage, web_servers
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
+def _open_live(page, url: str):
+    """Open a live page, mark the window (a reload would clear the mark) and wait for the connect snapshot's
+    refresh; returns the "Updated" cue, whose data-refreshes counts the page's refreshes.
+    (expect() polls without eval, which the site's Content-Security-Policy rightly forbids.)"""
+    page.goto(url)
+    page.evaluate("window.__noReload = true")
+    cue = page.locator("[data-updated-cue]")
+    expect(cue).to_have_attribute("data-refreshes", "1")
+    return cue
+
+
 def test_the_leaderboard_page_updates_without_reload_after_a_sync(page, screenshot):
     call_command("seed_demo", stdout=io.StringIO())
     env = child_env()
     with web_servers(1, env) as (port,):
-        page.goto(f"http://127.0.0.1:{port}/leaderboard/?period=today")
-        page.evaluate("window.__noReload = true")
-        cue = page.locator("[data-updated-cue]")
         # The snapshot sent on connect makes the page re-read the API once...
-        # (expect() polls without eval, which the site's Content-Security-Policy rightly forbids)
-        expect(cue).to_have_attribute("data-refreshes", "1")
+        cue = _open_live(page, f"http://127.0.0.1:{port}/leaderboard/?period=today")
         sync = manage("sync_wagers", env=env)
         assert sync.returncode == 0, sync.stderr
         # ...and the sync's leaderboard.updated event once more, without a reload.
@@ -84,10 +91,7 @@ def test_the_race_podium_follows_the_live_standings(page):
     race = WagerRace.objects.filter(status=WagerRace.Status.LIVE).order_by("pk").first()
     env = child_env()
     with web_servers(1, env) as (port,):
-        page.goto(f"http://127.0.0.1:{port}/races/{race.pk}/")
-        page.evaluate("window.__noReload = true")
-        cue = page.locator("[data-updated-cue]")
-        expect(cue).to_have_attribute("data-refreshes", "1")
+        cue = _open_live(page, f"http://127.0.0.1:{port}/races/{race.pk}/")
         # What the page shows is made stale on purpose; the next live refresh must redraw it from the API.
         page.evaluate(
             "document.querySelectorAll('.podium .step a').forEach((a) => { a.textContent = 'stale'; });"
@@ -115,10 +119,7 @@ def test_a_live_race_drawn_before_anyone_wagered_shows_its_table_and_podium_when
     race = WagerRaceFactory(status=WagerRace.Status.LIVE, entry=WagerRace.Entry.OPT_IN, title="Quiet start")
     env = child_env()
     with web_servers(1, env) as (port,):
-        page.goto(f"http://127.0.0.1:{port}/races/{race.pk}/")
-        page.evaluate("window.__noReload = true")
-        cue = page.locator("[data-updated-cue]")
-        expect(cue).to_have_attribute("data-refreshes", "1")
+        _open_live(page, f"http://127.0.0.1:{port}/races/{race.pk}/")
         empty = page.locator("[data-standings-empty]")
         expect(empty).to_be_visible()
         expect(page.locator("table.standings")).to_be_hidden()
