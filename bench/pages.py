@@ -116,6 +116,7 @@ def build(players: int) -> None:
             for r, p in enumerate(top)
         ]
         RaceResult.objects.bulk_create(results)
+        WagerRace.objects.filter(pk=race.pk).update(standings_total=len(results))  # as finalization writes it
         HistoricalRace.objects.create(
             race=race, title=race.title, type=race.type, month=end.month, year=end.year, prize_pool=race.prize_pool,
             start_date=race.start_date, end_date=end, total_wagered=sum(p.wager_month for p in top),

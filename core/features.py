@@ -52,9 +52,15 @@ def features_cache_clear() -> None:
     get_waffle_switch_model()(name="").flush()
 
 
-def feature_states() -> dict[str, bool]:
+def switches_read() -> dict:
+    """Every switch row by name, for a caller that asks several questions (`feature_states`, `maintenance_note`)
+    and wants one read for all of them."""
+    return _switches()
+
+
+def feature_states(switches: dict | None = None) -> dict[str, bool]:
     """Every feature's state from one read of the switch table (a page asks about several)."""
-    switches = _switches()
+    switches = _switches() if switches is None else switches
     return {name: switches[name].active if name in switches else f.default for name, f in FEATURES.items()}
 
 
@@ -68,9 +74,9 @@ def feature_require(name: str) -> None:
         raise FeatureDisabled(f"{FEATURES[name].label} is switched off for now. Please try again later.")
 
 
-def maintenance_note() -> str:
+def maintenance_note(switches: dict | None = None) -> str:
     """The banner text while the maintenance banner is on, else ""."""
-    switch = _switches().get("maintenance_banner")
+    switch = (_switches() if switches is None else switches).get("maintenance_banner")
     if switch is None:
         return ""  # off by default
     return (switch.note or "Maintenance in progress: some things may not work for a while.") if switch.active else ""

@@ -108,8 +108,9 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "goatedvips.context_processors.site",
             ],
-            # `|money` everywhere without {% load %}: amounts shown cut to cents, one rule (core.money).
-            "builtins": ["core.templatetags.money"],
+            # `|money` everywhere without {% load %}: amounts shown cut to cents, one rule (core.money); and
+            # `{% url %}` replaced by the same tag remembering its reversals (core/templatetags/urls.py).
+            "builtins": ["core.templatetags.money", "core.templatetags.urls"],
         },
     },
 ]
@@ -391,6 +392,9 @@ CONTENT_SECURITY_POLICY = {
 }
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
 SESSION_COOKIE_HTTPONLY = True
+# Sessions are read on every signed-in request: from the cache (one Redis read), written through to the database
+# (a restart of Redis loses no session).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # No script of ours reads the CSRF cookie (forms carry the token; the API docs get it in their script).
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"

@@ -21,10 +21,10 @@ SEARCH_MAX = 40
 HERE_ROWS = 2  # rows above and below in a "you are here" block
 
 
-def _my_uid(request: HttpRequest) -> str | None:
-    """The signed-in user's linked Goated uid, for "you are here" blocks (None when signed out or unlinked)."""
+def _my_player(request: HttpRequest) -> int | None:
+    """The signed-in user's linked player's id, for "you are here" blocks (None when signed out or unlinked)."""
     user = request.user
-    return user.player.uid if user.is_authenticated and user.player_id else None
+    return user.player_id if user.is_authenticated else None
 
 
 def _page_number(request: HttpRequest) -> int:
@@ -65,7 +65,7 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
         "pages": pages,
         "tier_colors": TierTable().colors(),
         "live": not query and page_number == 1,
-        "here": leaderboard_around(period, uid, HERE_ROWS) if (uid := _my_uid(request)) else None,
+        "here": leaderboard_around(period, None, HERE_ROWS, player_id=me) if (me := _my_player(request)) else None,
     }
     return render(request, "races/leaderboard.html", context)
 
@@ -100,15 +100,16 @@ def race_detail(request: HttpRequest, race_id: int) -> HttpResponse:
         "prizes": races.race_prize_rows(race),
         "time_left": races.race_time_left(race),
         "entry": races.race_entry_state(race, request.user),
-        "here": _race_here(race, _my_uid(request)),
+        "here": _race_here(race, _my_player(request)),
     }
     return render(request, "races/detail.html", context)
 
 
-def _race_here(race: WagerRace, uid: str | None) -> dict | None:
-    if uid is None:
+def _race_here(race: WagerRace, player_id: int | None) -> dict | None:
+    if player_id is None:
         return None
-    _total, rank, rows = races.race_around(race, uid, HERE_ROWS)
+    _total, rank, rows = races.race_around(race, None, HERE_ROWS, player_id=player_id)
+    uid = next((row.uid for row in rows if row.rank == rank), None)
     return {"rank": rank, "rows": rows, "uid": uid}
 
 

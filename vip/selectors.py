@@ -6,6 +6,8 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -25,6 +27,27 @@ class VipProgress:
     to_next: Decimal  # all-time wager still needed for `next`
 
 
+TIERS_CACHE_KEY = "vip:tiers:v1"
+TIERS_CACHE_SECONDS = 3600
+
+
+def _tiers() -> list[VipTier]:
+    """The ladder from the shared cache (one read instead of one query: a leaderboard, race or profile page asks
+    for it), filled from the table when cold. A tier saved or deleted clears it (vip.apps, `tiers_cache_clear`)."""
+    rows = cache.get(TIERS_CACHE_KEY)
+    if rows is None:
+        rows = list(VipTier.objects.order_by("min_wager").values())
+        cache.set(TIERS_CACHE_KEY, rows, TIERS_CACHE_SECONDS)
+    return [VipTier(**row) for row in rows]
+
+
+def tiers_cache_clear(**_signal) -> None:
+    """Forget the cached ladder now and again when the writing transaction commits (a page reading between the
+    two would otherwise cache the old ladder again)."""
+    cache.delete(TIERS_CACHE_KEY)
+    transaction.on_commit(lambda: cache.delete(TIERS_CACHE_KEY))
+
+
 class TierTable:
     """The operator-edited ladder, read once: the tier of any all-time wager (docs/design.md §5) by bisection.
 
@@ -33,7 +56,7 @@ class TierTable:
     """
 
     def __init__(self, tiers: list[VipTier] | None = None) -> None:
-        self.tiers = list(VipTier.objects.order_by("min_wager")) if tiers is None else tiers
+        self.tiers = _tiers() if tiers is None else tiers
         self._bounds = [t.min_wager for t in self.tiers]
 
     def tier_for(self, all_time: Decimal) -> VipTier | None:

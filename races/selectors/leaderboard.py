@@ -15,7 +15,7 @@ from datetime import datetime
 import orjson
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from core.errors import NotFound
 from core.money import cents
@@ -222,49 +222,40 @@ AROUND_MAX = 50
 
 
 def _neighbours(period: str, me: dict, n: int, *, above: bool) -> list[tuple]:
-    """The n players just above (or below) `me` in leaderboard order, nearest first: a keyset walk of the
-    player_lb_* index in three index ranges (same wager and first seen, same wager, other wagers), so a rank
-    deep in 100,000 players costs the same as rank 1."""
+    """The n players just above (or below) `me` in leaderboard order, nearest first: one walk of the
+    player_lb_* index from `me`'s wager (the index bound), so a rank deep in 100,000 players costs the same as
+    rank 1. Players tied with `me` on the wager are ordered by first seen, then uid; the walk passes over the
+    tied players on the far side of `me` (a handful with cents-precise wagers)."""
     wager = PERIOD_FIELD[LeaderboardPeriod(period)]
     w, seen, uid = me[wager], me["first_seen"], me["uid"]
     columns = ("uid", "name", wager, "wager_all_time")
     ranked = Player.objects.filter(**{f"{wager}__gt": 0})
     if above:
-        ranges = [
-            ranked.filter(**{wager: w, "first_seen": seen, "uid__lt": uid}).order_by("-uid"),
-            ranked.filter(**{wager: w, "first_seen__lt": seen}).order_by("-first_seen", "-uid"),
-            ranked.filter(**{f"{wager}__gt": w}).order_by(wager, "-first_seen", "-uid"),
-        ]
+        nearer = Q(**{f"{wager}__gt": w}) | Q(first_seen__lt=seen) | Q(first_seen=seen, uid__lt=uid)
+        walk = ranked.filter(nearer, **{f"{wager}__gte": w}).order_by(wager, "-first_seen", "-uid")
     else:
-        ranges = [
-            ranked.filter(**{wager: w, "first_seen": seen, "uid__gt": uid}).order_by("uid"),
-            ranked.filter(**{wager: w, "first_seen__gt": seen}).order_by("first_seen", "uid"),
-            ranked.filter(**{f"{wager}__lt": w}).order_by(f"-{wager}", "first_seen", "uid"),
-        ]
-    found: list[tuple] = []
-    for queryset in ranges:
-        if len(found) < n:  # at most three queries; fewer when ties already filled the window
-            found.extend(queryset.values_list(*columns)[: n - len(found)])
-    return found
+        nearer = Q(**{f"{wager}__lt": w}) | Q(first_seen__gt=seen) | Q(first_seen=seen, uid__gt=uid)
+        walk = ranked.filter(nearer, **{f"{wager}__lte": w}).order_by(f"-{wager}", "first_seen", "uid")
+    return list(walk.values_list(*columns)[:n]) if n else []
 
 
-def leaderboard_around(period: str, uid: str, n: int = 5) -> dict:
+def leaderboard_around(period: str, uid: str | None, n: int = 5, *, player_id: int | None = None) -> dict:
     """A player's row with up to n rows above and below (fewer at the ends), in the list's row shape.
 
     {"period", "updated_at", "total", "uid", "rank", "results"}; `rank` is None and `results` empty for a player
     with nothing wagered in the period. An unknown uid is NotFound. Ranks come from the last sync (the same
-    numbers as the list)."""
+    numbers as the list). Pages pass the signed-in user's `player_id` instead of a uid (no lookup of the uid)."""
     period = LeaderboardPeriod(period).value
     wager, rank_field = PERIOD_FIELD[LeaderboardPeriod(period)], RANK_FIELD[LeaderboardPeriod(period)]
     me = (
-        Player.objects.filter(uid=uid)
+        Player.objects.filter(**({"uid": uid} if player_id is None else {"pk": player_id}))
         .values("uid", "name", "first_seen", wager, "wager_all_time", rank=F(f"ranks__{rank_field}"))
         .first()
     )
     if me is None:
         raise NotFound("No player with that uid in the feed.")
     head = leaderboard_page(period, 1, 0)
-    body = {"period": period, "updated_at": head["updated_at"], "total": head["total"], "uid": uid}
+    body = {"period": period, "updated_at": head["updated_at"], "total": head["total"], "uid": me["uid"]}
     rank = me["rank"]
     if me[wager] <= 0 or rank is None:
         return {**body, "rank": None, "results": []}

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from core.errors import NotFound
@@ -73,12 +73,10 @@ def races_upcoming() -> list[WagerRace]:
 
 
 def race_archive() -> QuerySet[WagerRace]:
-    return (
-        WagerRace.objects.filter(status=WagerRace.Status.COMPLETED)
-        .annotate(winners=Count("results"))
-        .select_related("archive")
-        .order_by("-end_date", "-pk")
-    )
+    """Completed races, newest first, with what the archive list shows: the player count is the race's
+    `standings_total` (its number of results, written at finalization), not a count over the results."""
+    fields = ("title", "type", "end_date", "prize_pool", "standings_total")
+    return WagerRace.objects.filter(status=WagerRace.Status.COMPLETED).only(*fields).order_by("-end_date", "-pk")
 
 
 def race_time_left(race: WagerRace, now: datetime | None = None) -> int:
@@ -129,11 +127,14 @@ def race_standings(race: WagerRace, *, limit: int = 50, offset: int = 0) -> tupl
     return race.standings_total, rows
 
 
-def race_around(race: WagerRace, uid: str, n: int = 5) -> tuple[int, int | None, list[StandingRow]]:
+def race_around(
+    race: WagerRace, uid: str | None, n: int = 5, *, player_id: int | None = None
+) -> tuple[int, int | None, list[StandingRow]]:
     """(total, the player's rank, rows from rank - n to rank + n) in a race: live standings or, once completed,
     the frozen results. Rank None and no rows when the player has not wagered in it; an unknown uid is NotFound.
-    Through the (race, rank) indexes: the same queries at rank 1 of 10 or rank 99,000 of 100,000."""
-    player = Player.objects.filter(uid=uid).values_list("pk", flat=True).first()
+    Through the (race, rank) indexes: the same queries at rank 1 of 10 or rank 99,000 of 100,000. Pages pass the
+    signed-in user's `player_id` instead of a uid (no lookup of the uid)."""
+    player = player_id if player_id is not None else Player.objects.filter(uid=uid).values_list("pk", flat=True).first()
     if player is None:
         raise NotFound("No player with that uid in the feed.")
     if race.status == WagerRace.Status.COMPLETED:
@@ -257,7 +258,7 @@ def race_entry_state(race: WagerRace, user) -> EntryState:
     if state.opt_in:
         state.entries = race.entries.count()
     player_id = getattr(user, "player_id", None) if getattr(user, "is_authenticated", False) else None
-    if player_id:
+    if player_id and race.status == WagerRace.Status.COMPLETED:  # prizes are paid once a race is final
         state.payout = Payout.objects.filter(race=race, player_id=player_id).first()
     if not state.opt_in:
         return state

@@ -16,6 +16,7 @@ from races.services.lifecycle import race_finalize
 from races.services.standings import races_refresh_after_sync
 from races.services.sync import player_ranks_recompute
 from tests.factories import PlayerFactory, UserFactory, WagerRaceFactory
+from vip.selectors import tiers_cache_clear
 
 pytestmark = pytest.mark.django_db
 
@@ -56,6 +57,7 @@ def finish(race: WagerRace) -> None:
 
 def queries(client, url: str) -> int:
     features_cache_clear()  # every measurement starts with the feature switches cold (one query)
+    tiers_cache_clear()  # and the tier ladder (one query)
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(url)
     assert response.status_code == 200, url
@@ -191,6 +193,9 @@ def test_completed_race_page_shows_final_standings(client):
     index = client.get("/races/").content.decode()
     assert race.title in index
     assert "Archive" in index
+    # The archive's player count is the number of final results (kept on the race at finalization).
+    row = index[index.index(race.title) : index.index("</tr>", index.index(race.title))]
+    assert '<td class="num">4</td>' in row
 
 
 def test_unknown_race_is_a_404_page(client):
@@ -321,3 +326,73 @@ def test_pages_show_sign_in_state(client, player_user):
     page = client.get("/").content.decode()
     assert "Sign out" in page
     assert player_user.username in page
+
+
+# --- rows drawn in Python (races/templatetags/players.py) ---------------------------------------------------
+
+_BOARD_TEMPLATE = (
+    "{% load players %}{% for r in rows %}"
+    '<tr data-uid="{{ r.uid }}" data-rank="{{ r.rank }}" data-wagered="{{ r.wagered }}"><td>{{ r.rank }}</td>'
+    "<td><a href=\"{% url 'races:player' r.uid %}\">{{ r.name }}</a></td><td>{% if r.tier %}"
+    '<span class="tier" style="--tier: {% for n, c in colors.items %}{% if n == r.tier %}{{ c }}{% endif %}'
+    '{% endfor %}">{{ r.tier }}</span>{% endif %}</td><td class="num">{{ r.wagered|money }}</td></tr>\n{% endfor %}'
+)
+_STANDINGS_TEMPLATE = (
+    "{% for s in rows %}<tr><td>{{ s.rank }}</td><td><a href=\"{% url 'races:player' s.uid %}\">{{ s.name }}</a>"
+    '{% if not s.prize_eligible %} <small class="muted" title="Below the minimum wager">below min.</small>'
+    '{% endif %}</td><td class="num">{{ s.wagered|money }}</td><td class="num">{% if s.prize %}{{ s.prize|money }}'
+    "{% else %}–{% endif %}</td></tr>\n{% endfor %}"
+)
+_AWKWARD = ["<b>\"Goat\" & 'co'</b>", "Émilie 🐐", "{{ not a tag }}", "a\\b"]
+
+
+def test_leaderboard_rows_drawn_in_python_match_the_template_markup():
+    from django.template import Context, Template
+
+    from races.templatetags.players import board_rows
+
+    rows = [
+        {"rank": i + 1, "uid": f"u-{i} x&y", "name": name, "wagered": f"{1234567.891 / (i + 1):.2f}",
+         "tier": [None, "Gold", "Unknown", "Bronze"][i]}
+        for i, name in enumerate(_AWKWARD)
+    ]  # fmt: skip
+    colors = {"Gold": "#FFD700", "Bronze": "#CD7F32"}
+    expected = Template(_BOARD_TEMPLATE).render(Context({"rows": rows, "colors": colors}))
+    drawn = board_rows(rows, colors)
+    assert drawn == expected
+    assert "&lt;b&gt;&quot;Goat&quot; &amp; &#x27;co&#x27;&lt;/b&gt;" in drawn
+    assert "<b>" not in drawn
+    assert board_rows([], colors) == ""
+
+
+def test_race_standing_rows_drawn_in_python_match_the_template_markup():
+    from django.template import Context, Template
+
+    from races.selectors.races import StandingRow
+    from races.templatetags.players import standing_rows
+
+    rows = [
+        StandingRow(i + 1, f"u{i}", name, Decimal("1000.129") / (i + 1), prize, eligible)
+        for i, (name, prize, eligible) in enumerate(
+            zip(
+                _AWKWARD, [Decimal("500"), None, Decimal("0"), Decimal("12.5")], [True, False, True, False], strict=True
+            )
+        )
+    ]
+    expected = Template(_STANDINGS_TEMPLATE).render(Context({"rows": rows}))
+    assert standing_rows(rows) == expected
+    assert "below min." in expected
+    assert "–" in expected
+
+
+def test_player_links_follow_the_script_prefix():
+    from django.urls import reverse, set_script_prefix
+
+    from races.templatetags.players import player_url
+
+    try:
+        set_script_prefix("/site/")
+        assert player_url("u 1") == reverse("races:player", args=["u 1"]) == "/site/players/u%201/"
+    finally:
+        set_script_prefix("/")
+    assert player_url("u 1") == "/players/u%201/"

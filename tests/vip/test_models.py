@@ -28,6 +28,36 @@ def test_vip_tiers_are_seeded_with_the_design_ladder():
 
 
 @pytest.mark.django_db
+def test_the_tier_ladder_is_read_from_the_cache_and_an_edit_shows_at_once(django_capture_on_commit_callbacks):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from vip.selectors import TierTable
+
+    assert TierTable().name_for(Decimal("15000")) == "Bronze"
+    with CaptureQueriesContext(connection) as ctx:
+        table = TierTable()
+    assert len(ctx) == 0  # the ladder came from the cache
+    assert [t.name for t in table.tiers][:2] == ["Copper", "Bronze"]
+    assert table.tiers[1].badge_color  # whole tiers, with their properties
+
+    bronze = VipTier.objects.get(name="Bronze")
+    bronze.min_wager = Decimal("20000")
+    bronze.save()
+    assert TierTable().name_for(Decimal("15000")) == "Copper"
+    VipTier.objects.create(name="Tin", slug="tin", min_wager=Decimal("12000"), color="#aaaaaa")
+    assert TierTable().name_for(Decimal("15000")) == "Tin"
+    VipTier.objects.get(name="Tin").delete()
+    assert TierTable().name_for(Decimal("15000")) == "Copper"
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        bronze.min_wager = Decimal("10000")
+        bronze.save()
+        TierTable()  # a page reading inside the writing transaction caches what it sees ...
+    assert callbacks  # ... and the commit clears it again
+    assert TierTable().name_for(Decimal("15000")) == "Bronze"
+
+
+@pytest.mark.django_db
 def test_second_wheel_spin_on_one_utc_day_is_rejected_by_the_database():
     spin = WheelSpinFactory()
     with pytest.raises(IntegrityError), transaction.atomic():
