@@ -166,7 +166,7 @@ EMBEDDED = not REDIS_URL
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "core.cache.RedisCache",  # Django's, with one client per pool (core/cache.py)
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="gv"),
         }
@@ -339,7 +339,8 @@ RATELIMIT_IP_META_KEY = "core.ratelimit.client_ip"
 TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)
 RATELIMIT_VIEW = "goatedvips.views.ratelimited"
 SILENCED_SYSTEM_CHECKS = [
-    # Django's own RedisCache increments atomically; django-ratelimit only lists django-redis as "supported".
+    # Django's own RedisCache (core.cache subclasses it) increments atomically; django-ratelimit only lists
+    # django-redis as "supported".
     "django_ratelimit.W001",
 ]
 if EMBEDDED:

@@ -51,6 +51,19 @@ class StandingSerializer(serializers.Serializer):
     prize_eligible = serializers.BooleanField()
 
 
+# The standings' fields, bound once: a race answer of 100 rows spent a third of its time building a serializer and
+# its fields per row. `standings_data` gives the same representation as `StandingSerializer(rows, many=True).data`
+# (tests/races/test_race_api.py compares them) from the same field classes.
+_STANDING_FIELDS = tuple((name, field.to_representation) for name, field in StandingSerializer().fields.items())
+
+
+def standings_data(rows) -> list[dict]:
+    return [
+        {name: None if (value := getattr(row, name)) is None else show(value) for name, show in _STANDING_FIELDS}
+        for row in rows
+    ]
+
+
 class RaceSerializer(serializers.ModelSerializer):
     time_left_seconds = serializers.SerializerMethodField()
 
@@ -93,7 +106,7 @@ class RaceDetailSerializer(RaceSerializer):
 
     @extend_schema_field(StandingSerializer(many=True))
     def get_standings(self, race):
-        return StandingSerializer(self.context["standings"][1], many=True).data
+        return standings_data(self.context["standings"][1])
 
 
 class ProgressEntrySerializer(serializers.Serializer):
@@ -201,7 +214,7 @@ class RaceResultsView(PublicCacheMixin, APIView):
         if race.status != WagerRace.Status.COMPLETED:
             status = race.get_status_display().lower()
             raise Conflict(f"“{race.title}” is {status}; results exist once it is completed.", code="not_finalized")
-        return Response(StandingSerializer(selectors.race_results(race), many=True).data)
+        return Response(standings_data(selectors.race_results(race)))
 
 
 class RaceProgressView(PublicCacheMixin, APIView):

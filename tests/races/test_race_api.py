@@ -145,6 +145,24 @@ def test_results_of_a_completed_race_are_its_frozen_standings(api_client, comple
     assert [s["prize"] for s in detail["standings"]] == ["250.00", "150.00", "0.00"]
 
 
+def test_standings_are_shown_exactly_as_the_standing_serializer_shows_them(live_race):
+    from races.api import StandingSerializer, standings_data
+    from races.models import RaceResult
+    from races.selectors.races import StandingRow, race_standings
+
+    rows = [
+        *race_standings(live_race, limit=10)[1],
+        StandingRow(4, "u<4>", "Émilie 🐐", Decimal("12345678901234.5"), None, False),
+        StandingRow(5, "u5", "", Decimal("0"), Decimal("7"), True),
+        StandingRow(6, "u6", "x", Decimal("0.005"), Decimal("1.125"), True),
+    ]
+    assert standings_data(rows) == StandingSerializer(rows, many=True).data
+    race_finalize(live_race.pk, force=True)
+    results = list(RaceResult.objects.filter(race=live_race).order_by("rank"))
+    assert len(results) == 3
+    assert standings_data(results) == StandingSerializer(results, many=True).data
+
+
 def test_progress_history_lists_samples_in_time_order(api_client, live_race):
     RaceProgressSample.objects.create(
         race=live_race, taken_at=datetime(2026, 1, 1, tzinfo=UTC), standings=[["u9", "Old", "1.00", 1]]
