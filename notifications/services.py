@@ -34,6 +34,7 @@ from core.text import tg_html
 from notifications import realtime
 from notifications.email import EmailRefused, EmailTransient, absolute, email_build, email_deliver, unsubscribe_read
 from notifications.models import BotUser, EmailLog, NewsletterSubscription, Notification, NotificationPreferences
+from notifications.selectors import unread_count_forget
 from notifications.tasks import notification_email_task, telegram_message_send_task
 
 logger = logging.getLogger(__name__)
@@ -350,6 +351,7 @@ def notifications_mark_read(user, *, ids: Iterable[int] | None = None, everythin
         notes = notes.filter(pk__in=list(ids or []))
     updated = notes.update(read_at=timezone.now())
     if updated:
+        unread_count_forget(user.pk)
         unread = Notification.objects.filter(user=user, read_at__isnull=True).count()
         transaction.on_commit(lambda: realtime.unread_announce(user.pk, unread))
     return updated

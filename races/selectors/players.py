@@ -15,7 +15,9 @@ from vip.selectors import TierTable
 
 def leaderboard_search(period: str, query: str) -> QuerySet[Player]:
     """Ranked players whose name contains `query`, in global rank order (ranks stay the global ones)."""
-    return leaderboard_queryset(period).filter(name__icontains=query).select_related("ranks")
+    wager, rank = PERIOD_FIELD[LeaderboardPeriod(period)], RANK_FIELD[LeaderboardPeriod(period)]
+    shown = ("uid", "name", wager, "wager_all_time", f"ranks__{rank}")  # what `leaderboard_rows` reads
+    return leaderboard_queryset(period).filter(name__icontains=query).select_related("ranks").only(*shown)
 
 
 def leaderboard_rows(period: str, players) -> list[dict]:
@@ -64,12 +66,17 @@ def player_profile(uid: str) -> PlayerProfile | None:
         next_tier=progress.next,
         progress_pct=progress.pct,
         to_next=progress.to_next,
+        # Only what the profile shows of each race (whole race rows decode their prize tables and rules).
         races=list(
-            RaceResult.objects.filter(player=player).select_related("race", "payout").order_by("-race__end_date")[:20]
+            RaceResult.objects.filter(player=player)
+            .select_related("race", "payout")
+            .only("race_id", "rank", "wagered", "prize", "race__title", "race__end_date", "payout__status")
+            .order_by("-race__end_date")[:20]
         ),
         live_entries=list(
             RaceParticipant.objects.filter(player=player, race__status=WagerRace.Status.LIVE, rank__isnull=False)
             .select_related("race")
+            .only("race_id", "rank", "wagered", "race__title", "race__end_date")
             .order_by("race__end_date")
         ),
         user=user if user is not None and user.show_stats and user.is_active else None,

@@ -117,3 +117,35 @@ def test_the_list_needs_post_to_change_anything(player_user):
     assert client.get(f"/notifications/{note.pk}/read/").status_code == 405
     assert client.post(f"/notifications/{note.pk}/read/").status_code == 403  # no CSRF token
     assert Notification.objects.get(pk=note.pk).read_at is None
+
+
+def test_the_bell_count_is_cached_and_every_change_shows_at_once(
+    client, player_user, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from notifications.selectors import notifications_unread_count
+    from notifications.services import notifications_mark_read
+
+    def bell() -> str:
+        page = client.get("/faq/").content.decode()
+        return page.split('data-unread="', 1)[1].split('"', 1)[0]
+
+    client.force_login(player_user)
+    assert bell() == "0"
+    notes = _notes(player_user, 2)
+    assert bell() == "2"
+    with CaptureQueriesContext(connection) as ctx:
+        assert notifications_unread_count(player_user) == 2
+    assert len(ctx) == 0  # from the cache
+    Notification.objects.create(user=player_user, kind="race", title="Saved directly")  # a save forgets it too
+    assert bell() == "3"
+    notifications_mark_read(player_user, ids=[notes[0].pk])
+    assert bell() == "2"
+    notes[1].delete()
+    assert bell() == "1"
+    with django_capture_on_commit_callbacks(execute=True):
+        notifications_mark_read(player_user, everything=True)
+        assert notifications_unread_count(player_user) == 0  # counted inside the transaction ...
+    assert bell() == "0"  # ... and forgotten again at commit

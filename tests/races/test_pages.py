@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from core.features import features_cache_clear
+from notifications.selectors import unread_count_forget
 from races.models import RaceResult, WagerRace
 from races.services.lifecycle import race_finalize
 from races.services.standings import races_refresh_after_sync
@@ -58,6 +59,8 @@ def finish(race: WagerRace) -> None:
 def queries(client, url: str) -> int:
     features_cache_clear()  # every measurement starts with the feature switches cold (one query)
     tiers_cache_clear()  # and the tier ladder (one query)
+    if user_id := client.session.get("_auth_user_id"):
+        unread_count_forget(int(user_id))  # and the signed-in user's unread count (one query)
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(url)
     assert response.status_code == 200, url
@@ -396,3 +399,26 @@ def test_player_links_follow_the_script_prefix():
     finally:
         set_script_prefix("/")
     assert player_url("u 1") == "/players/u%201/"
+
+
+_COUNTDOWN_TEMPLATE = (  # what includes/countdown.html drew before the tag
+    '<time class="countdown" data-countdown="{{ until|date:\'c\' }}" datetime="{{ until|date:\'c\' }}">'
+    '{{ until|date:"j M Y, H:i" }} UTC</time>'
+)
+
+
+@pytest.mark.parametrize(
+    "until",
+    [
+        datetime(2026, 12, 5, 9, 3, tzinfo=UTC),
+        datetime(2026, 1, 31, 23, 59, 59, 123456, tzinfo=UTC),
+        datetime(2027, 6, 1, 0, 0, tzinfo=timezone.get_fixed_timezone(120)),  # shown in UTC like the filter
+        None,
+    ],
+)
+def test_the_countdown_tag_draws_what_the_include_drew(until):
+    from django.template import Context, Template
+
+    from races.templatetags.countdown import countdown
+
+    assert countdown(until) == Template(_COUNTDOWN_TEMPLATE).render(Context({"until": until}))
