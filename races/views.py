@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -45,9 +47,12 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:SEARCH_MAX]
     page_number = _page_number(request)
     if query:
-        page = Paginator(players.leaderboard_search(period, query), BOARD_PAGE_SIZE).get_page(page_number)
-        rows, total, updated_at = players.leaderboard_rows(period, page.object_list), page.paginator.count, None
-        pages = page
+        offset = (page_number - 1) * BOARD_PAGE_SIZE
+        found, total = players.leaderboard_search_page(period, query, BOARD_PAGE_SIZE, offset)
+        if not found and page_number > 1:
+            return redirect(f"{request.path}?{urlencode({'period': period, 'q': query})}")
+        rows, updated_at = players.leaderboard_rows(period, found), None
+        pages = Paginator(range(total), BOARD_PAGE_SIZE).get_page(page_number)
     else:
         offset = (page_number - 1) * BOARD_PAGE_SIZE
         data = leaderboard_page(period, BOARD_PAGE_SIZE, offset)

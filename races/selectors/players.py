@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Window
 
 from core.money import cents
 from races.models import PERIOD_FIELD, RANK_FIELD, LeaderboardPeriod, Player, RaceParticipant, RaceResult, WagerRace
@@ -18,6 +18,14 @@ def leaderboard_search(period: str, query: str) -> QuerySet[Player]:
     wager, rank = PERIOD_FIELD[LeaderboardPeriod(period)], RANK_FIELD[LeaderboardPeriod(period)]
     shown = ("uid", "name", wager, "wager_all_time", f"ranks__{rank}")  # what `leaderboard_rows` reads
     return leaderboard_queryset(period).filter(name__icontains=query).select_related("ranks").only(*shown)
+
+
+def leaderboard_search_page(period: str, query: str, limit: int, offset: int) -> tuple[list[Player], int]:
+    """(a page of `leaderboard_search`, how many match in all) with one search: the total rides on each row
+    (`COUNT(*) OVER ()`), where a paginator would search the names twice. A page past the end counts apart."""
+    found = leaderboard_search(period, query)
+    page = list(found.annotate(matches=Window(Count("pk")))[offset : offset + limit])
+    return page, page[0].matches if page else found.count()
 
 
 def leaderboard_rows(period: str, players) -> list[dict]:

@@ -128,6 +128,21 @@ def test_leaderboard_pages_past_the_end_go_back_to_the_first(client):
     assert response["Location"].endswith("?period=weekly")
 
 
+def test_leaderboard_search_pages_count_every_match_and_past_the_end_go_back_to_the_first(client):
+    players(60)
+    first = client.get("/leaderboard/", {"period": "all_time", "q": "goat"}).content.decode()
+    assert "60 players matching" in first
+    assert "Page 1 of 2" in first
+    second = client.get("/leaderboard/", {"period": "all_time", "q": "goat", "page": "2"}).content.decode()
+    assert "60 players matching" in second
+    assert "<td>51</td>" in second
+    assert "<td>50</td>" not in second
+    past = client.get("/leaderboard/", {"period": "all_time", "q": "goat & co", "page": "3"})
+    assert past.status_code == 302
+    assert past["Location"] == "/leaderboard/?period=all_time&q=goat+%26+co"
+    assert "0 players matching" in client.get(past["Location"]).content.decode()
+
+
 def test_leaderboard_pagination(client):
     players(60)
     first = client.get("/leaderboard/", {"period": "all_time"}).content.decode()

@@ -98,6 +98,35 @@ def test_support_pages(client, player_user, other_user):
     assert client.post("/support/new/", {"subject": "", "description": ""}).status_code == 400
 
 
+def test_a_ticket_page_runs_the_same_queries_for_2_and_40_messages(client, player_user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from support.services import ticket_message_post
+
+    agent = UserFactory(username="agent", display_name="Maya", is_staff=True)
+    agent.groups.add(Group.objects.get(name="Support"))
+    ticket = SupportTicketFactory(user=player_user)
+    client.force_login(player_user)
+
+    def count() -> tuple[int, str]:
+        client.get(f"/support/{ticket.pk}/")  # warm the caches (switches, bell)
+        with CaptureQueriesContext(connection) as ctx:
+            page = client.get(f"/support/{ticket.pk}/").content.decode()
+        return len(ctx), page
+
+    ticket_message_post(ticket, player_user, "First")
+    ticket_message_post(ticket, agent, "Second")
+    few, _ = count()
+    for i in range(19):
+        ticket_message_post(ticket, player_user, f"More {i}")
+        ticket_message_post(ticket, agent, f"Answer {i}")
+    many, page = count()
+    assert many == few
+    assert page.count('<p class="who">Maya · Support team</p>') == 20
+    assert page.count(f'<p class="who">{player_user.username}</p>') == 21  # 20 messages and the description
+
+
 def test_staff_assign_and_close_tickets_with_an_audit_trail(support_agent, player_user):
     ticket = SupportTicketFactory(user=player_user)
     ticket_update(ticket, actor=support_agent, status="closed", assign_to=support_agent)
