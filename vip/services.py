@@ -175,8 +175,13 @@ def wheel_state(user) -> WheelState:
     spin = WheelSpin.objects.filter(user=user, spin_date=today).select_related("segment", "reward_code").first()
     tomorrow = now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
     refusal = reward_refusal(user)
-    player_spun = user.player_id is not None and WheelSpin.objects.filter(player_id=user.player_id, spin_date=today)
-    if spin is None and refusal is None and player_spun and player_spun.exists():
+    another_account_spun = (
+        spin is None
+        and refusal is None
+        and user.player_id is not None
+        and WheelSpin.objects.filter(player_id=user.player_id, spin_date=today).exists()
+    )
+    if another_account_spun:
         refusal = _PLAYER_SPUN
     seed = wheel_seed_commit(user, tomorrow.date() if spin else today)
     return WheelState(

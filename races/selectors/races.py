@@ -103,28 +103,35 @@ def _live_row(participant: RaceParticipant, prizes: dict[int, Decimal]) -> Stand
     )
 
 
-def _result_row(result: RaceResult) -> StandingRow:
-    return StandingRow(result.rank, result.uid, result.name, cents(result.wagered), result.prize, result.prize_eligible)
+_RESULT_FIELDS = ("rank", "uid", "name", "wagered", "prize", "prize_eligible")
+_LIVE_FIELDS = ("rank", "player__uid", "player__name", "wagered", "prize_eligible")
+
+
+def _result_rows(results) -> list[StandingRow]:
+    """Rows of final results, reading only the columns a row shows."""
+    return [
+        StandingRow(rank, uid, name, cents(wagered), prize, eligible)
+        for rank, uid, name, wagered, prize, eligible in results.values_list(*_RESULT_FIELDS)
+    ]
+
+
+def _live_rows(participants, prizes: dict[int, Decimal]) -> list[StandingRow]:
+    """Rows of live standings with the prize each rank would win, reading only the columns a row shows (model
+    instances of participants and players carry a dozen fields each)."""
+    return [
+        StandingRow(rank, uid, name, cents(wagered), prize_for(prizes, rank, eligible), eligible)
+        for rank, uid, name, wagered, eligible in participants.values_list(*_LIVE_FIELDS)
+    ]
 
 
 def race_standings(race: WagerRace, *, limit: int = 50, offset: int = 0) -> tuple[int, list[StandingRow]]:
-    """Frozen results for a completed race, live standings (with the prize each rank would win) otherwise. Only
-    the columns a row shows are read (a page of 100 rows built model instances with a dozen fields each)."""
+    """Frozen results for a completed race, live standings (with the prize each rank would win) otherwise."""
     if race.status == WagerRace.Status.COMPLETED:
         results = RaceResult.objects.filter(race=race).order_by("rank")
-        fields = ("rank", "uid", "name", "wagered", "prize", "prize_eligible")
-        return race.standings_total, [
-            StandingRow(rank, uid, name, cents(wagered), prize, eligible)
-            for rank, uid, name, wagered, prize, eligible in results.values_list(*fields)[offset : offset + limit]
-        ]
+        return race.standings_total, _result_rows(results[offset : offset + limit])
     prizes = prize_table(race.prize_pool, race.prize_distribution)
     participants = RaceParticipant.objects.filter(race=race, rank__isnull=False).order_by("rank")
-    fields = ("rank", "player__uid", "player__name", "wagered", "prize_eligible")
-    rows = [
-        StandingRow(rank, uid, name, cents(wagered), prize_for(prizes, rank, eligible), eligible)
-        for rank, uid, name, wagered, eligible in participants.values_list(*fields)[offset : offset + limit]
-    ]
-    return race.standings_total, rows
+    return race.standings_total, _live_rows(participants[offset : offset + limit], prizes)
 
 
 def race_around(
@@ -137,20 +144,16 @@ def race_around(
     player = player_id if player_id is not None else Player.objects.filter(uid=uid).values_list("pk", flat=True).first()
     if player is None:
         raise NotFound("No player with that uid in the feed.")
-    if race.status == WagerRace.Status.COMPLETED:
-        rows = RaceResult.objects.filter(race=race)
-        mine = rows.filter(player_id=player).values_list("rank", flat=True).first()
-        if mine is None:
-            return race.standings_total, None, []
-        near = rows.filter(rank__gte=max(mine - n, 1), rank__lte=mine + n).order_by("rank")
-        return race.standings_total, mine, [_result_row(r) for r in near]
-    ranked = RaceParticipant.objects.filter(race=race, rank__isnull=False)
-    mine = ranked.filter(player_id=player).values_list("rank", flat=True).first()
+    completed = race.status == WagerRace.Status.COMPLETED
+    ranked = (RaceResult if completed else RaceParticipant).objects.filter(race=race, rank__isnull=False)
+    # (race, player) is unique: one row at most, no ordering needed (a default ordering would join the race).
+    mine = next(iter(ranked.filter(player_id=player).order_by().values_list("rank", flat=True)[:1]), None)
     if mine is None:
         return race.standings_total, None, []
-    prizes = prize_table(race.prize_pool, race.prize_distribution)
-    near = ranked.filter(rank__gte=max(mine - n, 1), rank__lte=mine + n).select_related("player").order_by("rank")
-    return race.standings_total, mine, [_live_row(p, prizes) for p in near]
+    near = ranked.filter(rank__gte=max(mine - n, 1), rank__lte=mine + n).order_by("rank")
+    if completed:
+        return race.standings_total, mine, _result_rows(near)
+    return race.standings_total, mine, _live_rows(near, prize_table(race.prize_pool, race.prize_distribution))
 
 
 def player_live_races(player_id: int) -> list[dict]:
