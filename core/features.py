@@ -42,9 +42,10 @@ class FeatureDisabled(ServiceError):
     code = "feature_disabled"
 
 
-def _switches() -> dict:
+def switches_read() -> dict:
     """Every switch row by name: one cache read (waffle's "all switches" entry, which a save clears), one query
-    when it is cold — however many features a page asks about."""
+    when it is cold — however many features a page asks about (`feature_states` and `maintenance_note` take it
+    to answer several questions from one read)."""
     return {switch.name: switch for switch in get_waffle_switch_model().get_all()}
 
 
@@ -52,20 +53,14 @@ def features_cache_clear() -> None:
     get_waffle_switch_model()(name="").flush()
 
 
-def switches_read() -> dict:
-    """Every switch row by name, for a caller that asks several questions (`feature_states`, `maintenance_note`)
-    and wants one read for all of them."""
-    return _switches()
-
-
 def feature_states(switches: dict | None = None) -> dict[str, bool]:
     """Every feature's state from one read of the switch table (a page asks about several)."""
-    switches = _switches() if switches is None else switches
+    switches = switches_read() if switches is None else switches
     return {name: switches[name].active if name in switches else f.default for name, f in FEATURES.items()}
 
 
 def feature_enabled(name: str) -> bool:
-    switch = _switches().get(name)
+    switch = switches_read().get(name)
     return switch.active if switch is not None else FEATURES[name].default
 
 
@@ -76,7 +71,7 @@ def feature_require(name: str) -> None:
 
 def maintenance_note(switches: dict | None = None) -> str:
     """The banner text while the maintenance banner is on, else ""."""
-    switch = (_switches() if switches is None else switches).get("maintenance_banner")
+    switch = (switches_read() if switches is None else switches).get("maintenance_banner")
     if switch is None:
         return ""  # off by default
     return (switch.note or "Maintenance in progress: some things may not work for a while.") if switch.active else ""

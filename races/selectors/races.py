@@ -95,14 +95,6 @@ def race_prize_rows(race: WagerRace) -> list[dict]:
 # --- standings ------------------------------------------------------------------------------------------------
 
 
-def _live_row(participant: RaceParticipant, prizes: dict[int, Decimal]) -> StandingRow:
-    prize = prize_for(prizes, participant.rank, participant.prize_eligible)
-    player = participant.player
-    return StandingRow(
-        participant.rank, player.uid, player.name, cents(participant.wagered), prize, participant.prize_eligible
-    )
-
-
 _RESULT_FIELDS = ("rank", "uid", "name", "wagered", "prize", "prize_eligible")
 _LIVE_FIELDS = ("rank", "player__uid", "player__name", "wagered", "prize_eligible")
 
@@ -194,7 +186,7 @@ def race_position(race: WagerRace, player_id: int, *, n: int = 1) -> RacePositio
         return None
     prizes = prize_table(race.prize_pool, race.prize_distribution)
     near = RaceParticipant.objects.filter(race=race, rank__gte=max(entry.rank - n, 1), rank__lte=entry.rank + n)
-    around = [_live_row(p, prizes) for p in near.select_related("player").order_by("rank")]
+    around = _live_rows(near.order_by("rank"), prizes)
     row = next(r for r in around if r.rank == entry.rank)
     mine = prize_for(prizes, entry.rank, entry.prize_eligible)
     better = [rank for rank, amount in prizes.items() if rank < entry.rank and amount > mine]
@@ -203,8 +195,8 @@ def race_position(race: WagerRace, player_id: int, *, n: int = 1) -> RacePositio
     if target_rank >= 1:
         target = next((r for r in around if r.rank == target_rank), None)
         if target is None:
-            ahead = RaceParticipant.objects.filter(race=race, rank=target_rank).select_related("player").first()
-            target = _live_row(ahead, prizes) if ahead else None
+            ahead = _live_rows(RaceParticipant.objects.filter(race=race, rank=target_rank).order_by()[:1], prizes)
+            target = ahead[0] if ahead else None
     return RacePosition(row=row, around=around, target=target)
 
 
