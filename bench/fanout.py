@@ -48,19 +48,20 @@ def pct(values: list[float], q: float) -> float:
 
 
 SERVERS = {
-    "daphne": lambda app, port: ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), app],
-    "uvicorn": lambda app, port: ["-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
-                                  "--lifespan", "off", "--ws", "websockets", "--http", "httptools", "--loop", "uvloop"],
+    "daphne": lambda app, port, ws: ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), app],
+    "uvicorn": lambda app, port, ws: ["-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
+                                      "--no-access-log", "--lifespan", "off", "--ws", ws, "--http", "httptools",
+                                      "--loop", "uvloop"],
 }  # fmt: skip
 
 
 def start_servers(
-    count: int, env: dict, app: str = "goatedvips.asgi:application", server: str = "uvicorn"
+    count: int, env: dict, app: str = "goatedvips.asgi:application", server: str = "uvicorn", ws: str = "websockets"
 ) -> tuple[list[subprocess.Popen], list[int]]:
     procs, ports = [], []
     for _ in range(count):
         port = free_port()
-        cmd = [sys.executable, *SERVERS[server](app, port)]
+        cmd = [sys.executable, *SERVERS[server](app, port, ws)]
         procs.append(subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         ports.append(port)
     for port in ports:
@@ -186,6 +187,8 @@ def main() -> None:
     parser.add_argument("--client-procs", type=int, default=2)
     parser.add_argument("--layer", choices=["pubsub", "core"], default="pubsub")
     parser.add_argument("--server", choices=sorted(SERVERS), default="uvicorn")  # the Procfile's
+    parser.add_argument("--ws", choices=["websockets", "websockets-sansio"], default="websockets",
+                        help="uvicorn's WebSocket implementation")  # fmt: skip
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/13")
     args = parser.parse_args()
 
@@ -206,7 +209,7 @@ def main() -> None:
 
     from core import realtime
 
-    procs, ports = start_servers(args.servers, env, server=args.server)
+    procs, ports = start_servers(args.servers, env, server=args.server, ws=args.ws)
     try:
         print(f"WebSocket fan-out ({args.layer} layer): {args.clients} sockets over {args.servers} {args.server} "
               f"processes, "

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import get_channel_layer
+from channels.utils import await_many_dispatch
 
 from core import metrics, realtime
 
@@ -27,8 +31,35 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
     stream: str = ""  # the metrics label of an accepted, subscribed socket
     # Group events sent on to the client as they are. They touch no database, so they skip the thread hop
     # Channels makes before every handler to close stale database connections: with 1,000 sockets that hop
-    # was most of a fan-out's CPU (bench/fanout.py, docs/performance.md).
+    # was most of a fan-out's CPU (bench/fanout.py, docs/performance.md). Once the connect snapshot is out, the
+    # task that reads the channel layer sends them itself (`_layer_receive`).
     relayed: frozenset[str] = frozenset()
+    relaying: bool = False
+
+    async def __call__(self, scope, receive, send) -> None:
+        """Channels' consumer loop (`AsyncConsumer.__call__`), reading the channel layer with `_layer_receive`.
+
+        Channels reads each layer message in a new task and hands it to the consumer's own task through
+        `asyncio.wait`: three task switches and a task creation per socket per event, which a fan-out to 500
+        sockets per process pays 500 times. Here one long-lived read loop sends relayed events straight on.
+        """
+        self.scope = scope
+        self.base_send = send
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        sources = [receive]
+        if self.channel_layer is not None:
+            self.channel_name = await self.channel_layer.new_channel()
+            sources.append(self._layer_receive)
+        with contextlib.suppress(StopConsumer):
+            await await_many_dispatch(sources, self.dispatch)
+
+    async def _layer_receive(self) -> dict:
+        """The next layer message for `dispatch`; relayed events are sent on here once the snapshot is out."""
+        while True:
+            message = await self.channel_layer.receive(self.channel_name)
+            if not self.relaying or message.get("type") not in self.relayed:
+                return message
+            await self.forward(message)
 
     async def authorize(self) -> int | None:
         """Decide whether this client may subscribe; return a close code to refuse."""
@@ -58,6 +89,9 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
             self.user_group = realtime.connections_group(user.pk)
             await self.channel_layer.group_add(self.user_group, self.channel_name)
         await self.send_snapshot()
+        # From here on events may be sent while a client message is being answered; before, they wait for the
+        # snapshot, which must come first (events carry later versions than it).
+        self.relaying = True
 
     async def disconnect(self, code: int) -> None:
         if self.stream:
@@ -110,4 +144,18 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
 
     async def forward(self, event: dict) -> None:
         """Relay a group event to the client as is (its `type` is the public event name)."""
-        await self.send_json(event)
+        await self.send(text_data=_encoded(event))
+
+
+# The last event relayed and its JSON text. The channel layer hands every socket of a process the same message
+# object (core.layers), so a fan-out encodes it once instead of once per socket. Sockets live on one event loop.
+_last_relayed: tuple[dict | None, str] = (None, "")
+
+
+def _encoded(event: dict) -> str:
+    global _last_relayed
+    last, text = _last_relayed
+    if event is not last:
+        text = json.dumps(event)
+        _last_relayed = (event, text)
+    return text

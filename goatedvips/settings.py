@@ -183,7 +183,7 @@ if REDIS_URL:
     if CHANNEL_LAYER_KIND == "pubsub":
         CHANNEL_LAYERS = {
             "default": {
-                "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                "BACKEND": "core.layers.PubSubChannelLayer",
                 "CONFIG": {"hosts": [_LAYER_HOST], "prefix": _LAYER_PREFIX},
             }
         }
