@@ -40,6 +40,7 @@ Channel, Status = BroadcastDelivery.Channel, BroadcastDelivery.Status
 # Set to stop runs in this process after the message in hand (the broadcast_send command sets it on SIGTERM).
 stop = threading.Event()
 PROGRESS_EVERY = 100
+SEND_ATTEMPTS = 3  # per email or Telegram delivery, for transient failures only
 
 
 @dataclass
@@ -164,7 +165,7 @@ def _send_email(broadcast: Broadcast, delivery_id: int, address: str, connection
         {"broadcast": broadcast, "link": absolute(broadcast.link) if broadcast.link else ""},
         unsubscribe_topic=_email_topic(broadcast),
     )  # fmt: skip
-    for attempt in range(3):
+    for attempt in range(SEND_ATTEMPTS):
         try:
             email_deliver(message, connection)
         except EmailTransient as exc:
@@ -192,15 +193,15 @@ def _send_telegram(broadcast: Broadcast, delivery_id: int, chat: str) -> None:
     )
     if broadcast.link:
         text += tg_html("\n{}", absolute(broadcast.link))
-    for attempt in range(2):
+    for attempt in range(SEND_ATTEMPTS):
         try:
             outcome = telegram_send_message(chat_id, text)
         except TelegramTransient as exc:
-            if attempt == 0 and exc.retry_after:
-                time.sleep(min(float(exc.retry_after), 60))  # Telegram asked us to wait: once, then move on
-                continue
-            _finish(delivery_id, Status.FAILED)
-            return
+            logger.warning("broadcast %s: Telegram to %s failed (%s), attempt %s", broadcast.pk, chat_id, exc, attempt)
+            if attempt + 1 < SEND_ATTEMPTS:
+                # A 429 says how long to wait (capped); network trouble and 5xx back off as email does.
+                time.sleep(min(float(exc.retry_after), 60) if exc.retry_after else min(2**attempt, 10))
+            continue
         _finish(delivery_id, {"sent": Status.SENT, "blocked": Status.BLOCKED}.get(outcome, Status.FAILED))
         return
     _finish(delivery_id, Status.FAILED)

@@ -277,6 +277,30 @@ def test_broadcast_to_1000_users_respects_the_pace_and_skips_blocked_users(tg, s
     assert BotUser.objects.filter(telegram_id__in=[50_007, 50_500], blocked_at__isnull=False).count() == 2
 
 
+def test_broadcast_retries_a_telegram_delivery_when_telegram_fails_and_gives_up_after_three_tries(tg, reviewer):
+    """Telegram having a bad moment (502) costs a retry, not the message; three failures in a row mark it failed
+    and the broadcast moves on to the next recipient."""
+    from accounts.broadcasts import broadcast_recipients
+    from notifications.broadcasts import SEND_ATTEMPTS, broadcast_create, broadcast_run
+    from notifications.models import BroadcastDelivery
+
+    first = User.objects.create(
+        username="fan1", email="fan1@example.com", telegram_id=60_001, verification_status="verified"
+    )
+    second = User.objects.create(
+        username="fan2", email="fan2@example.com", telegram_id=60_002, verification_status="verified"
+    )
+    recipients = broadcast_recipients("verified", {}, ["telegram"], promotional=False)
+    tg.failing = SEND_ATTEMPTS + SEND_ATTEMPTS - 1  # every try of the first recipient, all but the last of the second's
+    broadcast, _ = broadcast_create(text="Race day!", recipients=recipients, actor=reviewer)  # runs it (no worker)
+    report = broadcast_run(broadcast.pk)  # a second run: nothing left to send
+    calls = [int(c.params["chat_id"]) for c in tg.calls if c.method == "sendMessage"]
+    assert calls == [first.telegram_id] * SEND_ATTEMPTS + [second.telegram_id] * SEND_ATTEMPTS
+    statuses = dict(BroadcastDelivery.objects.filter(broadcast=broadcast).values_list("recipient", "status"))
+    assert statuses == {str(first.telegram_id): "failed", str(second.telegram_id): "sent"}
+    assert (report.sent, report.failed) == (1, 1)
+
+
 def _window_ends(stamps: list[float], width: float) -> list[int]:
     ends, j = [], 0
     for start in stamps:
