@@ -35,6 +35,7 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
     # task that reads the channel layer sends them itself (`_layer_receive`).
     relayed: frozenset[str] = frozenset()
     relaying: bool = False
+    closed: bool = False
 
     async def __call__(self, scope, receive, send) -> None:
         """Channels' consumer loop (`AsyncConsumer.__call__`), reading the channel layer with `_layer_receive`.
@@ -142,8 +143,14 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
         else:
             await super().dispatch(message)
 
+    async def close(self, code=None, reason=None) -> None:
+        self.closed = True
+        await super().close(code=code, reason=reason)
+
     async def forward(self, event: dict) -> None:
         """Relay a group event to the client as is (its `type` is the public event name)."""
+        if self.closed:
+            return  # closing: the server refuses sends after a close, and the client is going anyway
         await self.send(text_data=_encoded(event))
 
 

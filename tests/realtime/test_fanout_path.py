@@ -81,3 +81,20 @@ async def test_sockets_get_the_snapshot_then_the_same_event_text_and_still_answe
     assert await ws.receive_json_from(timeout=5) == {"type": "pong"}
     for ws, _snapshot in sockets:
         await ws.disconnect()
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_a_socket_closed_by_the_server_is_sent_no_more_events():
+    from accounts.services import user_set_active
+    from tests.factories import UserFactory
+
+    user = await sync_to_async(UserFactory)(username="leaving")
+    ws, snapshot = await connect("/ws/leaderboard/", user)
+    assert snapshot["type"] == "snapshot"
+    await sync_to_async(user_set_active)(user, active=False, actor=None)
+    closed = await ws.receive_output(timeout=5)
+    assert (closed["type"], closed["code"]) == ("websocket.close", 4403)
+    # The client has not gone yet: an event for its group must not follow the close (servers refuse it).
+    await sync_to_async(race_realtime.leaderboard_updated_announce)()
+    assert await ws.receive_nothing(timeout=0.5)
