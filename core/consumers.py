@@ -51,8 +51,24 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
         if self.channel_layer is not None:
             self.channel_name = await self.channel_layer.new_channel()
             sources.append(self._layer_receive)
-        with contextlib.suppress(StopConsumer):
-            await await_many_dispatch(sources, self.dispatch)
+        try:
+            with contextlib.suppress(StopConsumer):
+                await await_many_dispatch(sources, self.dispatch)
+        finally:
+            if self.channel_layer is not None:
+                await self._leave()
+
+    async def _leave(self) -> None:
+        """However the consumer ends, leave its groups and let the layer forget its channel. Channels' layer drops
+        a channel's queue and subscription only when a receive is cancelled, and the read loop may instead be
+        cancelled in the middle of a send."""
+        try:
+            await self.disconnect(1000)  # idempotent: already done when the client said goodbye
+            forget = getattr(self.channel_layer, "channel_forget", None)
+            if forget is not None:
+                await forget(self.channel_name)
+        except Exception:  # Redis gone: its subscriptions went with it
+            logger.warning("stream: could not leave the channel layer for %s", self.channel_name, exc_info=True)
 
     async def _layer_receive(self) -> dict:
         """The next layer message for `dispatch`; relayed events are sent on here once the snapshot is out."""
@@ -60,7 +76,12 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
             message = await self.channel_layer.receive(self.channel_name)
             if not self.relaying or message.get("type") not in self.relayed:
                 return message
-            await self.forward(message)
+            try:
+                await self.forward(message)
+            except (OSError, RuntimeError):
+                # The client went (uvicorn: ClientDisconnected) or the server closed the socket: the disconnect
+                # that follows ends the consumer; until then, nothing more is sent.
+                self.closed = True
 
     async def authorize(self) -> int | None:
         """Decide whether this client may subscribe; return a close code to refuse."""
@@ -94,14 +115,19 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
         # snapshot, which must come first (events carry later versions than it).
         self.relaying = True
 
+    async def websocket_disconnect(self, message: dict) -> None:
+        self.closed = True  # the client has gone: nothing more can be sent
+        await super().websocket_disconnect(message)
+
     async def disconnect(self, code: int) -> None:
         if self.stream:
             metrics.SOCKETS_OPEN.labels(self.stream).dec()
             self.stream = ""
-        if self.group:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
-        if self.user_group:
-            await self.channel_layer.group_discard(self.user_group, self.channel_name)
+        group, user_group, self.group, self.user_group = self.group, self.user_group, "", ""
+        if group:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        if user_group:
+            await self.channel_layer.group_discard(user_group, self.channel_name)
 
     async def connection_close(self, event: dict) -> None:
         """The user's access was withdrawn (ban, sign out everywhere): close; a reconnect is refused."""
@@ -112,8 +138,14 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=FORBIDDEN)
 
     async def send_snapshot(self) -> None:
-        version = realtime.group_version(self.group)
-        await self.send_json({"type": "snapshot", "version": version, "data": await self.snapshot()})
+        # Events that arrive while the snapshot is read wait behind it, so no event newer than a snapshot is sent
+        # before it (a client replaces its state with the snapshot).
+        relaying, self.relaying = self.relaying, False
+        try:
+            version = realtime.group_version(self.group)
+            await self.send_json({"type": "snapshot", "version": version, "data": await self.snapshot()})
+        finally:
+            self.relaying = relaying
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
         if text_data is None or len(text_data) > MAX_CLIENT_MESSAGE:

@@ -25,3 +25,10 @@ class PubSubChannelLayer(RedisPubSubChannelLayer):
         decoded = super().deserialize(message)
         self._last = (message, decoded)
         return decoded
+
+    async def channel_forget(self, channel: str) -> None:
+        """Drop a channel's queue and its subscription, as channels-redis does when a receive on it is cancelled
+        (core.consumers calls this when a consumer ends, however it ended)."""
+        layer = self._get_layer()
+        if layer.channels.pop(channel, None) is not None:
+            await layer._get_shard(channel).unsubscribe(channel)

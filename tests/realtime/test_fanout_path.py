@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 import uuid
 
 import pytest
-from asgiref.sync import sync_to_async
+from asgiref.sync import async_to_sync, sync_to_async
+from channels.testing import WebsocketCommunicator
 
 from core import consumers
 from core.layers import PubSubChannelLayer
@@ -98,3 +101,98 @@ async def test_a_socket_closed_by_the_server_is_sent_no_more_events():
     # The client has not gone yet: an event for its group must not follow the close (servers refuse it).
     await sync_to_async(race_realtime.leaderboard_updated_announce)()
     assert await ws.receive_nothing(timeout=0.5)
+
+
+# --- the relay's edges, on the shipped layer over real Redis ---------------------------------------------------
+
+
+@pytest.fixture
+def pubsub_layer(settings):
+    """The web processes' layer (core.layers.PubSubChannelLayer) on real Redis, in both suites."""
+    from channels.layers import channel_layers
+
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "core.layers.PubSubChannelLayer",
+            "CONFIG": {"hosts": [{"address": REDIS_FOR_SERVERS, "socket_timeout": None}], "prefix": "test-relay"},
+        }
+    }
+    layer = channel_layers["default"]
+    yield layer
+    async_to_sync(layer.flush)()
+
+
+class _GatedConsumer(consumers.StreamConsumer):
+    """A stream whose snapshots after the first wait for the test to open a gate (a slow database read)."""
+
+    relayed = frozenset({"test.event"})
+    gate: asyncio.Event
+    snapshots = 0
+
+    async def authorize(self) -> int | None:
+        self.group = "relay-test"
+        return None
+
+    async def snapshot(self) -> dict:
+        type(self).snapshots += 1
+        if type(self).snapshots > 1:
+            await type(self).gate.wait()
+        return {"n": type(self).snapshots}
+
+
+async def _gated() -> WebsocketCommunicator:
+    _GatedConsumer.gate, _GatedConsumer.snapshots = asyncio.Event(), 0
+    ws = WebsocketCommunicator(_GatedConsumer.as_asgi(), "/ws/relay-test/")
+    connected, _ = await ws.connect(timeout=5)
+    assert connected
+    assert (await ws.receive_json_from(timeout=5))["data"] == {"n": 1}
+    return ws
+
+
+@pytest.mark.asyncio
+async def test_events_wait_behind_a_snapshot_the_client_asked_for(pubsub_layer):
+    ws = await _gated()
+    await ws.send_json_to({"type": "snapshot"})
+    await asyncio.sleep(0.1)  # the consumer is now reading the snapshot
+    await pubsub_layer.group_send("relay-test", {"type": "test.event", "version": time.time_ns() // 1000})
+    assert await ws.receive_nothing(timeout=0.5)  # not before the snapshot
+    _GatedConsumer.gate.set()
+    snapshot = await ws.receive_json_from(timeout=5)
+    event = await ws.receive_json_from(timeout=5)
+    assert (snapshot["type"], snapshot["data"]) == ("snapshot", {"n": 2})
+    assert event["type"] == "test.event"
+    # And relaying resumes: the next event is sent straight on.
+    await pubsub_layer.group_send("relay-test", {"type": "test.event", "version": time.time_ns() // 1000})
+    assert (await ws.receive_json_from(timeout=5))["type"] == "test.event"
+    await ws.disconnect()
+
+
+@pytest.mark.asyncio
+async def test_a_send_the_server_refuses_ends_nothing_but_relaying_and_the_layer_forgets_the_socket(pubsub_layer):
+    """The server refuses a send (uvicorn raises ClientDisconnected, an OSError, when the client has gone): the
+    consumer sends nothing more, ends cleanly on the disconnect, and leaves its group and channel behind it."""
+    refusing = {"on": False}
+    app = _GatedConsumer.as_asgi()
+
+    async def server(scope, receive, send):  # the ASGI server's side of send, refusing once the client "went"
+        async def refusing_send(message):
+            if refusing["on"] and message["type"] == "websocket.send":
+                raise OSError("client disconnected")
+            await send(message)
+
+        await app(scope, receive, refusing_send)
+
+    _GatedConsumer.gate, _GatedConsumer.snapshots = asyncio.Event(), 0
+    ws = WebsocketCommunicator(server, "/ws/relay-test/")
+    assert (await ws.connect(timeout=5))[0]
+    assert (await ws.receive_json_from(timeout=5))["type"] == "snapshot"
+    loop_layer = pubsub_layer._get_layer()
+    assert len(loop_layer.channels) == 1
+    assert [len(members) for members in loop_layer.groups.values()] == [1]
+    refusing["on"] = True
+    await pubsub_layer.group_send("relay-test", {"type": "test.event", "version": 1})
+    await pubsub_layer.group_send("relay-test", {"type": "test.event", "version": 2})
+    assert await ws.receive_nothing(timeout=0.5)
+    await ws.disconnect()  # raises if the consumer ended with an exception
+    assert loop_layer.channels == {}
+    assert not any(loop_layer.groups.values())
