@@ -157,6 +157,13 @@ def _email_topic(broadcast: Broadcast) -> str:
     return "promotional" if broadcast.promotional else "email"
 
 
+def _wait_to_retry(attempt: int, retry_after: float | None = None) -> None:
+    """The pause after a transient failure of an email or Telegram delivery: what a 429 asked for (at most 60 s),
+    else 1 s, then 2 s. None after the last try: the delivery is counted failed at once."""
+    if attempt + 1 < SEND_ATTEMPTS:
+        time.sleep(min(float(retry_after), 60) if retry_after else min(2**attempt, 10))
+
+
 def _send_email(broadcast: Broadcast, delivery_id: int, address: str, connection) -> None:
     if not _claim(delivery_id):
         return
@@ -171,7 +178,7 @@ def _send_email(broadcast: Broadcast, delivery_id: int, address: str, connection
         except EmailTransient as exc:
             logger.warning("broadcast %s: email to %s failed (%s), attempt %s", broadcast.pk, address, exc, attempt)
             connection = get_connection()  # the old connection may be dead
-            time.sleep(min(2**attempt, 10))
+            _wait_to_retry(attempt)
             continue
         except EmailRefused:
             _finish(delivery_id, Status.FAILED)
@@ -198,9 +205,7 @@ def _send_telegram(broadcast: Broadcast, delivery_id: int, chat: str) -> None:
             outcome = telegram_send_message(chat_id, text)
         except TelegramTransient as exc:
             logger.warning("broadcast %s: Telegram to %s failed (%s), attempt %s", broadcast.pk, chat_id, exc, attempt)
-            if attempt + 1 < SEND_ATTEMPTS:
-                # A 429 says how long to wait (capped); network trouble and 5xx back off as email does.
-                time.sleep(min(float(exc.retry_after), 60) if exc.retry_after else min(2**attempt, 10))
+            _wait_to_retry(attempt, exc.retry_after)
             continue
         _finish(delivery_id, {"sent": Status.SENT, "blocked": Status.BLOCKED}.get(outcome, Status.FAILED))
         return
