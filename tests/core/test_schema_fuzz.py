@@ -9,6 +9,7 @@ import schemathesis
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from goatedvips.wsgi import application
 
@@ -24,6 +25,8 @@ def _keep_test_connection_open():
     request_finished.connect(close_old_connections)
 
 
+TOKEN = ("POST", "/api/v1/auth/token/")
+
 # Generating the schema touches no database, so it can be loaded at collection time.
 schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
 
@@ -33,4 +36,28 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
 @schema.parametrize()
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_never_errors_and_matches_its_schema(case):
-    case.call_and_validate()
+    if (case.method.upper(), case.path) != TOKEN:
+        case.call_and_validate()
+        return
+    # A schema promises which requests are well formed, not which credentials exist. Schemathesis knows this for
+    # operations that mint credentials from an OAuth `tokenUrl`, which DRF's token endpoint has not; so here the
+    # only rejection allowed for a well-formed request is the documented wrong-credentials answer (any other 400,
+    # a validation error on valid data, still fails). It surfaced only when the rate limit's minute rolled over
+    # mid-run: otherwise the earlier tests had spent the 10 attempts and every generated request got 429.
+    response = case.call_and_validate(excluded_checks=[positive_data_acceptance])
+    positive = case.meta is not None and case.meta.generation.mode.is_positive
+    if positive and response.status_code == 400:
+        code = response.json()["error"]["code"]
+        # Besides wrong credentials: text PostgreSQL cannot store (a NUL byte, a lone surrogate) is refused
+        # everywhere (docs/security.md), which the schema's plain strings do not say.
+        assert code == "invalid_credentials" or (code == "parse_error" and _unstorable(case.body)), code
+
+
+def _unstorable(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value)
+    if isinstance(value, dict):
+        return any(_unstorable(k) or _unstorable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_unstorable(v) for v in value)
+    return False
