@@ -48,10 +48,10 @@ def build(players: int) -> None:
 
     from accounts.models import User
     from notifications.models import Notification
+    from races.feed.leaderboard import leaderboard_cache_refresh
+    from races.feed.ranks import player_ranks_recompute
     from races.models import HistoricalRace, Player, RaceResult, WagerRace
-    from races.selectors.leaderboard import leaderboard_cache_refresh
     from races.services.standings import races_refresh_after_sync
-    from races.services.sync import player_ranks_recompute
     from support.models import SupportTicket, TicketMessage
 
     rng = random.Random(18)
@@ -141,8 +141,8 @@ def measure(repeat: int) -> list[tuple[str, str, float, float, int, int]]:
     from django.test.utils import CaptureQueriesContext
 
     from accounts.models import User
+    from races.feed.leaderboard import leaderboard_cache_refresh
     from races.models import Player, WagerRace
-    from races.selectors.leaderboard import leaderboard_cache_refresh
 
     cache.clear()
     leaderboard_cache_refresh()

@@ -91,8 +91,8 @@ def phase_naive() -> dict:
     import httpx
     from django.db import transaction
 
+    from races.feed.ranks import player_ranks_recompute
     from races.models import Player
-    from races.services.sync import player_ranks_recompute
 
     started = time.perf_counter()
     data = json.loads(httpx.get(os.environ["AFFILIATE_API_URL"], timeout=60).content)["data"]

@@ -23,7 +23,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "races.historicalrace": ("view",),
         "races.raceprogresssample": ("view",),
         "races.transformationlog": ("view", "change"),
-        "races.payout": ("view", "change"),
+        "payouts.payout": ("view", "change"),
         "races.wageradjustment": ("view", "add"),
         "races.raceentry": ("view",),
         "races.feedcredential": ("view", "add"),

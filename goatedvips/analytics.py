@@ -20,8 +20,9 @@ from django.utils import timezone
 
 from accounts.models import VerificationRequest
 from core.charts import Chart, Series
-from races.models import HistoricalRace, Payout, WagerDay
-from races.selectors.sync_stats import sync_duration, sync_errors
+from payouts.models import Payout
+from races.feed.selectors import sync_duration, sync_errors
+from races.models import HistoricalRace, WagerDay
 from support.models import SupportTicket, TicketMessage
 from vip.models import BonusCodeClaim, WheelSpin
 

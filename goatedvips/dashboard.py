@@ -10,9 +10,9 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from accounts.models import VerificationRequest
+from races.feed.selectors import FeedStatus, feed_status
 from races.models import Player, RaceProgressSample, TransformationLog
 from races.selectors.races import races_live
-from races.services.sync import FeedStatus, feed_status
 from support.models import SupportTicket
 
 

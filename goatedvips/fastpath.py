@@ -1,6 +1,6 @@
 """The leaderboard API's fast path: `GET /api/v1/leaderboard/` answered in front of Django from process memory.
 
-The hottest endpoint of the site serves bytes that are already assembled (races.selectors.leaderboard keeps the
+The hottest endpoint of the site serves bytes that are already assembled (races.feed.leaderboard keeps the
 rows of every period serialized in memory). Through Django those bytes cost a thread hop, 18 middleware and a
 DRF view; here they cost a dict lookup. The fast path answers only what it can answer exactly as Django would,
 and hands everything else to Django unchanged:
@@ -33,8 +33,8 @@ from django.utils.http import parse_etags
 from core import metrics
 from core.logs import request_id_for
 from races.api import LEADERBOARD_MAX_LIMIT as MAX_LIMIT
+from races.feed.leaderboard import leaderboard_page_json_local
 from races.models import LeaderboardPeriod
-from races.selectors.leaderboard import leaderboard_page_json_local
 
 PATH = "/api/v1/leaderboard/"
 MAX_OFFSET = 10_000_000

@@ -16,8 +16,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import VerificationRequest
-from races.models import Payout, Player, RaceParticipant, TransformationLog, WagerDay, WagerRace
-from races.services import payouts as payout_service
+from payouts import services as payout_service
+from payouts.models import Payout
+from races.models import Player, RaceParticipant, TransformationLog, WagerDay, WagerRace
 from races.services.lifecycle import race_finalize, race_start
 from support.models import SupportTicket, TicketMessage
 from vip.models import BonusCode, BonusCodeClaim, WheelSegment, WheelSpin

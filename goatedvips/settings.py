@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "notifications",
     "vip",
     "races",
+    "payouts",
     "accounts",
     "support",
     "telegram_bot",
@@ -481,8 +482,8 @@ TELEGRAM_COMMANDS_PER_MINUTE = env.int("TELEGRAM_COMMANDS_PER_MINUTE", default=2
 EMAIL_BROADCAST_PER_SECOND = env.float("EMAIL_BROADCAST_PER_SECOND", default=10.0)
 
 # --- Payouts --------------------------------------------------------------------------------------------------
-# Who pays prizes (races.payouts.providers): the manual provider leaves it to an operator, who marks payouts paid.
-PAYOUT_PROVIDER = env.str("PAYOUT_PROVIDER", default="races.payouts.providers.ManualProvider")
+# Who pays prizes (payouts.providers): the manual provider leaves it to an operator, who marks payouts paid.
+PAYOUT_PROVIDER = env.str("PAYOUT_PROVIDER", default="payouts.providers.ManualProvider")
 # Fernet key(s) for secrets stored in the database (the affiliate token): comma-separated to rotate, the first
 # encrypts. Unset: derived from SECRET_KEY (check --deploy warns).
 TOKEN_ENCRYPTION_KEY = env.str("TOKEN_ENCRYPTION_KEY", default="")

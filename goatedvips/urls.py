@@ -16,6 +16,7 @@ api_v1 = [
     path("", ApiRootView.as_view(), name="root"),
     path("", include("accounts.api_urls")),
     path("", include("races.api_urls")),
+    path("", include("payouts.api_urls")),
     path("", include("vip.api_urls")),
     path("", include("support.api_urls")),
     path("", include("notifications.api_urls")),

@@ -21,7 +21,7 @@ from core.api import error_body
 from core.metrics import metrics_text
 from core.ratelimit import client_ip
 from goatedvips.analytics import CHARTS, PERIODS, analytics_charts
-from races.selectors.leaderboard import leaderboard_top
+from races.feed.leaderboard import leaderboard_top
 from races.selectors.races import race_current, race_next, race_standings
 
 

@@ -14,11 +14,10 @@ from rest_framework.views import APIView
 from core.api import ErrorSerializer, PublicCacheMixin
 from core.errors import Conflict, NotFound
 from core.pagination import parse_bounded_int
-from races.feed import UID_RE
-from races.models import LeaderboardPeriod, Payout, RaceEntry, WagerRace
+from races.feed.client import UID_RE
+from races.feed.leaderboard import AROUND_MAX, PERIODS, leaderboard_around, leaderboard_page_json, player_ranks
+from races.models import LeaderboardPeriod, RaceEntry, WagerRace
 from races.selectors import races as selectors
-from races.selectors.leaderboard import AROUND_MAX, PERIODS, leaderboard_around, leaderboard_page_json, player_ranks
-from races.selectors.payouts import payouts_for_user
 from races.services.entries import race_join
 
 MAX_STANDINGS = 100
@@ -384,7 +383,7 @@ class MyRankView(APIView):
         return Response(MyRankSerializer(body).data)
 
 
-# --- joining opt-in races, and the signed-in player's payouts ---------------------------------------------------
+# --- joining opt-in races ---------------------------------------------------------------------
 
 
 class EntrySerializer(serializers.Serializer):
@@ -406,47 +405,3 @@ class RaceJoinView(APIView):
         before = RaceEntry.objects.filter(race_id=race_id, player_id=request.user.player_id).exists()
         entry = race_join(race_id, player=request.user.player, user=request.user, source=RaceEntry.Source.API)
         return Response(EntrySerializer(entry).data, status=200 if before else 201)
-
-
-class PayoutSerializer(serializers.Serializer):
-    id = serializers.IntegerField(source="pk")
-    race = serializers.SerializerMethodField()
-    rank = serializers.IntegerField(source="result.rank")
-    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
-    status = serializers.CharField()
-    destination = serializers.CharField()
-    reference = serializers.SerializerMethodField()
-    paid_at = serializers.DateTimeField()
-    created_at = serializers.DateTimeField()
-
-    @extend_schema_field({"type": "object", "properties": {"id": {"type": "integer"}, "title": {"type": "string"}}})
-    def get_race(self, payout):
-        return {"id": payout.race_id, "title": payout.race.title}
-
-    def get_reference(self, payout) -> str:
-        return payout.reference if payout.status == Payout.Status.PAID else ""
-
-
-class PayoutListSerializer(serializers.Serializer):
-    count = serializers.IntegerField()
-    results = PayoutSerializer(many=True)
-
-
-class MyPayoutsView(APIView):
-    """Your prizes and where their payment stands (pending, approved, paid, failed, cancelled), newest first."""
-
-    permission_classes = [permissions.IsAuthenticated]
-
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 25}),
-            OpenApiParameter("offset", {"type": "integer", "minimum": 0, "default": 0}),
-        ],
-        responses={200: PayoutListSerializer, 400: BAD_INPUT, 401: NOT_SIGNED_IN},
-    )
-    def get(self, request):
-        limit = parse_bounded_int(request.query_params.get("limit", "25"), "limit", 1, 100)
-        offset = parse_bounded_int(request.query_params.get("offset", "0"), "offset", 0, 10_000_000)
-        payouts = payouts_for_user(request.user)
-        results = PayoutSerializer(payouts[offset : offset + limit], many=True).data
-        return Response({"count": payouts.count(), "results": results})

@@ -13,5 +13,4 @@ urlpatterns = [
     path("races/<int:race_id>/around/", api.RaceAroundView.as_view(), name="race-around"),
     path("races/<int:race_id>/join/", api.RaceJoinView.as_view(), name="race-join"),
     path("me/rank/", api.MyRankView.as_view(), name="my-rank"),
-    path("me/payouts/", api.MyPayoutsView.as_view(), name="my-payouts"),
 ]

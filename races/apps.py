@@ -11,7 +11,7 @@ class RacesConfig(AppConfig):
 
     def ready(self) -> None:
         from races import checks  # noqa: F401 (registers the system checks)
-        from races.metrics import FeedGauges
+        from races.feed.metrics import FeedGauges
 
         data_collector_add(FeedGauges())
 
@@ -21,6 +21,6 @@ class RacesConfig(AppConfig):
 
 
 def _tiers_changed(**kwargs) -> None:
-    from races.selectors.leaderboard import leaderboard_cache_clear  # this module loads before the models
+    from races.feed.leaderboard import leaderboard_cache_clear  # this module loads before the models
 
     transaction.on_commit(leaderboard_cache_clear)

@@ -8,9 +8,9 @@ from channels.db import database_sync_to_async
 
 from core.consumers import BAD_REQUEST, NOT_FOUND, StreamConsumer
 from races import realtime
+from races.feed.leaderboard import PERIODS, leaderboard_page
 from races.models import WagerRace
 from races.selectors import races as race_selectors
-from races.selectors.leaderboard import PERIODS, leaderboard_page
 
 SNAPSHOT_ROWS = 25
 

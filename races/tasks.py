@@ -34,6 +34,6 @@ def monthly_statements_task() -> int:
 
 @shared_task(name="races.feed_token_check")
 def feed_token_check_task() -> list[str]:
-    from races.credentials import feed_token_expiry_warn
+    from races.feed.credentials import feed_token_expiry_warn
 
     return feed_token_expiry_warn()

@@ -12,9 +12,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from core.errors import NotFound, ServiceError
+from races.feed.leaderboard import PERIODS, leaderboard_around, leaderboard_page
 from races.models import LeaderboardPeriod, RaceEntry, WagerRace
 from races.selectors import players, races
-from races.selectors.leaderboard import PERIODS, leaderboard_around, leaderboard_page
 from races.services.entries import race_join
 from vip.selectors import TierTable
 

@@ -13,8 +13,8 @@ from accounts.models import VerificationRequest
 from accounts.selectors import player_for, site_user_for
 from core.money import money_text
 from core.text import tg_html
+from races.feed.leaderboard import leaderboard_around, leaderboard_page
 from races.models import LeaderboardPeriod
-from races.selectors.leaderboard import leaderboard_around, leaderboard_page
 from races.selectors.players import LOOKUP_MAX, players_lookup
 from races.selectors.races import race_current, race_position
 from vip.selectors import TierTable, bonus_codes_for

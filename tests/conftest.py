@@ -14,7 +14,7 @@ from tests.factories import TEST_PASSWORD, StaffFactory, UserFactory
 @pytest.fixture(autouse=True)
 def _clean_cache():
     # The cache is Redis on the PostgreSQL run: never let one test see another's entries (rate limits too).
-    from races.selectors.leaderboard import leaderboard_cache_clear
+    from races.feed.leaderboard import leaderboard_cache_clear
 
     cache.clear()
     leaderboard_cache_clear()  # also this process's memo of the cached leaderboards

@@ -48,6 +48,35 @@ def tiers_cache_clear(**_signal) -> None:
     transaction.on_commit(lambda: cache.delete(TIERS_CACHE_KEY))
 
 
+# --- the tier rule --------------------------------------------------------------------------------------------
+# A player has reached a tier when their all-time wager is at least the tier's minimum (DESIGN §5). Written once
+# here in Python and in its two SQL forms, side by side; tests/vip/test_tier_rule.py checks that all three agree
+# on every tier boundary.
+
+
+def tier_reached(player, tier: VipTier) -> bool:
+    """Whether `player` (a races.Player, or None) has reached `tier`."""
+    return player is not None and player.wager_all_time >= tier.min_wager
+
+
+def players_reaching_q(tier: VipTier, field: str = "wager_all_time") -> Q:
+    """The same rule as a filter of players (or of rows related to one: `field="player__wager_all_time"`)."""
+    return Q(**{f"{field}__gte": tier.min_wager})
+
+
+def tiers_reached_q(player, field: str = "min_tier__min_wager") -> Q:
+    """The same rule as a filter of rows that name a tier (`field` is the tier's min_wager): those `player` has
+    reached. No player reaches none."""
+    if player is None:
+        return Q(pk__in=[])
+    return Q(**{f"{field}__lte": player.wager_all_time})
+
+
+def tier_reached_sql(wager_column: str, min_wager_sql: str) -> str:
+    """The same rule in raw SQL, for statements the ORM cannot write (races' standings)."""
+    return f"{wager_column} >= {min_wager_sql}"
+
+
 class TierTable:
     """The operator-edited ladder, read once: the tier of any all-time wager (docs/design.md §5) by bisection.
 
@@ -104,9 +133,21 @@ def bonus_code_visible(code: BonusCode, user) -> bool:
         return False
     if code.min_tier_id is not None:
         player = getattr(user, "player", None) if user is not None else None
-        if player is None or player.wager_all_time < code.min_tier.min_wager:
+        if not tier_reached(player, code.min_tier):
             return False
     return True
+
+
+def _visible_q(user) -> Q:
+    """bonus_code_visible as a filter, so that a limit counts only codes the user may see (a big batch of codes
+    for a higher tier must not push the public ones out of the list)."""
+    player = getattr(user, "player", None) if user is not None else None
+    visible = Q(min_tier__isnull=True) | tiers_reached_q(player)
+    if user is None:
+        return visible & Q(owner__isnull=True, audience=BonusCode.Audience.EVERYONE)
+    if not user.player_verified:
+        visible &= ~Q(audience=BonusCode.Audience.VERIFIED)
+    return Q(owner=user) | (Q(owner__isnull=True) & visible)
 
 
 def bonus_codes_for(user, limit: int = 100) -> list[BonusCode]:
@@ -120,19 +161,16 @@ def bonus_codes_for(user, limit: int = 100) -> list[BonusCode]:
         .select_related("min_tier")
         .order_by("-created_at")
     )
-    if user is None:
-        codes = codes.filter(owner__isnull=True)
-    else:
+    codes = codes.filter(_visible_q(user))
+    if user is not None:
         # A batch is one giveaway: once the user claimed one of its codes, its other codes are not offered.
         other_of_batch = BonusCodeClaim.objects.filter(batch=OuterRef("batch"), user=user).exclude(code=OuterRef("pk"))
-        codes = (
-            codes.filter(Q(owner__isnull=True) | Q(owner=user))
-            .annotate(
-                claimed=Exists(BonusCodeClaim.objects.filter(code=OuterRef("pk"), user=user)),
-                batch_taken=Exists(other_of_batch),
-            )
-            .filter(batch_taken=False)
-        )
+        codes = codes.annotate(
+            claimed=Exists(BonusCodeClaim.objects.filter(code=OuterRef("pk"), user=user)),
+            batch_taken=Exists(other_of_batch),
+        ).filter(batch_taken=False)
+    # The filter above is bonus_code_visible in SQL; asking the rule itself too costs nothing and keeps a
+    # divergence of the two on the safe side.
     return [c for c in codes[:limit] if bonus_code_visible(c, user)]
 
 

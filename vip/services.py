@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -25,7 +26,16 @@ from core.money import money_text
 from notifications.services import notify
 from vip.fairness import new_server_seed, seed_hash, table_of, table_to_json, wheel_pick, wheel_roll
 from vip.models import BonusCode, BonusCodeClaim, VipTier, WagerPeriod, WheelSeed, WheelSpin
-from vip.selectors import Refusal, WheelState, bonus_code_visible, reward_refusal, wager_shortfall, wheel_segments
+from vip.selectors import (
+    Refusal,
+    TierTable,
+    WheelState,
+    bonus_code_visible,
+    players_reaching_q,
+    reward_refusal,
+    wager_shortfall,
+    wheel_segments,
+)
 
 WHEEL_REWARD_DAYS = 7
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes get typed by hand
@@ -241,13 +251,33 @@ def bonus_code_announce(code_id: int) -> int:
     code = BonusCode.objects.select_related("min_tier").filter(pk=code_id, is_active=True).first()
     if code is None or code.min_tier is None or code.owner_id is not None or code.is_expired:
         return 0
-    users = get_user_model().objects.filter(is_active=True, player__wager_all_time__gte=code.min_tier.min_wager)
+    users = get_user_model().objects.filter(players_reaching_q(code.min_tier, "player__wager_all_time"), is_active=True)
     told = 0
     for user in users.select_related("player").order_by("pk").iterator():
         note = notify(
             user, "bonus.new", title=f"A new bonus code for {code.min_tier.name} players: {code.code}",
             body=f"{money_text(code.amount)}" + (f" · {code.description}" if code.description else ""),
             url="/bonus-codes/", dedupe_key=f"bonus-new:{code.pk}",
+        )  # fmt: skip
+        told += note is not None
+    return told
+
+
+def tier_climbs_notify(climbs: Iterable[tuple[object, Decimal, Decimal]]) -> int:
+    """Tell each user whose all-time wager climbed into a higher VIP tier, once per tier. `climbs` holds
+    (user, all-time before, all-time after): the sync passes them in (vip sits below the feed and knows no
+    Player)."""
+    table = TierTable()
+    told = 0
+    for user, before, after in climbs:
+        old, new = table.tier_for(before), table.tier_for(after)
+        if new is None or (old is not None and new.min_wager <= old.min_wager):
+            continue
+        following = table.progress(after).next
+        body = f"Next: {following.name} at {money_text(following.min_wager)} all-time." if following else "The top!"
+        note = notify(
+            user, "vip.tier", title=f"You reached {new.name}!", body=body, url="/vip/",
+            dedupe_key=f"vip-tier:{new.slug}",
         )  # fmt: skip
         told += note is not None
     return told

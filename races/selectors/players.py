@@ -8,8 +8,8 @@ from decimal import Decimal
 from django.db.models import Count, QuerySet, Window
 
 from core.money import cents
+from races.feed.leaderboard import leaderboard_queryset
 from races.models import PERIOD_FIELD, RANK_FIELD, LeaderboardPeriod, Player, RaceParticipant, RaceResult, WagerRace
-from races.selectors.leaderboard import leaderboard_queryset
 from vip.selectors import TierTable
 
 

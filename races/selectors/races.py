@@ -11,9 +11,10 @@ from django.utils import timezone
 
 from core.errors import NotFound
 from core.money import cents
-from races.models import Payout, Player, RaceParticipant, RaceProgressSample, RaceResult, WagerRace
+from races.models import Player, RaceParticipant, RaceProgressSample, RaceResult, WagerRace
 from races.prizes import prize_for, prize_table
 from races.validators import parse_prize_distribution
+from vip.selectors import tier_reached
 
 
 @dataclass
@@ -233,6 +234,32 @@ def races_standings_csv_rows(race_ids: list[int]):
             offset += page
 
 
+@dataclass(frozen=True)
+class JoinRefusal:
+    """Why a player may not join a race: `code` for programs (the API's error code), `message` for people."""
+
+    code: str
+    message: str
+
+
+def race_join_refusal(race: WagerRace, player: Player | None, *, entries: int | None = None) -> JoinRefusal | None:
+    """The entry rules of a race, in one order for the service, the race page and the bot (None: may join).
+    `entries` is the race's entry count when the caller has it (the service counts under the race's lock)."""
+    if player is None:
+        return JoinRefusal("not_linked", "Link your Goated account first (Account → Goated account).")
+    if race.entry != WagerRace.Entry.OPT_IN:
+        return JoinRefusal("not_opt_in", "Everyone counts in this race: there is nothing to join.")
+    if race.status not in WagerRace.OPEN_STATUSES:
+        return JoinRefusal("race_over", f"This race is {race.get_status_display().lower()}: it cannot be joined.")
+    if race.min_tier_id and not tier_reached(player, race.min_tier):
+        return JoinRefusal("tier_too_low", f"This race is for {race.min_tier.name} players and above.")
+    if race.max_participants is not None:
+        taken = race.entries.count() if entries is None else entries
+        if taken >= race.max_participants:
+            return JoinRefusal("race_full", f"This race is full: all {race.max_participants} places are taken.")
+    return None
+
+
 @dataclass
 class EntryState:
     """What the race page says about taking part: the race's entry rules and where the viewer stands."""
@@ -244,7 +271,7 @@ class EntryState:
     entries: int = 0
     cap: int | None = None
     min_tier: str = ""
-    payout: Payout | None = None
+    payout: object | None = None  # the viewer's payouts.Payout for a completed race (read by relation)
 
 
 def race_entry_state(race: WagerRace, user) -> EntryState:
@@ -254,21 +281,16 @@ def race_entry_state(race: WagerRace, user) -> EntryState:
         state.entries = race.entries.count()
     player_id = getattr(user, "player_id", None) if getattr(user, "is_authenticated", False) else None
     if player_id and race.status == WagerRace.Status.COMPLETED:  # prizes are paid once a race is final
-        state.payout = Payout.objects.filter(race=race, player_id=player_id).first()
+        state.payout = race.payouts.filter(player_id=player_id).first()
     if not state.opt_in:
         return state
     state.joined = bool(player_id) and race.entries.filter(player_id=player_id).exists()
-    open_now = race.status in (WagerRace.Status.UPCOMING, WagerRace.Status.LIVE)
-    if state.joined or not open_now:
+    if state.joined or race.status not in WagerRace.OPEN_STATUSES:
         return state
     if not getattr(user, "is_authenticated", False):
         state.why_not = "sign_in"
-    elif not player_id:
-        state.why_not = "not_linked"
-    elif state.cap is not None and state.entries >= state.cap:
-        state.why_not = "full"
-    elif race.min_tier_id and user.player.wager_all_time < race.min_tier.min_wager:
-        state.why_not = "tier"
-    else:
-        state.can_join = True
+        return state
+    refusal = race_join_refusal(race, user.player if player_id else None, entries=state.entries)
+    state.why_not = refusal.code if refusal else ""
+    state.can_join = refusal is None
     return state

@@ -9,6 +9,7 @@ from django.utils import timezone
 from core.errors import Conflict, NotFound, ServiceError
 from races import realtime
 from races.models import Player, RaceEntry, WagerRace
+from races.selectors.races import JoinRefusal, race_join_refusal
 from races.services.standings import race_standings_recompute
 
 
@@ -17,11 +18,17 @@ class JoinRefused(ServiceError):
     code = "join_refused"
 
 
+def _refused(refusal: JoinRefusal) -> ServiceError:
+    if refusal.code == "race_over":  # the code a finished race answers with everywhere
+        return Conflict(refusal.message, code=refusal.code)
+    return JoinRefused(refusal.message, code=refusal.code)
+
+
 def race_join(race_id: int, *, player: Player | None, user=None, source: str = RaceEntry.Source.SITE) -> RaceEntry:
     """`player` joins opt-in race `race_id`. Refused with a clear reason: not an opt-in race, over, full, below
     the race's tier, or no Goated account linked. Joining twice returns the first entry."""
     if player is None:
-        raise JoinRefused("Link your Goated account first (Account → Goated account).", code="not_linked")
+        raise _refused(race_join_refusal(None, player))
     with transaction.atomic():
         # Lock the race row with a write (a row lock on PostgreSQL, the write lock on SQLite, where SELECT ...
         # FOR UPDATE does not exist): the count and the insert below are then one step for every joiner.
@@ -32,14 +39,9 @@ def race_join(race_id: int, *, player: Player | None, user=None, source: str = R
         existing = RaceEntry.objects.filter(race=race, player=player).first()
         if existing is not None:
             return existing
-        if race.entry != WagerRace.Entry.OPT_IN:
-            raise JoinRefused("Everyone counts in this race: there is nothing to join.", code="not_opt_in")
-        if race.status not in (WagerRace.Status.UPCOMING, WagerRace.Status.LIVE):
-            raise Conflict(f"This race is {race.get_status_display().lower()}: it cannot be joined.", code="race_over")
-        if race.min_tier_id and player.wager_all_time < race.min_tier.min_wager:
-            raise JoinRefused(f"This race is for {race.min_tier.name} players and above.", code="tier_too_low")
-        if race.max_participants is not None and race.entries.count() >= race.max_participants:
-            raise JoinRefused(f"This race is full: all {race.max_participants} places are taken.", code="race_full")
+        refusal = race_join_refusal(race, player)
+        if refusal is not None:
+            raise _refused(refusal)
         try:
             with transaction.atomic():
                 entry = RaceEntry.objects.create(race=race, player=player, user=user, source=source)

@@ -21,8 +21,8 @@ from notifications.services import announce, notify
 from races import realtime
 from races.models import HistoricalRace, Player, RaceParticipant, RaceResult, WagerRace
 from races.prizes import prize_for, prize_table
-from races.services.payouts import payouts_create_for_race
 from races.services.standings import race_baselines_record, race_standings_recompute
+from races.signals import race_finalized
 
 logger = logging.getLogger(__name__)
 
@@ -68,9 +68,9 @@ def race_cancel(race_id: int, *, actor=None, source: str | None = None) -> bool:
     """upcoming or live → cancelled (no results, no prizes). Refused for a race that already ended."""
     with transaction.atomic():
         race = _get(race_id)
-        claimed = WagerRace.objects.filter(
-            pk=race_id, status__in=[WagerRace.Status.UPCOMING, WagerRace.Status.LIVE]
-        ).update(status=WagerRace.Status.CANCELLED, updated_at=timezone.now())
+        claimed = WagerRace.objects.filter(pk=race_id, status__in=WagerRace.OPEN_STATUSES).update(
+            status=WagerRace.Status.CANCELLED, updated_at=timezone.now()
+        )
         if not claimed:
             raise Conflict(f"“{race.title}” is {race.get_status_display().lower()} and can no longer be cancelled.")
         _audit(race, "race.cancel", actor=actor, source=source, before={"status": race.status},
@@ -124,55 +124,12 @@ def race_finalize(
             return None
         race = _get(race_id)
         report = Finalization(race_id=race_id)
-        prizes = prize_table(race.prize_pool, race.prize_distribution)
-        standings = list(
-            RaceParticipant.objects.filter(race=race, rank__isnull=False).select_related("player").order_by("rank")
-        )
-        results = [
-            RaceResult(
-                race=race,
-                player=p.player,
-                rank=p.rank,
-                name=p.player.name,
-                uid=p.player.uid,
-                wagered=p.wagered,
-                prize=prize_for(prizes, p.rank, p.prize_eligible),
-                prize_eligible=p.prize_eligible,
-            )
-            for p in standings
-        ]
-        RaceResult.objects.bulk_create(results, batch_size=1000)
-        WagerRace.objects.filter(pk=race.pk).update(standings_total=len(results))
-        race.standings_total = len(results)
-        report.payouts = payouts_create_for_race(race, results)
+        results = _results_write(race)
+        responses = race_finalized.send(sender=WagerRace, race=race, results=results)
+        report.payouts = sum(count for _receiver, count in responses if isinstance(count, int))
         report.results = len(results)
         report.paid = sum((r.prize for r in results), Decimal("0"))
-        total = RaceParticipant.objects.filter(race=race, rank__isnull=False).aggregate(t=Sum("wagered"))["t"]
-        HistoricalRace.objects.create(
-            race=race,
-            title=race.title,
-            type=race.type,
-            month=race.start_date.month,
-            year=race.start_date.year,
-            prize_pool=race.prize_pool,
-            start_date=race.start_date,
-            end_date=race.end_date,
-            participants=[
-                {"rank": r.rank, "uid": r.uid, "name": r.name, "wagered": str(r.wagered), "prize": str(r.prize)}
-                for r in results
-            ],
-            total_wagered=total or Decimal("0"),
-            participant_count=len(results),
-            status=WagerRace.Status.COMPLETED,
-            metadata={
-                "prize_distribution": race.prize_distribution,
-                "min_wager": str(race.min_wager),
-                "measure": race.measure,
-                "paid": str(report.paid),
-                "finalized_at": now.isoformat(),
-                "forced": force,
-            },
-        )
+        _archive_write(race, results, paid=report.paid, now=now, force=force)
         report.winners_notified = sum(1 for r in results if r.prize > 0)
         if race.recurrence != WagerRace.Recurrence.NONE:
             report.next_race_id = race_recurrence_create(race).pk
@@ -184,6 +141,60 @@ def race_finalize(
         announce(f"race-results:{race.pk}", f"🏆 {race.title} is over. {podium or 'No prizes this time.'}")
     logger.info("race %s finalized: %s results, %s paid", race_id, report.results, report.paid)
     return report
+
+
+def _results_write(race: WagerRace) -> list[RaceResult]:
+    """The final standings as result rows, with each rank's prize (frozen from here on)."""
+    prizes = prize_table(race.prize_pool, race.prize_distribution)
+    standings = list(
+        RaceParticipant.objects.filter(race=race, rank__isnull=False).select_related("player").order_by("rank")
+    )
+    results = [
+        RaceResult(
+            race=race,
+            player=p.player,
+            rank=p.rank,
+            name=p.player.name,
+            uid=p.player.uid,
+            wagered=p.wagered,
+            prize=prize_for(prizes, p.rank, p.prize_eligible),
+            prize_eligible=p.prize_eligible,
+        )
+        for p in standings
+    ]
+    RaceResult.objects.bulk_create(results, batch_size=1000)
+    WagerRace.objects.filter(pk=race.pk).update(standings_total=len(results))
+    race.standings_total = len(results)
+    return results
+
+
+def _archive_write(race: WagerRace, results: list[RaceResult], *, paid: Decimal, now: datetime, force: bool) -> None:
+    total = RaceParticipant.objects.filter(race=race, rank__isnull=False).aggregate(t=Sum("wagered"))["t"]
+    HistoricalRace.objects.create(
+        race=race,
+        title=race.title,
+        type=race.type,
+        month=race.start_date.month,
+        year=race.start_date.year,
+        prize_pool=race.prize_pool,
+        start_date=race.start_date,
+        end_date=race.end_date,
+        participants=[
+            {"rank": r.rank, "uid": r.uid, "name": r.name, "wagered": str(r.wagered), "prize": str(r.prize)}
+            for r in results
+        ],
+        total_wagered=total or Decimal("0"),
+        participant_count=len(results),
+        status=WagerRace.Status.COMPLETED,
+        metadata={
+            "prize_distribution": race.prize_distribution,
+            "min_wager": str(race.min_wager),
+            "measure": race.measure,
+            "paid": str(paid),
+            "finalized_at": now.isoformat(),
+            "forced": force,
+        },
+    )
 
 
 def _after_finalize_on_commit(race_id: int) -> None:

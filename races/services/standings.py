@@ -17,6 +17,7 @@ from core.money import cents
 from notifications.services import announce, notify
 from races import realtime
 from races.models import Player, RaceMeasure, RaceParticipant, RaceProgressSample, WagerRace
+from vip.selectors import tier_reached_sql
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ _VALUE = {
 # Who counts in a race (its entry rules, docs/races.md "Entry"): everyone, or those who joined an opt-in race;
 # and with a minimum tier, only players whose all-time wager reaches it.
 _JOINED = "EXISTS (SELECT 1 FROM races_raceentry e WHERE e.race_id = %(race)s AND e.player_id = p.id)"
-_TIER = "p.wager_all_time >= CAST(%(tier_wager)s AS NUMERIC)"
+_TIER = tier_reached_sql("p.wager_all_time", "CAST(%(tier_wager)s AS NUMERIC)")
 
 # measured: the feed's figure for a player who counts (else 0); wagered: measured + the operators' adjustments,
 # never below zero, and only for a player who counts.

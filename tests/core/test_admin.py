@@ -17,10 +17,10 @@ from notifications.models import (
     Notification,
     NotificationPreferences,
 )
-from races.credentials import feed_token_store
+from payouts.models import Payout
+from races.feed.credentials import feed_token_store
 from races.models import (
     HistoricalRace,
-    Payout,
     RaceEntry,
     RaceParticipant,
     RaceProgressSample,
@@ -90,7 +90,7 @@ def test_every_app_model_is_registered_in_admin():
         "races.RaceProgressSample", "vip.VipTier", "vip.BonusCode", "vip.BonusCodeClaim", "vip.WheelSegment",
         "vip.WheelSpin", "support.SupportTicket", "support.TicketMessage", "accounts.VerificationRequest",
         "notifications.BotUser", "accounts.TelegramLinkToken", "notifications.Broadcast",
-        "races.Payout", "races.WagerAdjustment", "races.RaceEntry", "races.FeedCredential",
+        "payouts.Payout", "races.WagerAdjustment", "races.RaceEntry", "races.FeedCredential",
     }  # fmt: skip
     assert expected <= labels
 

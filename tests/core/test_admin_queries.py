@@ -20,10 +20,10 @@ from waffle.models import Switch
 from accounts.models import TelegramLinkToken
 from core.audit import audit_record
 from notifications.models import BotUser, Broadcast, NewsletterSubscription, Notification, NotificationPreferences
-from races.credentials import feed_token_store
+from payouts.models import Payout
+from races.feed.credentials import feed_token_store
 from races.models import (
     HistoricalRace,
-    Payout,
     RaceEntry,
     RaceParticipant,
     RaceProgressSample,
@@ -141,7 +141,7 @@ BUILDERS = {
     "races.historicalrace": _historical,
     "races.raceprogresssample": _samples,
     "races.transformationlog": lambda n: [TransformationLog.objects.create(message=f"m{i}") for i in range(n)],
-    "races.payout": _payouts,
+    "payouts.payout": _payouts,
     "races.wageradjustment": _adjustments,
     "races.raceentry": _entries,
     "races.feedcredential": lambda n: [feed_token_store(f"token-{next(SEQ)}", actor=None) for _ in range(n)],

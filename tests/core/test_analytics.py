@@ -16,8 +16,8 @@ from django.urls import reverse
 
 from goatedvips.analytics import CHARTS
 from goatedvips.history import history_generate
+from races.feed.volume import wager_day_record
 from races.models import WagerDay
-from races.services.sync import wager_day_record
 from tests.factories import staff_member
 
 pytestmark = pytest.mark.django_db

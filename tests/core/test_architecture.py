@@ -4,7 +4,9 @@ Every Python module of every app is parsed (nothing is imported), each `import` 
 - core imports no app;
 - there is no cycle between apps;
 - every edge points down the layer order below, so a new edge that would allow a cycle fails at once;
-- an app imports another only at module level, where a reader sees it (no imports hidden inside functions).
+- an app imports another only at module level, where a reader sees it (no imports hidden inside functions);
+- the feed package inside races (client, sync steps, ranks, leaderboards) imports nothing of the race engine or
+  the app's adapters: the engine builds on the feed, never the other way.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 # Lowest layer first: an app may import only the apps listed before it (docs/architecture.md).
-LAYERS = ["core", "notifications", "vip", "races", "accounts", "support", "telegram_bot", "goatedvips"]
+LAYERS = ["core", "notifications", "vip", "races", "payouts", "accounts", "support", "telegram_bot", "goatedvips"]
+# Packages inside an app that sit below the rest of it: their modules import nothing else of the app.
+INNER_LAYERS = {"races.feed": "races"}
 
 
 def _apps() -> list[str]:
@@ -137,3 +141,36 @@ def test_every_document_the_code_and_docs_cite_exists():
                 continue
             cited.update(re.findall(r"\bdocs/[\w-]+\.md\b", path.read_text(errors="replace")))
     assert sorted(doc for doc in cited if not (ROOT / doc).exists()) == []
+
+
+def _inner_imports(package: str) -> list[str]:
+    """Imports of the rest of the app from inside `package` (anywhere in a module, functions too)."""
+    app = INNER_LAYERS[package]
+    found = []
+    for path in sorted((ROOT / package.replace(".", "/")).rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                inside_app = name == app or name.startswith(f"{app}.")
+                if inside_app and not (name == package or name.startswith(f"{package}.")):
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {name}")
+    return found
+
+
+def test_the_feed_package_imports_nothing_of_the_race_engine():
+    assert _inner_imports("races.feed") == []
+
+
+def test_the_inner_layer_check_finds_an_import_of_the_engine(tmp_path, monkeypatch):
+    """The checker itself: a feed module that imports the engine is reported."""
+    package = tmp_path / "races" / "feed"
+    package.mkdir(parents=True)
+    (package / "bad.py").write_text("from races.services.standings import races_refresh_after_sync\n")
+    (package / "good.py").write_text("from races.feed.models import Player\n")
+    monkeypatch.setattr(f"{__name__}.ROOT", tmp_path)
+    assert _inner_imports("races.feed") == ["races/feed/bad.py:1 imports races.services.standings"]

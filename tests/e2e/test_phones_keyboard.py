@@ -9,8 +9,8 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import User
+from races.feed.leaderboard import leaderboard_cache_clear
 from races.models import Player, WagerRace
-from races.selectors.leaderboard import leaderboard_cache_clear
 from races.services.standings import races_refresh_after_sync
 from tests.e2e.conftest import ARTIFACTS, sign_in
 from tests.factories import TEST_PASSWORD

@@ -111,8 +111,8 @@ def _long_named_leader():
     """The worst case for a phone: a long name and a wager in the tens of millions at the top."""
     from decimal import Decimal
 
+    from races.feed.leaderboard import leaderboard_cache_clear
     from races.models import Player
-    from races.selectors.leaderboard import leaderboard_cache_clear
     from races.services.standings import races_refresh_after_sync
 
     leader = Player.objects.order_by("-wager_month").first()

@@ -54,9 +54,8 @@ def _producers(fan):
     from accounts.broadcasts import broadcast_compose
     from races.services.standings import race_new_leader_notify
     from races.services.statements import monthly_statements_send, previous_month
-    from races.services.sync import players_tier_notify
     from support.services import ticket_message_post
-    from vip.services import bonus_code_announce
+    from vip.services import bonus_code_announce, tier_climbs_notify
 
     rival = PlayerFactory(name="RivalGoat")
     race = WagerRaceFactory(title="November Race")
@@ -65,7 +64,7 @@ def _producers(fan):
     agent = StaffFactory(username="agent", email="agent@example.com")
     return {
         "race": lambda: race_new_leader_notify(race, rival.pk, previous_id=fan.player_id),
-        "vip": lambda: players_tier_notify({fan.player_id: Decimal("0")}),
+        "vip": lambda: tier_climbs_notify([(fan, Decimal("0"), fan.player.wager_all_time)]),
         "bonus": lambda: bonus_code_announce(BonusCodeFactory(code="GOAT50", min_tier=bronze).pk),
         "promotion": lambda: broadcast_compose(
             text="Double points weekend!", title="Promo", audience="everyone", channels=ALL, promotional=True

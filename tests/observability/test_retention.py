@@ -16,7 +16,8 @@ from core.audit import audit_record
 from core.models import AuditEntry
 from goatedvips.retention import retention_run
 from notifications.models import Notification
-from races.models import HistoricalRace, Payout, RaceProgressSample, RaceResult, TransformationLog, WagerRace
+from payouts.models import Payout
+from races.models import HistoricalRace, RaceProgressSample, RaceResult, TransformationLog, WagerRace
 from tests.factories import BonusCodeFactory, PlayerFactory, UserFactory, WagerRaceFactory
 from vip.models import BonusCodeClaim
 

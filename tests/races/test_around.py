@@ -14,10 +14,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from races.feed.leaderboard import leaderboard_cache_clear
+from races.feed.ranks import player_ranks_recompute
 from races.models import Player
-from races.selectors.leaderboard import leaderboard_cache_clear
 from races.services.standings import races_refresh_after_sync
-from races.services.sync import player_ranks_recompute
 from tests.factories import PlayerFactory, UserFactory
 from tests.races.test_pages import finish, live_race
 

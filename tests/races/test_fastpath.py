@@ -17,7 +17,7 @@ from asgiref.testing import ApplicationCommunicator
 from django.core.asgi import get_asgi_application
 
 from goatedvips.fastpath import PATH, LeaderboardFastPath, etag_of
-from races.selectors.leaderboard import leaderboard_cache_refresh, leaderboard_page_json
+from races.feed.leaderboard import leaderboard_cache_refresh, leaderboard_page_json
 from tests.races.test_around import make_players
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]

@@ -13,7 +13,7 @@ from django.utils import timezone
 from werkzeug import Response
 
 from core.models import AuditEntry
-from races.credentials import TokenRefused, feed_token_current, feed_token_expiry_warn, feed_token_store
+from races.feed.credentials import TokenRefused, feed_token_current, feed_token_expiry_warn, feed_token_store
 from races.models import FeedCredential
 from tests.factories import staff_member
 from tests.races.test_leaderboard import _jwt

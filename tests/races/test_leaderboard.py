@@ -10,10 +10,11 @@ from decimal import ROUND_DOWN, Decimal
 import pytest
 from django.core.cache import cache
 
-from races.demo_feed import demo_feed_payload
-from races.feed import feed_rows_clean, feed_token_expiry
+from races.feed.client import feed_rows_clean
+from races.feed.credentials import feed_token_expiry
+from races.feed.demo import demo_feed_payload
+from races.feed.leaderboard import CACHE_KEY, leaderboard_cache_clear
 from races.models import Player
-from races.selectors.leaderboard import CACHE_KEY, leaderboard_cache_clear
 from races.services.sync import sync_wagers
 from vip.models import VipTier
 

@@ -12,10 +12,10 @@ from django.utils import timezone
 
 from core.features import features_cache_clear
 from notifications.selectors import unread_count_forget
+from races.feed.ranks import player_ranks_recompute
 from races.models import RaceResult, WagerRace
 from races.services.lifecycle import race_finalize
 from races.services.standings import races_refresh_after_sync
-from races.services.sync import player_ranks_recompute
 from tests.factories import PlayerFactory, UserFactory, WagerRaceFactory
 from vip.selectors import tiers_cache_clear
 
@@ -158,7 +158,7 @@ def test_leaderboard_page_query_count_does_not_grow_with_players(client):
     players(3)
     small = queries(client, "/leaderboard/?period=weekly")
     players(80, start=3)
-    from races.selectors.leaderboard import leaderboard_cache_clear
+    from races.feed.leaderboard import leaderboard_cache_clear
 
     leaderboard_cache_clear()
     assert queries(client, "/leaderboard/?period=weekly") == small
@@ -324,7 +324,7 @@ def test_home_query_count_is_constant(client):
     few = queries(client, "/")
     players(50, start=3)
     races_refresh_after_sync(timezone.now())
-    from races.selectors.leaderboard import leaderboard_cache_clear
+    from races.feed.leaderboard import leaderboard_cache_clear
 
     leaderboard_cache_clear()
     assert queries(client, "/") == few

@@ -13,8 +13,9 @@ from django.core.management import execute_from_command_line
 from django.db import IntegrityError, connection, transaction
 from werkzeug import Response
 
+from races.feed.lock import sync_running
 from races.models import Player, PlayerRank, RaceParticipant, TransformationLog, WagerRace
-from races.services.sync import sync_running, sync_wagers
+from races.services.sync import sync_wagers
 
 FEED_PATH = "/user/affiliate/referral-leaderboard/TESTCODE"
 
@@ -119,7 +120,7 @@ def test_a_big_first_sync_builds_the_indexes_at_the_end_and_keeps_every_one(db, 
     """A first load of BULK_LOAD_MIN_ROWS players or more sets the secondary indexes and the rank table's foreign
     key aside and puts them back (on PostgreSQL): afterwards both tables have exactly the indexes and keys they
     had, and they answer correctly."""
-    from races.services.sync import BULK_LOAD_MIN_ROWS
+    from races.feed.load_postgres import BULK_LOAD_MIN_ROWS
 
     before = _index_definitions()
     keys_before = _rank_foreign_keys()

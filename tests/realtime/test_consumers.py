@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from goatedvips.asgi import application
 from races import realtime as race_realtime
-from races.services.sync import player_ranks_recompute
+from races.feed.ranks import player_ranks_recompute
 from support.models import SupportTicket
 from support.services import ticket_message_post
 from tests.factories import PlayerFactory, StaffFactory, UserFactory, WagerRaceFactory

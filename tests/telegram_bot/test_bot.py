@@ -18,8 +18,8 @@ from accounts.models import TelegramLinkToken, User, VerificationRequest
 from accounts.services import telegram_link_token_issue
 from core.models import AuditEntry
 from notifications.models import BotUser, Notification
+from races.feed.ranks import player_ranks_recompute
 from races.services.standings import races_refresh_after_sync
-from races.services.sync import player_ranks_recompute
 from tests.factories import BonusCodeFactory, PlayerFactory, UserFactory, WagerRaceFactory
 from tests.telegram_bot.fake_telegram import TOKEN, button, message
 

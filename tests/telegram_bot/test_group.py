@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from core.models import AuditEntry
-from races.services.sync import player_ranks_recompute
+from races.feed.ranks import player_ranks_recompute
 from tests.factories import PlayerFactory, UserFactory
 from tests.telegram_bot.fake_telegram import message
 

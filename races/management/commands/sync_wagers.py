@@ -2,7 +2,7 @@ import logging
 
 from django.core.management.base import BaseCommand, CommandError
 
-from races.services import sync
+from races.feed.client import feed_source
 from races.services.sync import sync_wagers
 
 
@@ -13,10 +13,11 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        service_log = logging.getLogger(sync.__name__)
+        # The sync's own log lines (the orchestrator's and the feed package's) only with -v 2.
+        service_log = logging.getLogger("races")
         previous = service_log.level
         if options["verbosity"] < 2:
-            # The outcome is printed below as one line; the service's own log lines only with -v 2.
+            # The outcome is printed below as one line.
             service_log.setLevel(logging.ERROR)
         try:
             self._sync(options)
@@ -24,7 +25,7 @@ class Command(BaseCommand):
             service_log.setLevel(previous)
 
     def _sync(self, options):
-        source = "the affiliate feed" if self._configured() else "the demo feed"
+        source = "the affiliate feed" if feed_source() == "affiliate" else "the demo feed"
         if options["verbosity"] > 0:
             self.stdout.write(f"Syncing from {source}…")
         result = sync_wagers()
@@ -36,9 +37,3 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(result.summary()[0].upper() + result.summary()[1:] + "."))
         if result.races:
             self.stdout.write(f"Live races refreshed: {', '.join(map(str, result.races))}.")
-
-    @staticmethod
-    def _configured() -> bool:
-        from django.conf import settings
-
-        return bool(settings.AFFILIATE_API_URL)

@@ -7,7 +7,9 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+
+from races.feed.volume import period_start
 
 DEMO_PLAYER_COUNT = 300
 DEMO_SEED = 20250301
@@ -108,17 +110,10 @@ def _cumulative(p: _DemoPlayer, at: datetime) -> float:
     return p.rate * (hours + p.wobble * (math.sin(omega * hours + p.phase) - math.sin(p.phase)) / omega)
 
 
-def _period_starts(now: datetime) -> tuple[datetime, datetime, datetime]:
-    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    week = day - timedelta(days=day.weekday())
-    month = day.replace(day=1)
-    return day, week, month
-
-
 def demo_feed_payload(now: datetime | None = None, count: int | None = None, seed: int | None = None) -> dict:
     """The demo feed in the upstream format, deterministic from the seed and the clock."""
     now = (now or datetime.now(UTC)).astimezone(UTC)
-    day, week, month = _period_starts(now)
+    day, week, month = (period_start(period, now) for period in ("today", "week", "month"))
     data = []
     for p in _demo_players(count or DEMO_PLAYER_COUNT, seed or DEMO_SEED):
         total = _cumulative(p, now)

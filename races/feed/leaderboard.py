@@ -19,7 +19,7 @@ from django.db.models import F, Q, QuerySet
 
 from core.errors import NotFound
 from core.money import cents
-from races.models import PERIOD_FIELD, RANK_FIELD, LeaderboardPeriod, Player, TransformationLog
+from races.feed.models import PERIOD_FIELD, RANK_FIELD, LeaderboardPeriod, Player, TransformationLog
 from vip.selectors import TierTable
 
 logger = logging.getLogger(__name__)

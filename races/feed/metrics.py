@@ -16,8 +16,8 @@ class FeedGauges:
         return [GaugeMetricFamily(*AGE), GaugeMetricFamily(*EXPIRY)]
 
     def collect(self):
-        from races.credentials import feed_token_current
-        from races.models import TransformationLog
+        from races.feed.credentials import feed_token_current
+        from races.feed.models import TransformationLog
 
         age = GaugeMetricFamily(*AGE)
         try:

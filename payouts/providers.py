@@ -1,4 +1,4 @@
-"""Payout providers: who actually moves the money. The queue (races.services.payouts) talks to one through
+"""Payout providers: who actually moves the money. The queue (payouts.services) talks to one through
 `PayoutProvider`; the manual provider (the default) leaves the paying to an operator, who then marks the payout
 paid with a reference. A real provider (a casino tip API, a crypto wallet) is a class with the same two members,
 named by PAYOUT_PROVIDER; nothing in the queue changes."""

@@ -1,85 +1,37 @@
+"""Races in the back office: the race (its lifecycle actions call the services), participants, results, the
+archive, progress samples, wager adjustments and opt-in entries."""
+
+from __future__ import annotations
+
 import csv
 from decimal import Decimal
 
-from celery.result import EagerResult
 from django import forms
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseNotAllowed, HttpResponseRedirect, StreamingHttpResponse
-from django.urls import path, reverse
+from django.contrib import admin
+from django.http import StreamingHttpResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from core.admin import AuditedAdminMixin, ReadOnlyAdminMixin, action_each, money_column
+from core.admin import AuditedAdminMixin, ReadOnlyAdminMixin, action_each, money_column, service_add_view
 from core.audit import audit_record
-from core.charts import svg_chart
 from core.models import AuditEntry
 from core.money import money_text
-from races import admin_money  # noqa: F401  (registers the payout, adjustment, entry and token admins)
 from races.models import (
     HistoricalRace,
     Player,
+    RaceEntry,
     RaceParticipant,
     RaceProgressSample,
     RaceResult,
-    TransformationLog,
+    WagerAdjustment,
     WagerRace,
 )
 from races.prizes import prize_for, prize_table
 from races.selectors.races import races_standings_csv_rows
-from races.selectors.sync_stats import sync_duration, sync_errors
 from races.services import lifecycle
-from races.services.sync import feed_status, transformation_logs_resolve
-from races.tasks import sync_wagers_task
+from races.services.adjustments import race_adjust
 from races.widgets import PrizeTableWidget
-
-
-@admin.register(Player)
-class PlayerAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    list_display = (
-        "name",
-        "uid",
-        "today",
-        "week",
-        "month",
-        "all_time",
-        "rank_monthly",
-        "rank_all_time",
-        "last_seen",
-    )
-    list_select_related = ("ranks",)  # the rank columns read PlayerRank: one join, not a query per row
-    today = money_column("wager_today", "Today")
-    week = money_column("wager_week", "This week")
-    month = money_column("wager_month", "This month")
-    all_time = money_column("wager_all_time", "All time")
-    search_fields = ("name", "=uid")
-    # The feed owns the figures: shown formatted ($1,234.56), never as editable raw decimals.
-    fields = (
-        "name",
-        "uid",
-        ("today", "week", "month", "all_time"),
-        ("rank_today", "rank_weekly", "rank_monthly", "rank_all_time"),
-        ("first_seen", "last_seen", "updated_at"),
-    )
-    readonly_fields = (
-        "uid",
-        "today",
-        "week",
-        "month",
-        "all_time",
-        "rank_today",
-        "rank_weekly",
-        "rank_monthly",
-        "rank_all_time",
-        "first_seen",
-        "last_seen",
-        "updated_at",
-    )
-    # The all-time leaderboard index's own order (same as rank_all_time for ranked players): a page of 100k+
-    # players is an index scan, not a sort.
-    ordering = ("-wager_all_time", "first_seen", "uid")
-    # Counting 100k+ rows on every page is slow on PostgreSQL; the paginator shows "more" instead.
-    show_full_result_count = False
 
 
 class WagerRaceForm(forms.ModelForm):
@@ -295,63 +247,59 @@ class RaceProgressSampleAdmin(AuditedAdminMixin, admin.ModelAdmin):
         return False
 
 
-@admin.register(TransformationLog)
-class TransformationLogAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    list_display = ("created_at", "type", "message", "duration_ms", "resolved")
-    list_filter = ("type", "resolved", ("created_at", admin.DateFieldListFilter))
-    search_fields = ("message", "error_message")
-    date_hierarchy = "created_at"
-    readonly_fields = ("created_at", "type", "message", "payload", "duration_ms", "error_message")
-    show_full_result_count = False
-    actions = ["mark_resolved"]
+class AdjustmentForm(forms.ModelForm):
+    player_uid = forms.CharField(max_length=64, label="Player uid", help_text="The player's Goated uid.")
 
-    def has_add_permission(self, request):
+    class Meta:
+        model = WagerAdjustment
+        fields = ["race", "amount", "reason"]
+        widgets = {"reason": forms.Textarea(attrs={"rows": 3})}
+        help_texts = {"amount": "Positive to credit, negative to debit (in wager, like the standings)."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "race" in self.fields:  # absent on the read-only page of a saved adjustment
+            self.fields["race"].queryset = WagerRace.objects.filter(status=WagerRace.Status.LIVE)
+            self.fields["race"].help_text = "Only live races: finalized results are frozen."
+
+    def clean_player_uid(self):
+        player = Player.objects.filter(uid=self.cleaned_data["player_uid"].strip()).first()
+        if player is None:
+            raise forms.ValidationError("No player has this uid.")
+        return player
+
+
+@admin.register(WagerAdjustment)
+class WagerAdjustmentAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    """Adjustments are added (through the service, which applies them at once) and never edited or deleted: a
+    correction is another adjustment."""
+
+    form = AdjustmentForm
+    list_display = ("created_at", "race", "player", "amount", "reason", "created_by")
+    list_filter = ("race",)
+    search_fields = ("=player__uid", "player__name", "reason")
+    list_select_related = ("race", "player", "created_by")
+
+    def has_change_permission(self, request, obj=None):
         return False
 
-    def get_urls(self):
-        sync = path("sync/", self.admin_site.admin_view(self.sync_now_view), name="races_transformationlog_sync")
-        return [sync, *super().get_urls()]
+    def has_delete_permission(self, request, obj=None):
+        return False
 
-    def changelist_view(self, request, extra_context=None):
-        extra_context = {
-            **(extra_context or {}),
-            "feed_status": feed_status(),
-            "can_sync": self.has_change_permission(request),
-            "sync_charts": [svg_chart(chart(0, timezone.now())) for chart in (sync_duration, sync_errors)],
-        }
-        return super().changelist_view(request, extra_context)
+    def add_view(self, request, form_url="", extra_context=None):
+        def run(data):
+            adjustment = race_adjust(
+                data["race"].pk, player_id=data["player_uid"].pk, amount=data["amount"], reason=data["reason"],
+                actor=request.user,
+            )  # fmt: skip
+            return f"Adjustment applied: {adjustment.amount:+,} for {adjustment.player.name} in {adjustment.race}."
 
-    def sync_now_view(self, request):
-        """POST: run (embedded mode) or queue (workers) one sync; the result shows on the changelist."""
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        if not self.has_change_permission(request):
-            raise PermissionDenied
-        outcome = sync_wagers_task.delay()
-        back = HttpResponseRedirect(reverse("admin:races_transformationlog_changelist"))
-        if not isinstance(outcome, EagerResult):
-            audit_record(
-                actor=request.user, action="sync.queued", after={"task_id": outcome.id}, source=AuditEntry.Source.ADMIN
-            )
-            messages.info(request, "Sync queued: a worker runs it now; reload this page in a few seconds.")
-            return back
-        result = outcome.get()
-        audit_record(actor=request.user, action="sync.run", after=result, source=AuditEntry.Source.ADMIN)
-        if result["skipped"]:
-            messages.warning(request, "Another sync is already running; nothing was done.")
-        elif result["ok"]:
-            messages.success(
-                request,
-                f"Sync done: {result['created']:,} created, {result['updated']:,} updated, "
-                f"{result['unchanged']:,} unchanged, {result['rejected']:,} rejected.",
-            )
-        else:
-            messages.error(request, f"Sync failed: {result['error']}. The site keeps serving the last good data.")
-        return back
+        return service_add_view(self, request, AdjustmentForm, run, "Adjust a player's standing")
 
-    @admin.action(description="Mark selected entries as resolved", permissions=["change"])
-    def mark_resolved(self, request, queryset):
-        count = transformation_logs_resolve(
-            list(queryset.values_list("pk", flat=True)), actor=request.user, source=AuditEntry.Source.ADMIN
-        )
-        self.message_user(request, f"{count} entr{'y' if count == 1 else 'ies'} marked resolved.")
+
+@admin.register(RaceEntry)
+class RaceEntryAdmin(ReadOnlyAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
+    list_display = ("race", "player", "source", "joined_at")
+    list_filter = ("source", "race")
+    search_fields = ("=player__uid", "player__name", "race__title")
+    list_select_related = ("race", "player")

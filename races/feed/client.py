@@ -20,9 +20,10 @@ from typing import NamedTuple
 import httpx
 from django.conf import settings
 
-from races.demo_feed import demo_feed_payload
+from races.feed.credentials import feed_token_current
+from races.feed.demo import demo_feed_payload
 
-# Stored with 8 decimal places (races.models.WAGER); 16 integer digits is the column's ceiling.
+# Stored with 8 decimal places (races.feed.models.WAGER); 16 integer digits is the column's ceiling.
 AMOUNT_PLACES = Decimal("0.00000001")
 AMOUNT_MAX = Decimal("9999999999999999")
 NAME_MAX = 64
@@ -266,12 +267,15 @@ def feed_parse(body: bytes) -> FeedBatch:
     return feed_rows_clean(rows, len(rows))
 
 
+def feed_source() -> str:
+    """Where the data comes from: "affiliate" (AFFILIATE_API_URL) or "demo" (the built-in simulation)."""
+    return "affiliate" if settings.AFFILIATE_API_URL else "demo"
+
+
 def feed_load() -> FeedBatch:
     """Fetch and validate the configured feed, or the demo feed when AFFILIATE_API_URL is unset."""
     started = time.monotonic()
-    if settings.AFFILIATE_API_URL:
-        from races.credentials import feed_token_current  # the credentials module reads this one's JWT helper
-
+    if feed_source() == "affiliate":
         body = feed_fetch(settings.AFFILIATE_API_URL, feed_token_current().token)
         received_at = datetime.now(UTC)
         batch = feed_parse(body)
@@ -279,25 +283,7 @@ def feed_load() -> FeedBatch:
         received_at = datetime.now(UTC)
         payload = demo_feed_payload(received_at)
         batch = feed_rows_clean(payload["data"], len(payload["data"]))
-        batch.source = "demo"
+        batch.source = feed_source()
     batch.received_at = received_at
     batch.fetch_ms = int((time.monotonic() - started) * 1000)
     return batch
-
-
-def feed_token_expiry(token: str) -> datetime | None:
-    """The `exp` of a JWT bearer token (read, not verified: only upstream can verify it), else None."""
-    import base64
-
-    parts = token.split(".")
-    if len(parts) != 3:
-        return None
-    try:
-        padded = parts[1] + "=" * (-len(parts[1]) % 4)
-        claims = json.loads(base64.urlsafe_b64decode(padded))
-        exp = claims["exp"]
-        if isinstance(exp, bool) or not isinstance(exp, int | float):
-            return None
-        return datetime.fromtimestamp(exp, UTC)
-    except (ValueError, KeyError, TypeError, OverflowError, OSError):
-        return None

@@ -2,7 +2,7 @@
 
 Only this module changes a payout's status. Each change is audited with its actor; "paid" needs a reference
 (the provider's, or the operator's note of the tip they sent) and tells the player once. The database refuses
-payouts that would add up to more than the race's pool (migration races 0003), whatever writes them.
+payouts that would add up to more than the race's pool (payouts 0002), whatever writes them.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ from core.errors import ServiceError
 from core.models import AuditEntry
 from core.money import money_text
 from notifications.services import notify
-from races.models import Payout, RaceResult, WagerRace
-from races.payouts.providers import payout_provider
+from payouts.models import Payout
+from payouts.providers import payout_provider
+from races.models import RaceResult, WagerRace
 
 logger = logging.getLogger(__name__)
 S = Payout.Status
@@ -62,11 +63,20 @@ class PayoutReport:
         return text
 
 
-def payouts_create_for_race(race: WagerRace, results: Iterable[RaceResult]) -> int:
-    """One pending payout per prize, written with the results (inside the finalization's transaction)."""
+def payouts_create_for_race(sender=None, *, race: WagerRace, results: Iterable[RaceResult], **kwargs) -> int:
+    """One pending payout per prize, written with the results (inside the finalization's transaction: the receiver
+    of races.signals.race_finalized)."""
     method = payout_provider().name
     rows = [
-        Payout(result=r, race=race, player_id=r.player_id, amount=r.prize, method=method, destination=r.name)
+        Payout(
+            source=Payout.Source.RACE,
+            result=r,
+            race=race,
+            player_id=r.player_id,
+            amount=r.prize,
+            method=method,
+            destination=r.name,
+        )
         for r in results
         if r.prize > 0
     ]

@@ -1,12 +1,11 @@
-"""The money side of the back office: the payout queue (approve, pay, fail, retry, cancel; CSV out and in),
-wager adjustments, race entries and the affiliate token. Every change goes through its service, which audits it."""
+"""The payout queue in the back office: approve, pay, fail, retry, cancel; CSV out and in. Every change goes
+through payouts.services, which audits it."""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Subquery
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -14,13 +13,10 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from core.admin import AuditedAdminMixin, ReadOnlyAdminMixin, action_form_page, money_column
+from core.admin import AuditedAdminMixin, action_form_page, money_column
 from core.errors import ServiceError
-from core.models import AuditEntry
-from races.credentials import feed_token_store, token_warning_level
-from races.models import FeedCredential, Payout, Player, RaceEntry, WagerAdjustment, WagerRace
-from races.services import payouts as payout_service
-from races.services.adjustments import race_adjust
+from payouts import services as payout_service
+from payouts.models import Payout
 
 
 class ReferenceForm(forms.Form):
@@ -49,7 +45,7 @@ class PayoutAdmin(AuditedAdminMixin, admin.ModelAdmin):
     readonly_fields = ("race", "result", "player", "amount", "method", "destination", "status", "reference", "note",
                        "approved_by", "approved_at", "paid_by", "paid_at", "created_at", "updated_at")  # fmt: skip
     fields = readonly_fields
-    change_list_template = "admin/races/payout/change_list.html"
+    change_list_template = "admin/payouts/payout/change_list.html"
 
     def has_add_permission(self, request):
         return False  # a payout comes from a finalized race, never by hand
@@ -138,7 +134,7 @@ class PayoutAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
     def get_urls(self):
         view = self.admin_site.admin_view(self.import_view)
-        return [path("import/", view, name="races_payout_import"), *super().get_urls()]
+        return [path("import/", view, name="payouts_payout_import"), *super().get_urls()]
 
     def import_view(self, request):
         if not self.has_change_permission(request):
@@ -153,138 +149,7 @@ class PayoutAdmin(AuditedAdminMixin, admin.ModelAdmin):
                 self.message_user(request, exc.message, messages.ERROR)
             else:
                 self._report(request, report, "marked paid from the file")
-                return redirect(reverse("admin:races_payout_changelist"))
+                return redirect(reverse("admin:payouts_payout_changelist"))
         context = {**self.admin_site.each_context(request), "title": "Import payment references", "form": form,
                    "errors": errors, "opts": self.model._meta}  # fmt: skip
-        return TemplateResponse(request, "admin/races/payout/import.html", context)
-
-
-class AdjustmentForm(forms.ModelForm):
-    player_uid = forms.CharField(max_length=64, label="Player uid", help_text="The player's Goated uid.")
-
-    class Meta:
-        model = WagerAdjustment
-        fields = ["race", "amount", "reason"]
-        widgets = {"reason": forms.Textarea(attrs={"rows": 3})}
-        help_texts = {"amount": "Positive to credit, negative to debit (in wager, like the standings)."}
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if "race" in self.fields:  # absent on the read-only page of a saved adjustment
-            self.fields["race"].queryset = WagerRace.objects.filter(status=WagerRace.Status.LIVE)
-            self.fields["race"].help_text = "Only live races: finalized results are frozen."
-
-    def clean_player_uid(self):
-        player = Player.objects.filter(uid=self.cleaned_data["player_uid"].strip()).first()
-        if player is None:
-            raise forms.ValidationError("No player has this uid.")
-        return player
-
-
-@admin.register(WagerAdjustment)
-class WagerAdjustmentAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    """Adjustments are added (through the service, which applies them at once) and never edited or deleted: a
-    correction is another adjustment."""
-
-    form = AdjustmentForm
-    list_display = ("created_at", "race", "player", "amount", "reason", "created_by")
-    list_filter = ("race",)
-    search_fields = ("=player__uid", "player__name", "reason")
-    list_select_related = ("race", "player", "created_by")
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def add_view(self, request, form_url="", extra_context=None):
-        def run(data):
-            adjustment = race_adjust(
-                data["race"].pk, player_id=data["player_uid"].pk, amount=data["amount"], reason=data["reason"],
-                actor=request.user,
-            )  # fmt: skip
-            return f"Adjustment applied: {adjustment.amount:+,} for {adjustment.player.name} in {adjustment.race}."
-
-        return service_add_view(self, request, AdjustmentForm, run, "Adjust a player's standing")
-
-
-@admin.register(RaceEntry)
-class RaceEntryAdmin(ReadOnlyAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
-    list_display = ("race", "player", "source", "joined_at")
-    list_filter = ("source", "race")
-    search_fields = ("=player__uid", "player__name", "race__title")
-    list_select_related = ("race", "player")
-
-
-class TokenForm(forms.ModelForm):
-    token = forms.CharField(
-        widget=forms.PasswordInput(render_value=False), strip=True, max_length=8192,
-        help_text="Paste the affiliate API token (a JWT). It is stored encrypted; the next sync in every process "
-                  "uses it, no restart needed.",
-    )  # fmt: skip
-
-    class Meta:
-        model = FeedCredential
-        fields: list[str] = []
-
-
-@admin.register(FeedCredential)
-class FeedCredentialAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    form = TokenForm
-    list_display = ("fingerprint", "expiry", "in_use", "created_by", "created_at")
-    list_select_related = ("created_by",)
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description="Expires (UTC)", ordering="expires_at")
-    def expiry(self, obj):
-        if obj.expires_at is None:
-            return "unknown (not a JWT)"
-        level = token_warning_level(obj.expires_at)
-        return format_html('<span class="token-{}">{:%Y-%m-%d %H:%M}</span>', level or "ok", obj.expires_at)
-
-    def get_queryset(self, request):
-        newest = FeedCredential.objects.order_by("-created_at", "-pk").values("pk")[:1]
-        return super().get_queryset(request).annotate(newest_pk=Subquery(newest))
-
-    @admin.display(description="In use (the newest)", boolean=True)
-    def in_use(self, obj):
-        return obj.pk == obj.newest_pk
-
-    def add_view(self, request, form_url="", extra_context=None):
-        def run(data):
-            credential = feed_token_store(data["token"], actor=request.user, source=AuditEntry.Source.ADMIN)
-            expiry = (
-                f"expires {credential.expires_at:%Y-%m-%d %H:%M} UTC" if credential.expires_at else "expiry unknown"
-            )
-            return f"Token {credential.fingerprint}… stored ({expiry}); the next sync uses it."
-
-        return service_add_view(self, request, TokenForm, run, "Paste a new affiliate API token")
-
-
-def service_add_view(modeladmin, request, form_class, run, title: str):
-    """An admin "add" page whose saving is a service call: its refusal is shown on the form, which keeps what
-    was typed (a secret field is emptied by its widget)."""
-    if not modeladmin.has_add_permission(request):
-        raise PermissionDenied
-    form = form_class(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            done = run(form.cleaned_data)
-        except ServiceError as exc:
-            form.add_error(None, exc.message)
-            for name, problems in exc.fields.items():
-                if name in form.fields and name not in form.errors:
-                    form.add_error(name, problems)
-        else:
-            modeladmin.message_user(request, done, messages.SUCCESS)
-            opts = modeladmin.model._meta
-            return redirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
-    context = {**modeladmin.admin_site.each_context(request), "title": title, "form": form,
-               "opts": modeladmin.model._meta}  # fmt: skip
-    return TemplateResponse(request, "admin/service_form.html", context)
+        return TemplateResponse(request, "admin/payouts/payout/import.html", context)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from races.models import Payout
+from payouts.models import Payout
 
 
 def payouts_for_user(user) -> QuerySet[Payout]:
@@ -14,8 +14,3 @@ def payouts_for_user(user) -> QuerySet[Payout]:
     return (
         Payout.objects.filter(player_id=user.player_id).select_related("race", "result").order_by("-created_at", "-pk")
     )
-
-
-def payout_statuses_for_results(result_ids) -> dict[int, Payout]:
-    """result id → its payout, for pages that list results (one query)."""
-    return {p.result_id: p for p in Payout.objects.filter(result_id__in=list(result_ids))}

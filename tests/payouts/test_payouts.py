@@ -15,8 +15,9 @@ from django.urls import reverse
 
 from core.models import AuditEntry
 from notifications.models import Notification
-from races.models import Payout, RaceResult, WagerRace
-from races.services import payouts as svc
+from payouts import services as svc
+from payouts.models import Payout
+from races.models import RaceResult, WagerRace
 from races.services.lifecycle import race_tick
 from tests.factories import PlayerFactory, UserFactory, WagerRaceFactory, staff_member
 from tests.races.test_race_engine import DEC_1, apply_sync, monthly_race
@@ -208,7 +209,7 @@ def test_players_see_their_payout_on_the_race_page_their_profile_and_the_api(fin
 
 def test_the_admin_queue_approves_pays_with_a_reference_exports_and_imports(finished, client, operator):
     client.force_login(operator)
-    changelist = reverse("admin:races_payout_changelist")
+    changelist = reverse("admin:payouts_payout_changelist")
     ids = [str(pk) for pk in Payout.objects.filter(race=finished).values_list("pk", flat=True)]
     client.post(changelist, {"action": "approve", "_selected_action": ids})
     assert set(Payout.objects.values_list("status", flat=True)) == {"approved"}
@@ -221,16 +222,16 @@ def test_the_admin_queue_approves_pays_with_a_reference_exports_and_imports(fini
     assert export.content.decode().count("\n") == 4
     upload = io.BytesIO(f"payout_id,reference\n{ids[1]},T-2\n".encode())
     upload.name = "refs.csv"
-    response = client.post(reverse("admin:races_payout_import"), {"file": upload})
+    response = client.post(reverse("admin:payouts_payout_import"), {"file": upload})
     assert response.status_code == 302
     assert Payout.objects.get(pk=ids[1]).reference == "T-2"
     bad = io.BytesIO(b"payout_id,reference\nnope,T\n")
     bad.name = "bad.csv"
-    page = client.post(reverse("admin:races_payout_import"), {"file": bad}).content.decode()
+    page = client.post(reverse("admin:payouts_payout_import"), {"file": bad}).content.decode()
     assert "is not a number" in page
     # No adding or deleting payouts by hand; the change page cannot edit a status.
-    assert client.get(reverse("admin:races_payout_add")).status_code == 403
-    change = reverse("admin:races_payout_change", args=[ids[2]])
+    assert client.get(reverse("admin:payouts_payout_add")).status_code == 403
+    change = reverse("admin:payouts_payout_change", args=[ids[2]])
     client.post(change, {"status": "paid", "reference": "forged"})
     assert Payout.objects.get(pk=ids[2]).status == "approved"
     support = staff_member("Support")

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
@@ -26,13 +27,28 @@ from core.errors import ServiceError
 from core.models import AuditEntry
 from core.roles import OPERATORS
 from notifications.services import staff_alert
-from races.feed import feed_token_expiry
-from races.models import FeedCredential
+from races.feed.models import FeedCredential
 
 logger = logging.getLogger(__name__)
 MAX_TOKEN = 8192
 # When operators are warned before the token expires (dashboard colour and a Telegram DM, once each).
 WARN_AT = {"24h": timedelta(hours=24), "2h": timedelta(hours=2)}
+
+
+def feed_token_expiry(token: str) -> datetime | None:
+    """The `exp` of a JWT bearer token (read, not verified: only upstream can verify it), else None."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        padded = parts[1] + "=" * (-len(parts[1]) % 4)
+        claims = json.loads(base64.urlsafe_b64decode(padded))
+        exp = claims["exp"]
+        if isinstance(exp, bool) or not isinstance(exp, int | float):
+            return None
+        return datetime.fromtimestamp(exp, UTC)
+    except (ValueError, KeyError, TypeError, OverflowError, OSError):
+        return None
 
 
 class TokenRefused(ServiceError):

@@ -1,0 +1,75 @@
+"""Money: the payment of prizes (payouts), whatever won them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from races.models import MONEY
+
+
+class Payout(models.Model):
+    """The payment of one prize: pending → approved → paid, or failed / cancelled (payouts.services).
+
+    A payout has a source: a prize of a finalized race (`result`, and its `race`, whose pool bounds it) today; a
+    raffle winner later. One payout per prize (`result` is unique), and the payouts of one source never add up to
+    more than its pool: database triggers refuse the insert or update that would (payouts 0002), whatever
+    writes it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        APPROVED = "approved", "Approved"
+        PAID = "paid", "Paid"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Source(models.TextChoices):
+        RACE = "race", "Race prize"
+
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.RACE)
+    result = models.OneToOneField(
+        "races.RaceResult", null=True, blank=True, on_delete=models.PROTECT, related_name="payout"
+    )
+    race = models.ForeignKey("races.WagerRace", null=True, blank=True, on_delete=models.PROTECT, related_name="payouts")
+    player = models.ForeignKey("races.Player", on_delete=models.PROTECT, related_name="payouts")
+    amount = models.DecimalField(**MONEY)
+    method = models.CharField(max_length=32, default="manual", help_text="The payout provider that pays it.")
+    destination = models.CharField(max_length=64, help_text="The Goated username the prize goes to.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+    reference = models.CharField(max_length=128, blank=True, help_text="The provider's or the operator's reference.")
+    note = models.CharField(max_length=500, blank=True, help_text="Why it failed or was cancelled.")
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    paid_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    paid_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "race", "result__rank"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payout_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "approved", "paid", "failed", "cancelled"]),
+                name="payout_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="paid") | (~Q(reference="") & Q(paid_at__isnull=False)),
+                name="payout_paid_has_reference",
+            ),
+            # Each source names the prize it pays and the pool that bounds it (a raffle adds its own case).
+            models.CheckConstraint(
+                condition=Q(source="race", result__isnull=False, race__isnull=False),
+                name="payout_source_complete",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "race"], name="payout_status_race")]
+
+    def __str__(self) -> str:
+        return f"{self.amount} to {self.destination} ({self.get_status_display()})"
