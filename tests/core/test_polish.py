@@ -21,7 +21,8 @@ def test_favicon_ico_leads_to_the_icon(client):
     assert "max-age=86400" in response["Cache-Control"]
     icon = client.get(response["Location"])
     assert icon.status_code == 200
-    assert b"<svg" in b"".join(icon.streaming_content) if icon.streaming else icon.content
+    body = b"".join(icon.streaming_content) if icon.streaming else icon.content
+    assert b"<svg" in body
     assert 'rel="icon"' in client.get("/").content.decode()
 
 
