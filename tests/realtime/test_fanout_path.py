@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 import uuid
@@ -127,6 +128,8 @@ class _GatedConsumer(consumers.StreamConsumer):
 
     relayed = frozenset({"test.event"})
     gate: asyncio.Event
+    reading: asyncio.Event  # set once a later snapshot has started and waits for the gate
+    held: asyncio.Event  # set when a relayed event reached the consumer but was held back, not sent
     snapshots = 0
 
     async def authorize(self) -> int | None:
@@ -136,12 +139,30 @@ class _GatedConsumer(consumers.StreamConsumer):
     async def snapshot(self) -> dict:
         type(self).snapshots += 1
         if type(self).snapshots > 1:
+            type(self).reading.set()
             await type(self).gate.wait()
         return {"n": type(self).snapshots}
 
+    async def _layer_receive(self) -> dict:
+        message = await super()._layer_receive()  # returns only what it did not relay itself
+        if message.get("type") in self.relayed:
+            type(self).held.set()
+        return message
+
+
+async def _set_within(event: asyncio.Event, seconds: float) -> bool:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(event.wait(), seconds)
+    return event.is_set()
+
+
+def _gated_reset() -> None:
+    _GatedConsumer.gate, _GatedConsumer.reading, _GatedConsumer.held = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    _GatedConsumer.snapshots = 0
+
 
 async def _gated() -> WebsocketCommunicator:
-    _GatedConsumer.gate, _GatedConsumer.snapshots = asyncio.Event(), 0
+    _gated_reset()
     ws = WebsocketCommunicator(_GatedConsumer.as_asgi(), "/ws/relay-test/")
     connected, _ = await ws.connect(timeout=5)
     assert connected
@@ -153,9 +174,10 @@ async def _gated() -> WebsocketCommunicator:
 async def test_events_wait_behind_a_snapshot_the_client_asked_for(pubsub_layer):
     ws = await _gated()
     await ws.send_json_to({"type": "snapshot"})
-    await asyncio.sleep(0.1)  # the consumer is now reading the snapshot
+    assert await _set_within(_GatedConsumer.reading, 5), "the consumer never started reading the snapshot"
     await pubsub_layer.group_send("relay-test", {"type": "test.event", "version": time.time_ns() // 1000})
-    assert await ws.receive_nothing(timeout=0.5)  # not before the snapshot
+    assert await _set_within(_GatedConsumer.held, 5), "the event was not held behind the snapshot being read"
+    assert await ws.receive_nothing(timeout=0.05)  # not before the snapshot
     _GatedConsumer.gate.set()
     snapshot = await ws.receive_json_from(timeout=5)
     event = await ws.receive_json_from(timeout=5)
@@ -182,7 +204,7 @@ async def test_a_send_the_server_refuses_ends_nothing_but_relaying_and_the_layer
 
         await app(scope, receive, refusing_send)
 
-    _GatedConsumer.gate, _GatedConsumer.snapshots = asyncio.Event(), 0
+    _gated_reset()
     ws = WebsocketCommunicator(server, "/ws/relay-test/")
     assert (await ws.connect(timeout=5))[0]
     assert (await ws.receive_json_from(timeout=5))["type"] == "snapshot"
