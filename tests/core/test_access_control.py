@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import timedelta
 
 import pytest
 from django.contrib import admin
@@ -279,7 +280,12 @@ def _totp(secret: str) -> str:
 
 @pytest.mark.django_db
 def test_staff_need_a_second_factor_for_admin_when_2fa_is_on(client, settings):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
     settings.STAFF_2FA = True
+    # Long enough that no machine is slow enough to reach the second try after the window (django-otp's default
+    # of 1 s was), and the test moves time past it rather than waiting it out.
+    settings.OTP_TOTP_THROTTLE_FACTOR = 60
     staff = StaffFactory(username="guarded")
     client.force_login(staff)
     setup = client.get("/admin/", follow=True)
@@ -291,7 +297,12 @@ def test_staff_need_a_second_factor_for_admin_when_2fa_is_on(client, settings):
     assert wrong.status_code == 400
     throttled = client.post("/accounts/2fa/setup/", {"token": _totp(secret), "next": "/admin/"})
     assert "Too many wrong codes in a row" in throttled.content.decode()  # guessing is slowed down
-    time.sleep(1.1)
+    device = TOTPDevice.objects.get(user=staff, confirmed=False)
+    assert device.throttling_failure_count == 1  # one wrong code so far: the window is 60 s, not 120
+    # The person waits out the window: the failure is moved back past it instead of the test sleeping.
+    device.throttling_failure_timestamp -= timedelta(seconds=60)
+    device.save(update_fields=["throttling_failure_timestamp"])
+    assert device.verify_is_allowed()[0]
     done = client.post("/accounts/2fa/setup/", {"token": _totp(secret), "next": "/admin/"}).content.decode()
     block = done.split('id="recovery-codes">')[1].split("</ul>")[0]
     codes = re.findall(r"<code>([^<]+)</code>", block)
