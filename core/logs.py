@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 HEADER = "request_id"  # the Celery message header
+REQUEST_ID_HEADER = "X-Request-ID"  # read from the proxy and sent back (also by goatedvips.fastpath)
 _VALID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
@@ -37,14 +38,14 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request_id = request_id_for(request.headers.get("X-Request-ID", ""))
+        request_id = request_id_for(request.headers.get(REQUEST_ID_HEADER, ""))
         request.request_id = request_id
         token = request_id_var.set(request_id)
         try:
             response = self.get_response(request)
         finally:
             request_id_var.reset(token)
-        response["X-Request-ID"] = request_id
+        response[REQUEST_ID_HEADER] = request_id
         return response
 
 

@@ -11,6 +11,7 @@ Metric names are stable: dashboards and the alert rules in docs/operations.md us
 from __future__ import annotations
 
 import os
+import time
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
 
@@ -61,6 +62,17 @@ def metrics_text() -> bytes:
     for collector in _data_collectors:
         registry.register(collector)
     return generate_latest(registry)
+
+
+KNOWN_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
+
+
+def http_request_record(route: str, method: str, status: int, started: float) -> None:
+    """Count and time one answered request; `started` is its `time.perf_counter()`. Django's requests
+    (core.middleware.MetricsMiddleware) and the leaderboard fast path's (goatedvips.fastpath) both land here."""
+    method = method if method in KNOWN_METHODS else "other"
+    HTTP_REQUESTS.labels(route, method, str(status)).inc()
+    HTTP_LATENCY.labels(route, method).observe(time.perf_counter() - started)
 
 
 def route_of(request) -> str:

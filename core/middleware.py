@@ -88,11 +88,5 @@ class MetricsMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
         response = self.get_response(request)
-        route = metrics.route_of(request)
-        method = request.method if request.method in KNOWN_METHODS else "other"
-        metrics.HTTP_REQUESTS.labels(route, method, str(response.status_code)).inc()
-        metrics.HTTP_LATENCY.labels(route, method).observe(time.perf_counter() - started)
+        metrics.http_request_record(metrics.route_of(request), request.method, response.status_code, started)
         return response
-
-
-KNOWN_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}

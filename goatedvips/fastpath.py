@@ -31,7 +31,7 @@ from django.http.request import split_domain_port, validate_host
 from django.utils.http import parse_etags
 
 from core import metrics
-from core.logs import request_id_for
+from core.logs import REQUEST_ID_HEADER, request_id_for
 from races.api import LEADERBOARD_MAX_LIMIT as MAX_LIMIT
 from races.feed.leaderboard import leaderboard_page_json_local
 from races.models import LeaderboardPeriod
@@ -43,7 +43,8 @@ PERIODS = {p.value for p in LeaderboardPeriod}
 _PLAIN_QUERY = re.compile(rb"^[A-Za-z0-9_=&]*$")
 _DIGITS = re.compile(r"^[0-9]{1,9}$")
 # Headers that belong to one response, recomputed for each fast answer.
-_PER_RESPONSE = {b"content-length", b"etag", b"x-request-id", b"date", b"server"}
+_REQUEST_ID = REQUEST_ID_HEADER.lower().encode()
+_PER_RESPONSE = {b"content-length", b"etag", _REQUEST_ID, b"date", b"server"}
 # Django's answer depends on these (conditional GETs beyond If-None-Match; cookies: a malformed CSRF cookie is
 # replaced, a session may add Vary: Cookie). The site's own script fetches the leaderboard without cookies.
 _DJANGO_ONLY = ("if-match", "if-modified-since", "if-unmodified-since", "if-range", "range", "cookie")
@@ -146,9 +147,7 @@ class LeaderboardFastPath:
             template = self.templates.get((status, secure))
             if template is not None:
                 await self._send(send, status, template, body if status == 200 else b"", etag, headers)
-                route = PATH
-                metrics.HTTP_REQUESTS.labels(route, "GET", str(status)).inc()
-                metrics.HTTP_LATENCY.labels(route, "GET").observe(time.perf_counter() - started)
+                metrics.http_request_record(PATH, "GET", status, started)
                 self.served += 1
                 return None
         if not eligible:
@@ -157,8 +156,8 @@ class LeaderboardFastPath:
 
     async def _send(self, send, status, template, body, etag, headers) -> None:
         fixed, with_length = template
-        request_id = request_id_for(headers.get(b"x-request-id", b"").decode("latin-1"))
-        out = [*fixed, (b"etag", etag.encode()), (b"x-request-id", request_id.encode())]
+        request_id = request_id_for(headers.get(_REQUEST_ID, b"").decode("latin-1"))
+        out = [*fixed, (b"etag", etag.encode()), (_REQUEST_ID, request_id.encode())]
         if with_length:
             out.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": status, "headers": out})
