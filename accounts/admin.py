@@ -1,30 +1,18 @@
-import uuid
-
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
-from django.shortcuts import redirect
-from django.template.response import TemplateResponse
-from django.urls import reverse
-from django.utils.html import format_html, format_html_join
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.broadcasts import broadcast_compose, broadcast_preview
 from accounts.models import TelegramLinkToken, User, VerificationRequest
 from accounts.services import user_player_unlink, user_set_active, verification_approve, verification_reject
 from accounts.two_factor import two_factor_reset
-from core.admin import AuditedAdminMixin, action_each, action_form_page
-from core.errors import ServiceError
+from core.admin import AuditedAdminMixin, action_each, action_with_form
 from core.models import AuditEntry
 from core.money import money_text
-from notifications.broadcasts import broadcast_report
-from notifications.models import Broadcast, BroadcastDelivery, NotificationPreferences
-from races.models import WagerRace
-from vip.models import VipTier
+from notifications.models import NotificationPreferences
 
 # Authenticator devices are not edited in admin (their secrets must not be shown): a superuser resets a staff
 # member's second factor with the user action, and the member enrols again.
@@ -251,20 +239,19 @@ class VerificationRequestAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
     @admin.action(description="Reject selected requests with a reason (notifies the user)", permissions=["change"])
     def reject(self, request, queryset):
-        form = RejectForm(request.POST if "apply" in request.POST else None)
-        if not form.is_valid():
-            return action_form_page(
-                self, request, queryset, form=form, action="reject", title="Reject verification requests",
-                intro="The reason is sent to each requester.", submit_label="Reject",
-            )  # fmt: skip
-        reason = form.cleaned_data["reason"]
-        self._decide(
-            request,
-            queryset,
-            lambda pk: verification_reject(pk, actor=request.user, reason=reason, source=AuditEntry.Source.ADMIN),
-            "Rejected",
-        )
-        return None
+        def run(data):
+            reason = data["reason"]
+            self._decide(
+                request,
+                queryset,
+                lambda pk: verification_reject(pk, actor=request.user, reason=reason, source=AuditEntry.Source.ADMIN),
+                "Rejected",
+            )
+
+        return action_with_form(
+            self, request, RejectForm, run, queryset=queryset, title="Reject verification requests",
+            intro="The reason is sent to each requester.", submit_label="Reject",
+        )  # fmt: skip
 
 
 @admin.register(TelegramLinkToken)
@@ -276,139 +263,3 @@ class TelegramLinkTokenAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
-
-
-# --- broadcasts: operators write to players on the site, by email and on Telegram ------------------------------
-
-
-class BroadcastForm(forms.Form):
-    title = forms.CharField(max_length=120, required=False, help_text="Shown as the notification title and subject.")
-    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), max_length=4000)
-    link = forms.CharField(max_length=200, required=False, help_text="A page of this site, e.g. /races/12/")
-    audience = forms.ChoiceField(choices=Broadcast.Audience.choices, initial=Broadcast.Audience.VERIFIED)
-    tier = forms.ModelChoiceField(VipTier.objects.order_by("min_wager"), required=False, help_text="For “a VIP tier”.")
-    race = forms.ModelChoiceField(
-        WagerRace.objects.order_by("-start_date"), required=False, help_text="For “participants of a race”."
-    )
-    channels = forms.MultipleChoiceField(
-        choices=[("site", "On the site"), ("email", "By email"), ("telegram", "On Telegram")],
-        widget=forms.CheckboxSelectMultiple, initial=["site", "telegram"],
-    )  # fmt: skip
-    promotional = forms.BooleanField(
-        required=False, initial=True,
-        help_text="Marketing: skip players who switched off promotional offers. Untick for service announcements.",
-    )  # fmt: skip
-    # One per opened form: "Send" pressed twice (or a resubmitted page) starts one broadcast.
-    form_key = forms.CharField(widget=forms.HiddenInput, max_length=32, initial=lambda: uuid.uuid4().hex)
-
-    def compose_kwargs(self) -> dict:
-        data = self.cleaned_data
-        params = {}
-        if data.get("tier"):
-            params["tier_id"] = data["tier"].pk
-        if data.get("race"):
-            params["race_id"] = data["race"].pk
-        return {
-            "title": data["title"], "text": data["text"], "link": data["link"], "audience": data["audience"],
-            "params": params, "channels": data["channels"], "promotional": data["promotional"],
-            "key": f"admin:{data['form_key']}",
-        }  # fmt: skip
-
-
-@admin.register(Broadcast)
-class BroadcastAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    """Compose (audience, channels, a preview of the recipients per channel), send through a paced, resumable
-    worker, and follow the progress per channel. A broadcast is a record: never edited or deleted."""
-
-    list_display = ("created_at", "subject", "audience", "channels", "status", "created_by", "sent", "failed", "left")
-    list_filter = ("status", "audience", "promotional")
-    search_fields = ("title", "text")
-    list_select_related = ("created_by",)
-    date_hierarchy = "created_at"
-    readonly_fields = ("subject", "text", "link", "audience", "audience_params", "channels", "promotional",
-                       "status", "created_by", "created_at", "finished_at", "progress")  # fmt: skip
-    fields = readonly_fields
-
-    def get_queryset(self, request):
-        S = BroadcastDelivery.Status
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                n_sent=Count("deliveries", filter=Q(deliveries__status=S.SENT)),
-                n_failed=Count("deliveries", filter=Q(deliveries__status__in=[S.FAILED, S.BLOCKED])),
-                n_left=Count("deliveries", filter=Q(deliveries__status__in=[S.PENDING, S.SENDING])),
-            )
-        )
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description="Subject")
-    def subject(self, obj):
-        return (obj.title or obj.text)[:80]
-
-    @admin.display(description="Channels")
-    def channels(self, obj):
-        return ", ".join(name for name in ("site", "email", "telegram") if getattr(obj, name)) or "–"
-
-    @admin.display(description="Sent", ordering="n_sent")
-    def sent(self, obj):
-        return obj.n_sent
-
-    @admin.display(description="Failed or blocked", ordering="n_failed")
-    def failed(self, obj):
-        return obj.n_failed
-
-    @admin.display(description="Still to send", ordering="n_left")
-    def left(self, obj):
-        return obj.n_left
-
-    @admin.display(description="Progress per channel")
-    def progress(self, obj):
-        report = broadcast_report(obj)
-        rows = (
-            (channel, counts.get("sent", 0), counts.get("failed", 0) + counts.get("blocked", 0),
-             counts.get("pending", 0) + counts.get("sending", 0))
-            for channel, counts in sorted(report.by_channel.items())
-        )  # fmt: skip
-        body = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows)
-        return format_html(
-            '<table id="broadcast-progress"><thead><tr><th>Channel</th><th>Sent</th><th>Failed / blocked</th>'
-            "<th>Still to send</th></tr></thead><tbody>{}</tbody></table>",
-            body,
-        )
-
-    def add_view(self, request, form_url="", extra_context=None):
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        form = BroadcastForm(request.POST or None)
-        preview = None
-        if request.method == "POST" and form.is_valid():
-            try:
-                kwargs = form.compose_kwargs()
-                if "_preview" in request.POST:
-                    preview = broadcast_preview(
-                        kwargs["audience"], kwargs["params"], kwargs["channels"], promotional=kwargs["promotional"]
-                    )
-                else:
-                    broadcast, created = broadcast_compose(**kwargs, actor=request.user)
-                    self.message_user(
-                        request,
-                        f"Broadcast #{broadcast.pk} is sending; follow it here."
-                        if created else f"Broadcast #{broadcast.pk} was already sent from this form; here it is.",
-                    )  # fmt: skip
-                    return redirect(reverse("admin:notifications_broadcast_change", args=[broadcast.pk]))
-            except ServiceError as exc:
-                form.add_error(None, exc.message)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "New broadcast",
-            "form": form,
-            "preview": preview,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/notifications/broadcast/compose.html", context)

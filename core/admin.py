@@ -146,8 +146,75 @@ class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         )
 
 
+def form_refusal(form, exc: ServiceError) -> None:
+    """A service's refusal on the form that asked for it: under the fields it names, and its message at the top
+    unless it only repeats them."""
+    named = {name: problems for name, problems in exc.fields.items() if name in form.fields}
+    for name, problems in named.items():
+        form.add_error(name, problems)
+    if exc.message != " ".join(str(p) for problems in named.values() for p in problems):
+        form.add_error(None, exc.message)
+
+
+def action_with_form(
+    modeladmin,
+    request,
+    form_class,
+    run: Callable[[dict], object],
+    *,
+    title: str,
+    queryset=None,
+    intro: str = "",
+    submit_label: str = "Apply",
+    template: str = "admin/action_form_page.html",
+    context: dict | Callable[[object], dict] | None = None,
+):
+    """The one way admin asks for input before it calls a service: show a form, then `run(cleaned_data)`.
+
+    - An action (`queryset` given: reject with a reason, assign to…) shows templates/admin/action_form_page.html,
+      which lists the selection and posts back to the changelist with the same action and "apply".
+    - A page of its own (an add view: compose a broadcast, generate codes) posts to itself; `template` and
+      `context` (a dict, or a function of the form) shape it.
+
+    `run` calls the service and says what happened (its messages are its own). It returns None when done (back
+    to the changelist), a dict to show the page again with more in its context (a preview), or a response to
+    give. A ServiceError it raises is shown on the form (`form_refusal`), which keeps what was typed."""
+    is_action = queryset is not None
+    bound = "apply" in request.POST if is_action else request.method == "POST"
+    form = form_class(request.POST, request.FILES) if bound else form_class()
+    shown: dict = {}
+    if bound and form.is_valid():
+        try:
+            outcome = run(form.cleaned_data)
+        except ServiceError as exc:
+            form_refusal(form, exc)
+        else:
+            if isinstance(outcome, dict):
+                shown = outcome
+            elif outcome is not None or is_action:
+                return outcome
+            else:
+                opts = modeladmin.model._meta
+                return redirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
+    page = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "form": form,
+        "opts": modeladmin.model._meta,
+        **(context(form) if callable(context) else context or {}),
+        **shown,
+    }
+    if is_action:
+        # The action chosen, read as the changelist reads it (one select at the top, maybe one at the bottom).
+        chosen, index = request.POST.getlist("action"), request.POST.get("index", "0")
+        action = chosen[int(index)] if index.isdigit() and int(index) < len(chosen) else ""
+        page |= {"intro": intro, "queryset": queryset, "action": action, "submit_label": submit_label}
+    return TemplateResponse(request, template, page)
+
+
 def action_form_page(modeladmin, request, queryset, *, form, action: str, title: str, intro: str, submit_label: str):
-    """The intermediate page of an admin action that needs input first (see templates/admin/action_form_page.html)."""
+    """The intermediate page of an admin action that needs input first (see templates/admin/action_form_page.html).
+    Kept for races' admin until it moves to `action_with_form`."""
     context = {
         **modeladmin.admin_site.each_context(request),
         "title": title,

@@ -1,5 +1,7 @@
 """Broadcasts: one message to many people on the site, by email and on Telegram, paced per channel, resumable,
-and never twice to one recipient on one channel.
+and never twice to one recipient on one channel. Everything about them lives here: who an audience means
+(`audience_users`), its recipients per channel (`broadcast_recipients`), the preview, composing one (the admin's
+composer, `notifications/admin.py`) or starting one from the bot (`broadcast_start`), sending and the report.
 
 The recipients are listed up front (one delivery per channel and recipient, unique), chosen by the audience
 rules of `notifications.services` (preferences, confirmed addresses, blocked bots). A run claims each delivery
@@ -18,25 +20,30 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import get_connection
 from django.db import IntegrityError, transaction
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from core.audit import audit_record
+from core.errors import ServiceError
 from core.models import AuditEntry
 from core.text import tg_html
 from notifications.email import EmailRefused, EmailTransient, absolute, email_build, email_deliver
-from notifications.models import BotUser, Broadcast, BroadcastDelivery, Notification
+from notifications.models import BotUser, Broadcast, BroadcastDelivery, NewsletterSubscription, Notification
 from notifications.realtime import notification_announce
+from notifications.services import email_audience, newsletter_audience, site_audience, telegram_audience
 from notifications.tasks import broadcast_run_task
 from notifications.telegram import TelegramTransient, telegram_send_message
 
 logger = logging.getLogger(__name__)
 
 Channel, Status = BroadcastDelivery.Channel, BroadcastDelivery.Status
+Audience = Broadcast.Audience
+CHANNELS = ("site", "email", "telegram")
 # Set to stop runs in this process after the message in hand (the broadcast_send command sets it on SIGTERM).
 stop = threading.Event()
 PROGRESS_EVERY = 100
@@ -59,6 +66,113 @@ class BroadcastReport:
     pending: int = 0
     seconds: float = 0.0
     by_channel: dict = field(default_factory=dict)  # channel → {status: count}
+
+
+class BroadcastRefused(ServiceError):
+    code = "broadcast_invalid"
+
+
+# --- who an audience means ------------------------------------------------------------------------------------
+# Tiers (vip) and races (races) sit above this app: their models are named by label, the way every app names the
+# user model (AUTH_USER_MODEL), never imported, and users are narrowed by field lookups through `player`.
+
+
+def broadcast_tiers() -> QuerySet:
+    """The VIP tiers an operator may address, lowest first."""
+    return apps.get_model("vip", "VipTier").objects.order_by("min_wager")
+
+
+def broadcast_races() -> QuerySet:
+    """The races whose participants an operator may address, newest first."""
+    return apps.get_model("races", "WagerRace").objects.order_by("-start_date")
+
+
+def _at_or_above_tier(users: QuerySet, tier) -> QuerySet:
+    # TIER RULE: the one place a broadcast decides "this tier and above". It repeats the ladder's test
+    # (all-time wager >= the tier's min_wager) until the shared tier rule (vip.selectors.TierTable) can be used
+    # here; replace this body and nothing else.
+    return users.filter(player__wager_all_time__gte=tier.min_wager)
+
+
+def audience_users(audience: str, params: dict) -> QuerySet:
+    """The accounts an audience means (before anyone's preferences are applied)."""
+    User = get_user_model()
+    users = User.objects.filter(is_active=True)
+    if audience == Audience.EVERYONE:
+        return users
+    if audience == Audience.VERIFIED:
+        return users.filter(verification_status=User.VerificationStatus.VERIFIED)
+    if audience == Audience.TIER:
+        tier = broadcast_tiers().filter(pk=params.get("tier_id")).first()
+        if tier is None:
+            raise BroadcastRefused("Choose the VIP tier the broadcast is for.", fields={"tier": ["Required."]})
+        return _at_or_above_tier(users, tier)
+    if audience == Audience.RACE:
+        race = broadcast_races().filter(pk=params.get("race_id")).first()
+        if race is None:
+            raise BroadcastRefused("Choose the race whose participants get it.", fields={"race": ["Required."]})
+        # Ranked in the race (one participant row per player and race).
+        return users.filter(player__race_entries__race=race, player__race_entries__rank__isnull=False)
+    if audience == Audience.NEWSLETTER:
+        addresses = NewsletterSubscription.objects.filter(is_subscribed=True).values("email")
+        return users.filter(email__in=addresses)
+    raise BroadcastRefused(f"Unknown audience “{audience}”.", fields={"audience": ["Unknown."]})
+
+
+def broadcast_recipients(audience: str, params: dict, channels, *, promotional: bool) -> Recipients:
+    users = audience_users(audience, params)
+    topic = "promotional_offers" if promotional else None
+    recipients = Recipients()
+    if "site" in channels:
+        recipients.site = site_audience(users, topic=topic)
+    if "email" in channels:
+        # Newsletter subscribers asked for these emails (their subscription is the consent), accounts or not.
+        recipients.email = (
+            newsletter_audience() if audience == Audience.NEWSLETTER else email_audience(users, topic=topic)
+        )
+    if "telegram" in channels:
+        recipients.telegram = telegram_audience(users, topic=topic)
+    return recipients
+
+
+def broadcast_preview(audience: str, params: dict, channels, *, promotional: bool) -> dict[str, int]:
+    """How many would get it, per channel (what the admin shows before sending)."""
+    recipients = broadcast_recipients(audience, params, channels, promotional=promotional)
+    return {channel: len(getattr(recipients, channel)) for channel in CHANNELS if channel in channels}
+
+
+# --- starting one ---------------------------------------------------------------------------------------------
+
+
+def broadcast_compose(
+    *, text: str, audience: str = Audience.VERIFIED, params: dict | None = None, channels=("telegram",),
+    title: str = "", link: str = "", promotional: bool = True, actor=None, key: str | None = None,
+    reply_chat: int | None = None,
+) -> tuple[Broadcast, bool]:  # fmt: skip
+    """Start a broadcast (admin composer, bot /broadcast): recipients listed now, a worker sends."""
+    text, title, params = (text or "").strip(), (title or "").strip(), params or {}
+    channels = [c for c in CHANNELS if c in set(channels)]
+    if not text:
+        raise BroadcastRefused("Write the message first.", fields={"text": ["This field may not be blank."]})
+    if not channels:
+        raise BroadcastRefused("Choose at least one channel.", fields={"channels": ["Choose at least one."]})
+    if link and not link.startswith("/"):
+        raise BroadcastRefused("The link must be a page of this site, like /races/12/.", fields={"link": ["A path."]})
+    recipients = broadcast_recipients(audience, params, channels, promotional=promotional)
+    return broadcast_create(
+        text=text, title=title, link=link, recipients=recipients, actor=actor, key=key, reply_chat=reply_chat,
+        audience=audience, audience_params=params, promotional=promotional,
+        site="site" in channels, email="email" in channels, telegram="telegram" in channels,
+    )  # fmt: skip
+
+
+def broadcast_start(text: str, *, actor, reply_chat: int, key: str) -> tuple[Broadcast, bool]:
+    """The bot's /broadcast: to verified players on Telegram (those who allow it), as a service announcement;
+    the staff chat is told the progress and the outcome. The same command delivered again starts nothing new."""
+    return broadcast_compose(
+        text=text, audience=Audience.VERIFIED, channels=("telegram",), promotional=False, actor=actor, key=key,
+        reply_chat=reply_chat,
+    )  # fmt: skip
 
 
 def broadcast_create(

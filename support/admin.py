@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from django.db.models import Q
 
 from accounts.models import User
-from core.admin import AuditedAdminMixin, ReadOnlyAdminMixin, action_each, action_form_page
+from core.admin import AuditedAdminMixin, ReadOnlyAdminMixin, action_each, action_with_form
 from core.errors import ServiceError
 from core.models import AuditEntry
 from core.roles import SUPPORT
@@ -107,19 +107,18 @@ class SupportTicketAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
     @admin.action(description="Assign selected tickets to…", permissions=["change"])
     def assign(self, request, queryset):
-        form = AssignForm(request.POST if "apply" in request.POST else None)
-        if not form.is_valid():
-            return action_form_page(
-                self, request, queryset, form=form, action="assign", title="Assign tickets",
-                intro="Who takes these tickets?", submit_label="Assign",
+        def run(data):
+            assignee = data["assignee"]
+            self._each(
+                request, queryset,
+                lambda t: ticket_assign(t, actor=request.user, assignee=assignee, source=AuditEntry.Source.ADMIN),
+                f"Assigned to {assignee}",
             )  # fmt: skip
-        assignee = form.cleaned_data["assignee"]
-        self._each(
-            request, queryset,
-            lambda t: ticket_assign(t, actor=request.user, assignee=assignee, source=AuditEntry.Source.ADMIN),
-            f"Assigned to {assignee}",
+
+        return action_with_form(
+            self, request, AssignForm, run, queryset=queryset, title="Assign tickets",
+            intro="Who takes these tickets?", submit_label="Assign",
         )  # fmt: skip
-        return None
 
     @admin.action(description="Close selected tickets", permissions=["change"])
     def close(self, request, queryset):

@@ -1,5 +1,7 @@
-"""The bot's own writes: a staff /broadcast, through the same machinery as the admin's broadcasts (everything else
-the bot does is a service of another app: accounts for linking and verification, notifications for delivery)."""
+"""The bot's own writes: joining a race and the community group's moderation (everything else the bot does is a
+service of another app: accounts for linking and verification, notifications for delivery and broadcasts).
+`broadcast_start` (the staff /broadcast) lives with every other broadcast in notifications.broadcasts; it is
+named here too because the bot's handler calls it as `services.broadcast_start`."""
 
 from __future__ import annotations
 
@@ -10,26 +12,16 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
-from accounts.broadcasts import broadcast_compose
 from accounts.selectors import player_for, site_user_for
 from core.audit import audit_record
 from core.errors import ServiceError
 from core.models import AuditEntry
 from core.text import tg_html
-from notifications.models import BotUser, Broadcast
+from notifications.broadcasts import broadcast_start  # noqa: F401 (bot.py calls services.broadcast_start)
+from notifications.models import BotUser
 from races.models import RaceEntry, WagerRace
 from races.services.entries import race_join
 from telegram_bot import texts
-
-
-def broadcast_start(text: str, *, actor, reply_chat: int, key: str) -> tuple[Broadcast, bool]:
-    """To verified players on Telegram (those who allow it): the recipients are listed now and a worker sends,
-    paced, resumable, once each; the staff chat is told the progress and the outcome. The same command delivered
-    again starts nothing new."""
-    return broadcast_compose(
-        text=text, audience=Broadcast.Audience.VERIFIED, channels=("telegram",), promotional=False, actor=actor,
-        key=key, reply_chat=reply_chat,
-    )  # fmt: skip
 
 
 def race_join_from_bot(telegram_id: int, args: str) -> str:

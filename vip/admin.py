@@ -6,12 +6,10 @@ from django.contrib import admin
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
-from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 
-from core.admin import AuditedAdminMixin, money_column
-from core.errors import ServiceError
+from core.admin import AuditedAdminMixin, action_with_form, money_column
 from core.models import AuditEntry
 from vip.models import BonusCode, BonusCodeClaim, VipTier, WheelSegment, WheelSpin
 from vip.services import bonus_codes_deactivate, bonus_codes_generate
@@ -55,15 +53,6 @@ class BulkGenerateForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
 
 
-def _form_errors(form: forms.Form, exc: ServiceError) -> None:
-    """A service's refusal on the form: under the fields it names, else at the top."""
-    named = {k: v for k, v in exc.fields.items() if k in form.fields}
-    for field, errors in named.items():
-        form.add_error(field, errors)
-    if not named:
-        form.add_error(None, exc.message)
-
-
 @admin.register(BonusCode)
 class BonusCodeAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = (
@@ -100,31 +89,27 @@ class BonusCodeAdmin(AuditedAdminMixin, admin.ModelAdmin):
             BonusCode, form=BulkGenerateForm, fields=BulkGenerateForm.Meta.fields,
             formfield_callback=partial(self.formfield_for_dbfield, request=request),
         )  # fmt: skip
-        form = form_class(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
-            try:
-                codes = bonus_codes_generate(
-                    prefix=data["prefix"], count=data["count"], amount=data["amount"],
-                    required_wager=data["required_wager"], required_wager_period=data["required_wager_period"],
-                    claim_limit=data["claim_limit"], expires_at=data["expires_at"], days_valid=None,
-                    audience=data["audience"], min_tier=data["min_tier"], description=data["description"],
-                    actor=request.user, source=AuditEntry.Source.ADMIN,
-                )  # fmt: skip
-            except ServiceError as exc:
-                _form_errors(form, exc)
-            else:
-                self.message_user(request, f"Generated {len(codes)} codes: {codes[0].code} … {codes[-1].code}.")
-                return redirect(f"../?batch={codes[0].batch}")
+
+        def run(data):
+            codes = bonus_codes_generate(
+                prefix=data["prefix"], count=data["count"], amount=data["amount"],
+                required_wager=data["required_wager"], required_wager_period=data["required_wager_period"],
+                claim_limit=data["claim_limit"], expires_at=data["expires_at"], days_valid=None,
+                audience=data["audience"], min_tier=data["min_tier"], description=data["description"],
+                actor=request.user, source=AuditEntry.Source.ADMIN,
+            )  # fmt: skip
+            self.message_user(request, f"Generated {len(codes)} codes: {codes[0].code} … {codes[-1].code}.")
+            return redirect(f"../?batch={codes[0].batch}")
+
         fieldsets = [
             (None, {"fields": ["prefix", "count", "amount", "claim_limit", "expires_at", "description"]}),
             ("Who may claim", {"fields": ["audience", "min_tier", "required_wager", "required_wager_period"]}),
         ]
-        context = {
-            **self.admin_site.each_context(request), "form": form, "adminform": helpers.AdminForm(form, fieldsets, {}),
-            "media": self.media + form.media, "title": "Generate bonus codes", "opts": self.model._meta,
-        }  # fmt: skip
-        return TemplateResponse(request, "admin/vip/bonuscode/generate.html", context)
+        return action_with_form(
+            self, request, form_class, run, title="Generate bonus codes", template="admin/vip/bonuscode/generate.html",
+            context=lambda form: {"adminform": helpers.AdminForm(form, fieldsets, {}),
+                                  "media": self.media + form.media},
+        )  # fmt: skip
 
     @admin.action(description="Deactivate selected codes", permissions=["change"])
     def deactivate(self, request, queryset):

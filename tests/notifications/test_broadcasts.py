@@ -14,10 +14,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from accounts.broadcasts import broadcast_compose, broadcast_preview
 from core.models import AuditEntry
 from notifications import broadcasts
-from notifications.broadcasts import broadcast_report
+from notifications.broadcasts import broadcast_compose, broadcast_preview, broadcast_report
 from notifications.models import Broadcast, NewsletterSubscription, Notification, NotificationPreferences
 from tests.realtime.servers import ROOT, child_env, manage
 from tests.telegram_bot.fake_telegram import TOKEN

@@ -51,7 +51,7 @@ def fan(db):
 
 
 def _producers(fan):
-    from accounts.broadcasts import broadcast_compose
+    from notifications.broadcasts import broadcast_compose
     from races.services.standings import race_new_leader_notify
     from races.services.statements import monthly_statements_send, previous_month
     from support.services import ticket_message_post

@@ -252,8 +252,7 @@ def test_commands_are_rate_limited_per_user_with_a_polite_reply(tg, feed_updates
 
 
 def test_broadcast_to_1000_users_respects_the_pace_and_skips_blocked_users(tg, settings, reviewer):
-    from accounts.broadcasts import broadcast_recipients
-    from notifications.broadcasts import broadcast_create, broadcast_run
+    from notifications.broadcasts import broadcast_create, broadcast_recipients, broadcast_run
 
     settings.TELEGRAM_BROADCAST_PER_SECOND = 200  # the production pace is 25/s; the rule under test is the same
     users = [
@@ -280,8 +279,7 @@ def test_broadcast_to_1000_users_respects_the_pace_and_skips_blocked_users(tg, s
 def test_broadcast_retries_a_telegram_delivery_when_telegram_fails_and_gives_up_after_three_tries(tg, reviewer):
     """Telegram having a bad moment (502) costs a retry, not the message; three failures in a row mark it failed
     and the broadcast moves on to the next recipient."""
-    from accounts.broadcasts import broadcast_recipients
-    from notifications.broadcasts import SEND_ATTEMPTS, broadcast_create, broadcast_run
+    from notifications.broadcasts import SEND_ATTEMPTS, broadcast_create, broadcast_recipients, broadcast_run
     from notifications.models import BroadcastDelivery
 
     first = User.objects.create(
