@@ -10,7 +10,9 @@ Which preference gates which event is the table `EVENTS` below (documented in do
   bot the player has not blocked.
 
 Everything here runs inside the caller's transaction: rows are written with it, pushes, emails and Telegram
-messages leave only after it commits. The same rules choose the recipients of broadcasts (`*_audience`).
+messages leave only after it commits. The exception is an email-only event (a monthly statement): its email is
+built from what the caller hands in and leaves at once, once per key. The same rules choose the recipients of
+broadcasts (`*_audience`, used by notifications.broadcasts).
 """
 
 from __future__ import annotations
@@ -45,6 +47,10 @@ class Event:
     kind: str  # how the site labels it (Notification.Kind)
     topic: str | None  # the preference that must be on; None: an answer to something the player did
     telegram: str  # the Telegram message, from the escaped {title} and {body}
+    # An email-only event: its own email (a template of templates/emails/), sent at once and once per dedupe_key,
+    # with no site row and no Telegram message. `unsubscribe` is what its one-click link stops.
+    email: str = ""
+    unsubscribe: str = "email"
 
 
 EVENTS: dict[str, Event] = {
@@ -58,6 +64,9 @@ EVENTS: dict[str, Event] = {
     "ticket.reply": Event(Notification.Kind.SUPPORT, None, "💬 {title}:\n{body}"),
     "reward.won": Event(Notification.Kind.REWARD, None, "🎁 {title}\n{body}"),
     "payout.paid": Event(Notification.Kind.REWARD, None, "💸 {title}\n{body}"),
+    "statement.monthly": Event(
+        Notification.Kind.SYSTEM, "monthly_statements", "", email="statement", unsubscribe="statements"
+    ),
 }
 # The channel preference of each channel other than the site.
 CHANNELS = {"telegram": "push_notifications", "email": "email_notifications"}
@@ -113,15 +122,22 @@ def _telegram_reachable(chat_id: int | None) -> bool:
     return bool(chat_id) and not BotUser.objects.filter(telegram_id=chat_id, blocked_at__isnull=False).exists()
 
 
-def notify(user, event: str, *, title: str, body: str = "", url: str = "", dedupe_key: str = ""):
-    """Tell a player about `event` on every channel their preferences allow. Returns the site notification, or
-    None when nothing was sent (topic switched off, account inactive, or `dedupe_key` already used)."""
+def notify(user, event: str, *, title: str, body: str = "", url: str = "", dedupe_key: str = "",
+           context: dict | None = None):  # fmt: skip
+    """Tell a player about `event` on every channel their preferences allow. Returns the site notification (for
+    an email-only event, the log row of the email sent), or None when nothing was sent (topic switched off,
+    account inactive, no channel open, or `dedupe_key` already used). `context` fills an email-only event's
+    template."""
     spec = EVENTS[event]
     if user is None or not user.is_active:
         return None
     prefs = _preferences(user)
     if spec.topic and not getattr(prefs, spec.topic):
         return None
+    if spec.email:
+        if not (getattr(prefs, CHANNELS["email"]) and _email_reachable(user)):
+            return None
+        return _email_once(dedupe_key, user.email, title, spec.email, context or {}, unsubscribe_topic=spec.unsubscribe)
     note = notification_create(user, kind=spec.kind, title=title, body=body, url=url, dedupe_key=dedupe_key)
     if note is None:
         return None  # already told, on every channel
@@ -149,27 +165,22 @@ def notification_email(notification_id: int) -> str:
     return "sent"
 
 
-def email_once(key: str, to: str, subject: str, template: str, context: dict, *, unsubscribe_topic: str) -> bool:
-    """Send an email that must go once (a monthly statement): the key is taken first, so a re-run sends nothing
-    twice; if the send fails the key is given back for the next run."""
+def _email_once(key: str, to: str, subject: str, template: str, context: dict, *, unsubscribe_topic: str):
+    """Send an email that must go once (an email-only event such as a monthly statement), now: the key is taken
+    first, so a re-run sends nothing twice; if the send fails the key is given back for the next run and the
+    error raised. The EmailLog row, or None if the key was taken already."""
+    if not key:
+        raise ValueError("an email-only event is sent once per dedupe_key: give one")
     with transaction.atomic():
         log, created = EmailLog.objects.get_or_create(key=key, defaults={"to": to, "subject": subject})
     if not created:
-        return False
+        return None
     try:
         email_deliver(email_build(to, subject, template, context, unsubscribe_topic=unsubscribe_topic))
     except (EmailTransient, EmailRefused):
         EmailLog.objects.filter(pk=log.pk).delete()
         raise
-    return True
-
-
-def email_allowed(user, topic: str | None = None) -> bool:
-    """Whether `user` takes email now (active, confirmed address, the email channel on, and `topic` if given)."""
-    if user is None or not user.is_active or not _email_reachable(user):
-        return False
-    prefs = _preferences(user)
-    return getattr(prefs, CHANNELS["email"]) and (topic is None or getattr(prefs, topic))
+    return log
 
 
 def notify_telegram_chat(chat_id: int, event: str, *, title: str, body: str = "") -> None:

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from notifications.services import email_allowed, email_once
+from notifications.services import notify
 from races.models import HistoricalRace, Player, RaceResult, WagerRace
 from vip.selectors import TierTable
 
@@ -66,13 +66,11 @@ def monthly_statements_send(year: int | None = None, month: int | None = None) -
     tiers, sent = TierTable(), 0
     for player in Player.objects.filter(site_user__isnull=False).select_related("site_user").order_by("pk"):
         user = player.site_user
-        if not email_allowed(user, "monthly_statements"):
-            continue
         statement = statement_for(player, year, month, tiers)
-        if email_once(
-            f"statement:{user.pk}:{year}-{month:02d}", user.email,
-            f"Your {statement.month_label} statement", "statement", {"s": statement, "user": user},
-            unsubscribe_topic="statements",
+        # notify decides who takes it (monthly_statements and email on, a confirmed address) and sends it once.
+        if notify(
+            user, "statement.monthly", title=f"Your {statement.month_label} statement",
+            dedupe_key=f"statement:{user.pk}:{year}-{month:02d}", context={"s": statement, "user": user},
         ):  # fmt: skip
             sent += 1
     logger.info("monthly statements for %s-%02d: %s sent", year, month, sent)
