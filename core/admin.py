@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -212,22 +211,6 @@ def action_with_form(
     return TemplateResponse(request, template, page)
 
 
-def action_form_page(modeladmin, request, queryset, *, form, action: str, title: str, intro: str, submit_label: str):
-    """The intermediate page of an admin action that needs input first (see templates/admin/action_form_page.html).
-    Kept for races' admin until it moves to `action_with_form`."""
-    context = {
-        **modeladmin.admin_site.each_context(request),
-        "title": title,
-        "intro": intro,
-        "queryset": queryset,
-        "form": form,
-        "action": action,
-        "submit_label": submit_label,
-        "opts": modeladmin.model._meta,
-    }
-    return TemplateResponse(request, "admin/action_form_page.html", context)
-
-
 @admin.register(Switch)
 class FeatureSwitchAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """Feature switches (core.features): on/off without a deploy; the set of features is fixed by the code."""
@@ -266,26 +249,3 @@ class FeatureSwitchAdmin(AuditedAdminMixin, admin.ModelAdmin):
     @admin.action(description="Switch off", permissions=["change"])
     def switch_off(self, request, queryset):
         self._switch(request, queryset, False)
-
-
-def service_add_view(modeladmin, request, form_class, run, title: str):
-    """An admin "add" page whose saving is a service call: its refusal is shown on the form, which keeps what
-    was typed (a secret field is emptied by its widget)."""
-    if not modeladmin.has_add_permission(request):
-        raise PermissionDenied
-    form = form_class(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            done = run(form.cleaned_data)
-        except ServiceError as exc:
-            form.add_error(None, exc.message)
-            for name, problems in exc.fields.items():
-                if name in form.fields and name not in form.errors:
-                    form.add_error(name, problems)
-        else:
-            modeladmin.message_user(request, done, messages.SUCCESS)
-            opts = modeladmin.model._meta
-            return redirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
-    context = {**modeladmin.admin_site.each_context(request), "title": title, "form": form,
-               "opts": modeladmin.model._meta}  # fmt: skip
-    return TemplateResponse(request, "admin/service_form.html", context)

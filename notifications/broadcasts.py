@@ -20,7 +20,6 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import get_connection
@@ -32,6 +31,7 @@ from core.audit import audit_record
 from core.errors import ServiceError
 from core.models import AuditEntry
 from core.text import tg_html
+from notifications.audiences import audience_source
 from notifications.email import EmailRefused, EmailTransient, absolute, email_build, email_deliver
 from notifications.models import BotUser, Broadcast, BroadcastDelivery, NewsletterSubscription, Notification
 from notifications.realtime import notification_announce
@@ -73,25 +73,18 @@ class BroadcastRefused(ServiceError):
 
 
 # --- who an audience means ------------------------------------------------------------------------------------
-# Tiers (vip) and races (races) sit above this app: their models are named by label, the way every app names the
-# user model (AUTH_USER_MODEL), never imported, and users are narrowed by field lookups through `player`.
+# Tiers (vip) and races (races) sit above this app: each registers what its audience means (notifications.audiences)
+# and this module asks, never importing them.
 
 
 def broadcast_tiers() -> QuerySet:
     """The VIP tiers an operator may address, lowest first."""
-    return apps.get_model("vip", "VipTier").objects.order_by("min_wager")
+    return audience_source(Audience.TIER).choices()
 
 
 def broadcast_races() -> QuerySet:
     """The races whose participants an operator may address, newest first."""
-    return apps.get_model("races", "WagerRace").objects.order_by("-start_date")
-
-
-def _at_or_above_tier(users: QuerySet, tier) -> QuerySet:
-    # TIER RULE: the one place a broadcast decides "this tier and above". It repeats the ladder's test
-    # (all-time wager >= the tier's min_wager) until the shared tier rule (vip.selectors.TierTable) can be used
-    # here; replace this body and nothing else.
-    return users.filter(player__wager_all_time__gte=tier.min_wager)
+    return audience_source(Audience.RACE).choices()
 
 
 def audience_users(audience: str, params: dict) -> QuerySet:
@@ -106,13 +99,12 @@ def audience_users(audience: str, params: dict) -> QuerySet:
         tier = broadcast_tiers().filter(pk=params.get("tier_id")).first()
         if tier is None:
             raise BroadcastRefused("Choose the VIP tier the broadcast is for.", fields={"tier": ["Required."]})
-        return _at_or_above_tier(users, tier)
+        return audience_source(Audience.TIER).users(users, tier)
     if audience == Audience.RACE:
         race = broadcast_races().filter(pk=params.get("race_id")).first()
         if race is None:
             raise BroadcastRefused("Choose the race whose participants get it.", fields={"race": ["Required."]})
-        # Ranked in the race (one participant row per player and race).
-        return users.filter(player__race_entries__race=race, player__race_entries__rank__isnull=False)
+        return audience_source(Audience.RACE).users(users, race)
     if audience == Audience.NEWSLETTER:
         addresses = NewsletterSubscription.objects.filter(is_subscribed=True).values("email")
         return users.filter(email__in=addresses)

@@ -13,8 +13,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from core.admin import AuditedAdminMixin, action_form_page, money_column
-from core.errors import ServiceError
+from core.admin import AuditedAdminMixin, action_with_form, money_column
 from payouts import services as payout_service
 from payouts.models import Payout
 
@@ -65,17 +64,6 @@ class PayoutAdmin(AuditedAdminMixin, admin.ModelAdmin):
         level = messages.SUCCESS if report.changed and not report.skipped else messages.WARNING
         self.message_user(request, report.summary(verb), level)
 
-    def _with_form(self, request, queryset, form_class, action, title, intro, submit, run):
-        form = form_class(request.POST if "apply" in request.POST else None)
-        if not form.is_valid():
-            return action_form_page(self, request, queryset, form=form, action=action, title=title, intro=intro,
-                                    submit_label=submit)  # fmt: skip
-        try:
-            run(form.cleaned_data)
-        except ServiceError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
-        return None
-
     @admin.action(description="Approve selected payouts", permissions=["change"])
     def approve(self, request, queryset):
         ids = list(queryset.values_list("pk", flat=True))
@@ -84,10 +72,10 @@ class PayoutAdmin(AuditedAdminMixin, admin.ModelAdmin):
     @admin.action(description="Mark selected payouts paid (with a reference)…", permissions=["change"])
     def mark_paid(self, request, queryset):
         ids = list(queryset.values_list("pk", flat=True))
-        return self._with_form(
-            request, queryset, ReferenceForm, "mark_paid", "Mark payouts paid",
-            "These approved payouts were paid together. Their players are told.", "Mark paid",
-            lambda data: self._report(
+        return action_with_form(
+            self, request, ReferenceForm, queryset=queryset, title="Mark payouts paid",
+            intro="These approved payouts were paid together. Their players are told.", submit_label="Mark paid",
+            run=lambda data: self._report(
                 request, payout_service.payouts_mark_paid(ids, actor=request.user, reference=data["reference"]), "paid"
             ),
         )  # fmt: skip
@@ -104,10 +92,11 @@ class PayoutAdmin(AuditedAdminMixin, admin.ModelAdmin):
     @admin.action(description="Mark selected payouts failed…", permissions=["change"])
     def fail(self, request, queryset):
         ids = list(queryset.values_list("pk", flat=True))
-        return self._with_form(
-            request, queryset, NoteForm, "fail", "Payouts failed", "Why did the payment fail?", "Mark failed",
-            lambda data: self._report(request, payout_service.payouts_fail(ids, actor=request.user, note=data["note"]),
-                                      "marked failed"),
+        return action_with_form(
+            self, request, NoteForm, queryset=queryset, title="Payouts failed", intro="Why did the payment fail?",
+            submit_label="Mark failed", run=lambda data: self._report(
+                request, payout_service.payouts_fail(ids, actor=request.user, note=data["note"]), "marked failed"
+            ),
         )  # fmt: skip
 
     @admin.action(description="Retry selected failed payouts (back to pending)", permissions=["change"])
@@ -118,9 +107,9 @@ class PayoutAdmin(AuditedAdminMixin, admin.ModelAdmin):
     @admin.action(description="Cancel selected payouts…", permissions=["change"])
     def cancel(self, request, queryset):
         ids = list(queryset.values_list("pk", flat=True))
-        return self._with_form(
-            request, queryset, NoteForm, "cancel", "Cancel payouts", "Why is the prize not paid?", "Cancel payouts",
-            lambda data: self._report(
+        return action_with_form(
+            self, request, NoteForm, queryset=queryset, title="Cancel payouts", intro="Why is the prize not paid?",
+            submit_label="Cancel payouts", run=lambda data: self._report(
                 request, payout_service.payouts_cancel(ids, actor=request.user, note=data["note"]), "cancelled"
             ),
         )  # fmt: skip

@@ -13,7 +13,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from core.admin import AuditedAdminMixin, money_column, service_add_view
+from core.admin import AuditedAdminMixin, action_with_form, money_column
 from core.audit import audit_record
 from core.charts import svg_chart
 from core.models import AuditEntry
@@ -174,11 +174,16 @@ class FeedCredentialAdmin(AuditedAdminMixin, admin.ModelAdmin):
         return obj.pk == obj.newest_pk
 
     def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+
         def run(data):
             credential = feed_token_store(data["token"], actor=request.user, source=AuditEntry.Source.ADMIN)
             expiry = (
                 f"expires {credential.expires_at:%Y-%m-%d %H:%M} UTC" if credential.expires_at else "expiry unknown"
             )
-            return f"Token {credential.fingerprint}… stored ({expiry}); the next sync uses it."
+            done = f"Token {credential.fingerprint}… stored ({expiry}); the next sync uses it."
+            self.message_user(request, done, messages.SUCCESS)
 
-        return service_add_view(self, request, TokenForm, run, "Paste a new affiliate API token")
+        return action_with_form(self, request, TokenForm, run, title="Paste a new affiliate API token",
+                                template="admin/service_form.html")  # fmt: skip

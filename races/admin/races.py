@@ -7,13 +7,14 @@ import csv
 from decimal import Decimal
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.http import StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from core.admin import AuditedAdminMixin, ReadOnlyAdminMixin, action_each, money_column, service_add_view
+from core.admin import AuditedAdminMixin, ReadOnlyAdminMixin, action_each, action_with_form, money_column
 from core.audit import audit_record
 from core.models import AuditEntry
 from core.money import money_text
@@ -287,14 +288,19 @@ class WagerAdjustmentAdmin(AuditedAdminMixin, admin.ModelAdmin):
         return False
 
     def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+
         def run(data):
             adjustment = race_adjust(
                 data["race"].pk, player_id=data["player_uid"].pk, amount=data["amount"], reason=data["reason"],
                 actor=request.user,
             )  # fmt: skip
-            return f"Adjustment applied: {adjustment.amount:+,} for {adjustment.player.name} in {adjustment.race}."
+            done = f"Adjustment applied: {adjustment.amount:+,} for {adjustment.player.name} in {adjustment.race}."
+            self.message_user(request, done, messages.SUCCESS)
 
-        return service_add_view(self, request, AdjustmentForm, run, "Adjust a player's standing")
+        return action_with_form(self, request, AdjustmentForm, run, title="Adjust a player's standing",
+                                template="admin/service_form.html")  # fmt: skip
 
 
 @admin.register(RaceEntry)
