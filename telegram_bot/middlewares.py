@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 from aiogram import BaseMiddleware, Bot
@@ -10,8 +9,8 @@ from aiogram.enums import ChatType
 from aiogram.types import CallbackQuery, Message
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.core.cache import cache
 
+from core.ratelimit import rate_count
 from core.text import tg_html, unstorable
 from notifications.services import bot_user_seen
 from telegram_bot import services
@@ -21,8 +20,8 @@ UNSTORABLE = "That message contains characters I can't use. Please type it again
 
 
 class RateLimit(BaseMiddleware):
-    """TELEGRAM_COMMANDS_PER_MINUTE per user (a cache window shared by every bot process); a message with text no
-    database can store (NUL, lone surrogates) is answered here and goes no further."""
+    """TELEGRAM_COMMANDS_PER_MINUTE per user (the site's rate limiter, shared by every bot process); a message
+    with text no database can store (NUL, lone surrogates) is answered here and goes no further."""
 
     async def __call__(self, handler, event, data):
         user = getattr(event, "from_user", None)
@@ -48,12 +47,10 @@ class RateLimit(BaseMiddleware):
 
 
 def _allow(telegram_id: int) -> bool:
-    key = f"bot:rate:{telegram_id}:{int(time.time() // 60)}"
-    try:
-        cache.add(key, 0, timeout=70)
-        return cache.incr(key) <= settings.TELEGRAM_COMMANDS_PER_MINUTE
-    except Exception:  # no cache, no limit: better than no bot
-        return True
+    """The site's limiter (django-ratelimit, the shared cache), keyed by Telegram id. No cache, no limit: better
+    than no bot."""
+    count = rate_count("telegram-commands", str(telegram_id), f"{settings.TELEGRAM_COMMANDS_PER_MINUTE}/m")
+    return count is None or count <= settings.TELEGRAM_COMMANDS_PER_MINUTE
 
 
 class FloodGuard(BaseMiddleware):

@@ -6,7 +6,7 @@ named here too because the bot's handler calls it as `services.broadcast_start`.
 from __future__ import annotations
 
 import contextlib
-import time
+import uuid
 
 from django.conf import settings
 from django.core.cache import cache
@@ -16,6 +16,7 @@ from accounts.selectors import player_for, site_user_for
 from core.audit import audit_record
 from core.errors import ServiceError
 from core.models import AuditEntry
+from core.ratelimit import rate_count
 from core.text import tg_html
 from notifications.broadcasts import broadcast_start  # noqa: F401 (bot.py calls services.broadcast_start)
 from notifications.models import BotUser
@@ -72,20 +73,25 @@ def moderation_record(action: str, *, chat_id: int, member_id: int, member_name:
                         note=f"by {who} in chat {chat_id}")  # fmt: skip
 
 
+# Longer than any flood window: a round that expired early would fall back to a count from before the /unmute.
+FLOOD_ROUND_SECONDS = 24 * 3600
+
+
 def _flood_keys(chat_id: int, member_id: int) -> tuple[str, str]:
-    return f"tg:flood:{chat_id}:{member_id}", f"tg:flooded:{chat_id}:{member_id}"
+    """The "muted already" flag, and the round the member's messages are counted in (a new one after /unmute)."""
+    return f"tg:flooded:{chat_id}:{member_id}", f"tg:flood-round:{chat_id}:{member_id}"
 
 
 def flood_check(chat_id: int, member_id: int) -> bool:
-    """Count one message of a member of the community group; True once when they pass TELEGRAM_FLOOD_MESSAGES
-    within TELEGRAM_FLOOD_SECONDS (then not again until the mute has run out or an admin lifted it)."""
+    """Count one message of a member of the community group; True once when they reach TELEGRAM_FLOOD_MESSAGES
+    within TELEGRAM_FLOOD_SECONDS (then not again until the mute has run out or an admin lifted it). Counted by
+    the site's rate limiter (django-ratelimit: fixed windows of TELEGRAM_FLOOD_SECONDS in the shared cache)."""
     window, limit = settings.TELEGRAM_FLOOD_SECONDS, settings.TELEGRAM_FLOOD_MESSAGES
-    times_key, flag_key = _flood_keys(chat_id, member_id)
-    now = time.time()
+    flag_key, round_key = _flood_keys(chat_id, member_id)
     try:
-        recent = [t for t in cache.get(times_key, []) if now - t < window] + [now]
-        cache.set(times_key, recent[-limit:], timeout=window + 1)
-        if len(recent) < limit:
+        round_ = cache.get(round_key, 0)
+        count = rate_count("telegram-flood", f"{chat_id}:{member_id}:{round_}", f"{limit}/{window}s")
+        if count is None or count < limit:
             return False
         return cache.add(flag_key, 1, timeout=settings.TELEGRAM_FLOOD_MUTE_MINUTES * 60)
     except Exception:  # no cache: no flood guard, rather than no bot
@@ -93,5 +99,9 @@ def flood_check(chat_id: int, member_id: int) -> bool:
 
 
 def flood_flag_clear(chat_id: int, member_id: int) -> None:
+    """Re-arm the guard (an admin lifted the mute): forget the flag, and count the member's messages afresh in a
+    new round, since a limiter's window cannot be emptied. The round outlives any counting window."""
+    flag_key, round_key = _flood_keys(chat_id, member_id)
     with contextlib.suppress(Exception):  # nothing to clear without a cache
-        cache.delete_many(list(_flood_keys(chat_id, member_id)))
+        cache.delete(flag_key)
+        cache.set(round_key, uuid.uuid4().hex, timeout=FLOOD_ROUND_SECONDS)

@@ -23,6 +23,29 @@ def _clean_cache():
     leaderboard_cache_clear()
 
 
+class RatelimitClock:
+    """The clock of the rate limiter (django-ratelimit's fixed windows), held still: a burst of requests never
+    straddles a window's edge, which would split its count; `advance` moves to a later window on purpose."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def time(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def ratelimit_clock(monkeypatch) -> RatelimitClock:
+    import django_ratelimit.core
+
+    clock = RatelimitClock(1_700_000_000.0)
+    monkeypatch.setattr(django_ratelimit.core, "time", clock)  # its only use of `time` is time.time()
+    return clock
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _tasks_run_in_process():
     """Tasks run where they are sent, so a test sees their effect (the Redis broker path is tested on its own)."""

@@ -9,6 +9,12 @@ import pytest
 from telegram_bot.bot import bot_create, dispatcher_create
 
 
+@pytest.fixture(autouse=True)
+def _ratelimit_held(ratelimit_clock):
+    """Bot tests send bursts of updates against per-minute and per-5-seconds limits: the limiter's clock is held."""
+    return ratelimit_clock
+
+
 @pytest.fixture
 def feed_updates():
     dp = dispatcher_create()

@@ -240,12 +240,39 @@ def test_a_bot_decision_writes_the_same_single_audit_entry_as_admin(tg, feed_upd
     ]
 
 
-def test_commands_are_rate_limited_per_user_with_a_polite_reply(tg, feed_updates, settings):
+def test_commands_are_rate_limited_per_user_with_a_polite_reply(tg, feed_updates, settings, ratelimit_clock):
     settings.TELEGRAM_COMMANDS_PER_MINUTE = 3
     feed_updates(*[message("/help", user_id=PLAYER_TG) for _ in range(4)])
     assert "too fast" in tg.last(PLAYER_TG)
+    assert sum("/stats" in text for text in tg.sent(PLAYER_TG)) == 3
     feed_updates(message("/help", user_id=OTHER_TG))
     assert "/stats" in tg.last(OTHER_TG)
+    ratelimit_clock.advance(60)  # a minute later: allowed again
+    feed_updates(message("/help", user_id=PLAYER_TG))
+    assert "/stats" in tg.last(PLAYER_TG)
+
+
+def test_the_bot_counts_commands_with_the_sites_rate_limiter(tg, feed_updates, settings):
+    """One mechanism: the bot's count lives in django-ratelimit's counter (same cache, same keys)."""
+    from core.ratelimit import rate_count
+
+    settings.TELEGRAM_COMMANDS_PER_MINUTE = 3
+    feed_updates(*[message("/help", user_id=PLAYER_TG) for _ in range(2)])
+    assert rate_count("telegram-commands", str(PLAYER_TG), "3/m") == 3  # the two commands, and this count
+    feed_updates(message("/help", user_id=PLAYER_TG))
+    assert "too fast" in tg.last(PLAYER_TG)
+
+
+def test_commands_are_not_limited_when_the_cache_cannot_count(tg, feed_updates, settings, monkeypatch):
+    from django.core.cache import cache
+
+    def down(*args, **kwargs):
+        raise ConnectionError("cache unreachable")
+
+    settings.TELEGRAM_COMMANDS_PER_MINUTE = 1
+    monkeypatch.setattr(cache, "add", down)  # "no cache, no limit: better than no bot"
+    feed_updates(*[message("/help", user_id=PLAYER_TG) for _ in range(3)])
+    assert [("/stats" in text) for text in tg.sent(PLAYER_TG)] == [True, True, True]
 
 
 # --- broadcast ----------------------------------------------------------------------------------------------

@@ -115,6 +115,13 @@ def test_ten_messages_in_five_seconds_mute_once_and_an_admin_lifts_it(group, fee
     assert len([c for c in restricts(group) if not permissions(c)["can_send_messages"]]) == 2
 
 
+def test_messages_spread_over_two_flood_windows_do_not_mute(group, feed_updates, ratelimit_clock):
+    feed_updates(*[in_group(f"chat {i}", MEMBER) for i in range(9)])
+    ratelimit_clock.advance(5)
+    feed_updates(*[in_group(f"more {i}", MEMBER) for i in range(9)])
+    assert restricts(group) == []
+
+
 def test_admins_are_never_muted_by_the_flood_guard(group, feed_updates):
     feed_updates(*[in_group(f"announcement {i}", ADMIN) for i in range(12)])
     assert restricts(group) == []
