@@ -220,15 +220,18 @@ class _Pace:
     """At least 1/rate between sends on one channel, and never a catch-up burst after a slow stretch: any
     one-second window holds at most `rate` messages."""
 
-    def __init__(self, rate: float) -> None:
+    def __init__(
+        self, rate: float, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
+        self.clock, self.sleep = clock, sleep  # a test passes its own, to check the schedule without waiting
         self.interval = 1.0 / rate if rate > 0 else 0.0
-        self.next_at = time.monotonic()
+        self.next_at = clock()
 
     def wait(self) -> None:
-        delay = self.next_at - time.monotonic()
+        delay = self.next_at - self.clock()
         if delay > 0:
-            time.sleep(delay)
-        self.next_at = max(self.next_at, time.monotonic()) + self.interval
+            self.sleep(delay)
+        self.next_at = max(self.next_at, self.clock()) + self.interval
 
 
 def _claim(delivery_id: int) -> bool:

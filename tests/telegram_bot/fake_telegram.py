@@ -7,6 +7,7 @@ import json
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from werkzeug import Request, Response
@@ -18,6 +19,7 @@ ADMIN_FLAGS = (  # the other rights of a ChatMemberAdministrator, all required b
     "can_delete_stories", "can_send_welcome_messages",
 )  # fmt: skip
 BOT_ID = 123456
+HOLD_SECONDS_MAX = 20  # a held call is answered after this anyway, so a failing test never hangs the server
 
 
 @dataclass
@@ -34,7 +36,9 @@ class FakeTelegram:
     failing: int = 0  # how many of the next sendMessage calls answer 502 (Telegram having a bad moment)
     edited: dict = field(default_factory=dict)  # (chat, message) -> the text an edit left there
     admins: dict = field(default_factory=dict)  # chat -> {user id: may restrict members}; the rest are members
-    slow: float = 0.0  # seconds every sendMessage takes (Telegram on a bad day)
+    # While set, every sendMessage waits for the event (Telegram on a bad day, for as long as a test needs).
+    hold: threading.Event | None = None
+    clock: Callable[[], float] = time.monotonic  # what `Call.at` reads; a test may pass its own
     lock: threading.Lock = field(default_factory=threading.Lock)
     ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
@@ -42,10 +46,10 @@ class FakeTelegram:
         method = request.path.rsplit("/", 1)[-1]
         params = dict(request.form) if request.form else (request.get_json(silent=True) or {})
         with self.lock:
-            self.calls.append(Call(method, params, time.monotonic()))
+            self.calls.append(Call(method, params, self.clock()))
         chat_id = int(params.get("chat_id", 0) or 0)
-        if method == "sendMessage" and self.slow:
-            time.sleep(self.slow)
+        if method == "sendMessage" and self.hold is not None:
+            self.hold.wait(timeout=HOLD_SECONDS_MAX)
         if method == "sendMessage" and self.failing > 0:
             with self.lock:
                 self.failing -= 1
