@@ -118,32 +118,7 @@ def svg_chart(chart: Chart, width: int = 720, height: int = 240) -> str:
         ((_n(left + slot * (i + 0.5)), height - bottom + 16, _short_label(label))
          for i, label in enumerate(chart.axis_labels or chart.labels) if i % every == 0),
     )  # fmt: skip
-    fmt = FORMATS[chart.unit]
-    marks = []
-    for k, series in enumerate(chart.series):
-        colour = PALETTE[k % len(PALETTE)]
-        if chart.kind == "bar":
-            bar_w = slot * 0.8 / len(chart.series)
-            for i, value in enumerate(series.values):
-                x = left + slot * i + slot * 0.1 + bar_w * k
-                marks.append(format_html(
-                    '<rect x="{}" y="{}" width="{}" height="{}" fill="{}" data-series="{}" '
-                    'data-label="{}" data-value="{}"><title>{}: {} — {}</title></rect>',
-                    _n(x), _n(y(value)), _n(max(bar_w - 1, 1)), _n(max(top + plot_h - y(value), 0)), colour,
-                    series.name, chart.labels[i], plain(value), series.name, chart.labels[i], fmt(value),
-                ))  # fmt: skip
-        else:
-            points = " ".join(f"{left + slot * (i + 0.5):.1f},{y(v):.1f}" for i, v in enumerate(series.values))
-            marks.append(
-                format_html('<polyline fill="none" stroke="{}" stroke-width="2" points="{}"/>', colour, points)
-            )
-            for i, value in enumerate(series.values):
-                marks.append(format_html(
-                    '<circle cx="{}" cy="{}" r="3" fill="{}" data-series="{}" data-label="{}" '
-                    'data-value="{}"><title>{}: {} — {}</title></circle>',
-                    _n(left + slot * (i + 0.5)), _n(y(value)), colour, series.name, chart.labels[i], plain(value),
-                    series.name, chart.labels[i], fmt(value),
-                ))  # fmt: skip
+    marks = _marks(chart, left=left, slot=slot, bottom_y=top + plot_h, y=y)
     legend = format_html_join(
         " ",
         '<span class="legend-item"><span class="swatch" style="background:{}" aria-hidden="true"></span> {}</span>',
@@ -161,6 +136,35 @@ def svg_chart(chart: Chart, width: int = 720, height: int = 240) -> str:
         chart.key, chart.title, width, height, width, grid, axes, x_labels,
         format_html_join("", "{}", ((m,) for m in marks)), legend,
     )  # fmt: skip
+
+
+def _marks(chart: Chart, *, left: float, slot: float, bottom_y: float, y) -> list[str]:
+    """Each series drawn in its colour: bars side by side in a slot, or a line through dots, each mark titled."""
+    fmt = FORMATS[chart.unit]
+    marks = []
+    for k, series in enumerate(chart.series):
+        colour = PALETTE[k % len(PALETTE)]
+        if chart.kind == "bar":
+            bar_w = slot * 0.8 / len(chart.series)
+            for i, value in enumerate(series.values):
+                x = left + slot * i + slot * 0.1 + bar_w * k
+                marks.append(format_html(
+                    '<rect x="{}" y="{}" width="{}" height="{}" fill="{}" data-series="{}" '
+                    'data-label="{}" data-value="{}"><title>{}: {} — {}</title></rect>',
+                    _n(x), _n(y(value)), _n(max(bar_w - 1, 1)), _n(max(bottom_y - y(value), 0)), colour,
+                    series.name, chart.labels[i], plain(value), series.name, chart.labels[i], fmt(value),
+                ))  # fmt: skip
+            continue
+        points = " ".join(f"{left + slot * (i + 0.5):.1f},{y(v):.1f}" for i, v in enumerate(series.values))
+        marks.append(format_html('<polyline fill="none" stroke="{}" stroke-width="2" points="{}"/>', colour, points))
+        for i, value in enumerate(series.values):
+            marks.append(format_html(
+                '<circle cx="{}" cy="{}" r="3" fill="{}" data-series="{}" data-label="{}" '
+                'data-value="{}"><title>{}: {} — {}</title></circle>',
+                _n(left + slot * (i + 0.5)), _n(y(value)), colour, series.name, chart.labels[i], plain(value),
+                series.name, chart.labels[i], fmt(value),
+            ))  # fmt: skip
+    return marks
 
 
 def _n(value: float) -> str:

@@ -45,12 +45,23 @@ def history_generate(days: int = 90, *, now: datetime | None = None, seed: int =
     say = progress or (lambda _msg: None)
     today = now.astimezone(UTC).date()
     past = [today - timedelta(days=i) for i in range(days, 0, -1)]
-    User = get_user_model()
-    if User.objects.filter(username__startswith=f"{PREFIX}-").exists():
+    if get_user_model().objects.filter(username__startswith=f"{PREFIX}-").exists():
         say("history already generated: nothing to do")
         return report
-
     say(f"{days} days of wager figures")
+    _wager_days(past, rng)
+    say("sign-ups, verifications, claims and spins")
+    report.users = _players(past, rng)
+    say("finished weekly races with payouts")
+    report.races = _weekly_races(past, today, rng, days)
+    say("support tickets")
+    report.tickets = _tickets(past, rng)
+    say("the last 24 hours of syncs")
+    report.syncs = _syncs(now, rng)
+    return report
+
+
+def _wager_days(past: list, rng: random.Random) -> None:
     for i, day in enumerate(past):
         weekend = day.weekday() >= 5
         wagered = Decimal(rng.randrange(80_000, 260_000) * (1.4 if weekend else 1)).quantize(Decimal("0.01"))
@@ -58,11 +69,13 @@ def history_generate(days: int = 90, *, now: datetime | None = None, seed: int =
             date=day, defaults={"wagered": wagered + Decimal(i * 900), "active_players": rng.randrange(60, 240)}
         )
 
-    say("sign-ups, verifications, claims and spins")
+
+def _players(past: list, rng: random.Random) -> int:
+    """Sign-ups with their verifications, claims of a welcome code and wheel spins; returns the sign-ups."""
+    User = get_user_model()
     code = BonusCode.objects.create(code=f"{PREFIX.upper()}-WELCOME", amount=Decimal("5"), claim_limit=None,
                                     description="History: welcome code")  # fmt: skip
     segment = WheelSegment.objects.filter(is_active=True).order_by("position").first()
-    players = list(Player.objects.order_by("pk")[: days * 4])
     n = 0
     for day in past:
         for _ in range(rng.randrange(0, 6)):
@@ -87,10 +100,14 @@ def history_generate(days: int = 90, *, now: datetime | None = None, seed: int =
                     server_seed_hash=hashlib.sha256(seed_text.encode()).hexdigest(), client_seed="history",
                     roll=0, created_at=joined + timedelta(minutes=5),
                 )  # fmt: skip
-    report.users = n
+    return n
 
-    say("finished weekly races with payouts")
-    staff = User.objects.filter(is_superuser=True).order_by("pk").first()
+
+def _weekly_races(past: list, today, rng: random.Random, days: int) -> int:
+    """The last 12 weeks' races, finalized through the engine, their prizes paid (but the latest week's)."""
+    staff = get_user_model().objects.filter(is_superuser=True).order_by("pk").first()
+    players = list(Player.objects.order_by("pk")[: days * 4])
+    races = 0
     for week_end in [d for d in past if d.weekday() == 0][-12:]:
         end = datetime(week_end.year, week_end.month, week_end.day, tzinfo=UTC)
         race = WagerRace.objects.create(
@@ -112,10 +129,14 @@ def history_generate(days: int = 90, *, now: datetime | None = None, seed: int =
             payout_service.payouts_approve(payouts, actor=staff)
             payout_service.payouts_mark_paid(payouts, actor=staff, reference=f"HIST-{race.pk}")
             Payout.objects.filter(pk__in=payouts).update(paid_at=end + timedelta(days=rng.randrange(1, 4)))
-        report.races += 1
+        races += 1
+    return races
 
-    say("support tickets")
-    authors = list(User.objects.filter(username__startswith=f"{PREFIX}-").order_by("pk")[:200])
+
+def _tickets(past: list, rng: random.Random) -> int:
+    staff = get_user_model().objects.filter(is_superuser=True).order_by("pk").first()
+    authors = list(get_user_model().objects.filter(username__startswith=f"{PREFIX}-").order_by("pk")[:200])
+    tickets = 0
     for day in past:
         for _ in range(rng.randrange(0, 4)):
             if not authors:
@@ -132,9 +153,12 @@ def history_generate(days: int = 90, *, now: datetime | None = None, seed: int =
                     SupportTicket.objects.filter(pk=ticket.pk).update(
                         status=SupportTicket.Status.CLOSED, closed_at=replied + timedelta(hours=rng.randrange(1, 48))
                     )
-            report.tickets += 1
+            tickets += 1
+    return tickets
 
-    say("the last 24 hours of syncs")
+
+def _syncs(now: datetime, rng: random.Random) -> int:
+    syncs = 0
     for minutes in range(24 * 60, 0, -10):
         ok = rng.random() > 0.04
         TransformationLog.objects.create(
@@ -143,5 +167,5 @@ def history_generate(days: int = 90, *, now: datetime | None = None, seed: int =
             duration_ms=rng.randrange(600, 4200), payload={"kind": "sync", "ok": ok, "history": True},
             error_message="" if ok else "upstream answered 502",
         )  # fmt: skip
-        report.syncs += 1
-    return report
+        syncs += 1
+    return syncs

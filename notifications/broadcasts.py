@@ -368,8 +368,14 @@ def broadcast_run(broadcast_id: int, progress: Callable[[str, int, int], None] |
         if progress and total:
             progress(channel, total, total)
     report = broadcast_report(broadcast, time.monotonic() - started)
+    _finished(broadcast, report)
+    return report
+
+
+def _finished(broadcast: Broadcast, report: BroadcastReport) -> None:
+    """Mark the broadcast done once (its audit row and the staff chat's last word come with that change)."""
     with transaction.atomic():
-        finished = Broadcast.objects.filter(pk=broadcast_id, status=Broadcast.Status.SENDING).update(
+        finished = Broadcast.objects.filter(pk=broadcast.pk, status=Broadcast.Status.SENDING).update(
             status=Broadcast.Status.DONE, finished_at=timezone.now()
         )
         if finished:
@@ -384,7 +390,6 @@ def broadcast_run(broadcast_id: int, progress: Callable[[str, int, int], None] |
             f"Broadcast done: {report.sent} sent, {report.blocked} blocked the bot (skipped from now on), "
             f"{report.failed} failed, in {report.seconds:.0f} s.",
         )
-    return report
 
 
 def _tell(chat_id: int, text: str) -> None:

@@ -33,7 +33,7 @@ def race_join_from_bot(telegram_id: int, args: str) -> str:
         return texts.NOT_VERIFIED
     open_races = list(
         WagerRace.objects.filter(
-            entry=WagerRace.Entry.OPT_IN, status__in=[WagerRace.Status.UPCOMING, WagerRace.Status.LIVE]
+            entry=WagerRace.Entry.OPT_IN, status__in=WagerRace.OPEN_STATUSES
         ).order_by("start_date")[:10]
     )
     raw = (args or "").strip().lstrip("#")
