@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth import password_validation
 from django.contrib.auth.forms import UserCreationForm
 
 from accounts.models import User
@@ -49,7 +48,3 @@ class GoatedClaimForm(forms.Form):
 
 class NewsletterForm(forms.Form):
     email = forms.EmailField()
-
-
-def password_help() -> str:
-    return password_validation.password_validators_help_text_html()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
-
 from accounts.models import User, VerificationRequest
 from core.roles import is_verification_reviewer
 from races.models import Player
@@ -44,8 +42,3 @@ def verification_requests_pending(limit: int = 10) -> list[VerificationRequest]:
         .select_related("player", "user")
         .order_by("requested_at")[:limit]
     )
-
-
-def users_verified() -> QuerySet[User]:
-    """Active accounts with an approved Goated player (the audience of announcements)."""
-    return User.objects.filter(is_active=True, verification_status=User.VerificationStatus.VERIFIED)

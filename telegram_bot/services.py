@@ -1,7 +1,6 @@
 """The bot's own writes: joining a race and the community group's moderation (everything else the bot does is a
-service of another app: accounts for linking and verification, notifications for delivery and broadcasts).
-`broadcast_start` (the staff /broadcast) lives with every other broadcast in notifications.broadcasts; it is
-named here too because the bot's handler calls it as `services.broadcast_start`."""
+service of another app: accounts for linking and verification, notifications for delivery and broadcasts, whose
+`broadcast_start` the staff /broadcast calls)."""
 
 from __future__ import annotations
 
@@ -18,7 +17,6 @@ from core.errors import ServiceError
 from core.models import AuditEntry
 from core.ratelimit import rate_count
 from core.text import tg_html
-from notifications.broadcasts import broadcast_start  # noqa: F401 (bot.py calls services.broadcast_start)
 from notifications.models import BotUser
 from races.models import RaceEntry, WagerRace
 from races.services.entries import race_join
@@ -32,9 +30,9 @@ def race_join_from_bot(telegram_id: int, args: str) -> str:
     if player is None:
         return texts.NOT_VERIFIED
     open_races = list(
-        WagerRace.objects.filter(
-            entry=WagerRace.Entry.OPT_IN, status__in=WagerRace.OPEN_STATUSES
-        ).order_by("start_date")[:10]
+        WagerRace.objects.filter(entry=WagerRace.Entry.OPT_IN, status__in=WagerRace.OPEN_STATUSES).order_by(
+            "start_date"
+        )[:10]
     )
     raw = (args or "").strip().lstrip("#")
     if raw:

@@ -211,11 +211,6 @@ def leaderboard_top(period: str = LeaderboardPeriod.MONTHLY, limit: int = 10) ->
     return leaderboard_page(period, limit, 0)["results"]
 
 
-def leaderboard_updated_at() -> datetime | None:
-    stamp = leaderboard_page(LeaderboardPeriod.MONTHLY, 1, 0)["updated_at"]
-    return datetime.fromisoformat(stamp) if stamp else None
-
-
 # --- around a player -----------------------------------------------------------------------------------------
 
 AROUND_MAX = 50

@@ -1,2 +1,2 @@
-"""Reads of the races app: `leaderboard` (cached global leaderboards), `races` (races, standings, positions),
-`players` (profiles, search)."""
+"""Reads of the race engine: `races` (races, standings, positions, the entry rule `race_join_refusal`) and
+`players` (profiles, search). The global leaderboards are the feed package's (races.feed.leaderboard)."""

@@ -14,7 +14,8 @@ from accounts import services as accounts_services
 from core.errors import ServiceError
 from core.models import AuditEntry
 from core.text import tg_html
-from telegram_bot import services, texts
+from notifications.broadcasts import broadcast_start
+from telegram_bot import texts
 from telegram_bot.access import NOT_STAFF, PRIVATE_ONLY, reviewer, staff_in_private
 from telegram_bot.keyboards import review_keyboard
 
@@ -95,9 +96,7 @@ async def broadcast(message: Message, command: CommandObject) -> None:
         await message.answer("Usage: /broadcast <i>text</i> — goes to verified users who allow messages.")
         return
     key = f"tg:{message.chat.id}:{message.message_id}"
-    record, created = await sync_to_async(services.broadcast_start)(
-        text, actor=actor, reply_chat=message.chat.id, key=key
-    )
+    record, created = await sync_to_async(broadcast_start)(text, actor=actor, reply_chat=message.chat.id, key=key)
     if not created:
         await message.answer(tg_html("Broadcast #{} was already started by this message.", record.pk))
 
