@@ -23,11 +23,12 @@ DEPLOY_ENV := DEBUG=0 SECRET_KEY=deploy-check-$$(head -c 32 /dev/urandom | od -A
 	DATABASE_URL=$(PG_URL) REDIS_URL=redis://127.0.0.1:6379/0 \
 	TOKEN_ENCRYPTION_KEY=$$(head -c 32 /dev/urandom | base64 | tr '+/' '-_')
 
-.PHONY: help run run-scaled bench-load serve migrate seed test test-suites test-sqlite test-postgres test-e2e lint format checks services clean bench-sync bench-fanout bench-http bench-pages scan
+.PHONY: help run run-scaled bench-load serve migrate seed test test-fast test-suites test-sqlite test-postgres test-e2e lint format checks services clean bench-sync bench-fanout bench-http bench-pages scan
 
 help:
 	@echo "make run    - install, migrate, seed demo data and serve http://$(HOST):$(PORT) (embedded mode)"
 	@echo "make test   - lint, migration and deploy checks, the suite on SQLite, PostgreSQL + Redis, and in Chromium"
+	@echo "make test-fast  - the suite on SQLite only, no browser (the inner loop)"
 	@echo "make test-sqlite | test-postgres | test-e2e | lint | format | checks"
 
 $(VENV)/bin/activate:
@@ -83,6 +84,10 @@ test-sqlite: $(VENV)/.dev
 	@echo "=== test suite on SQLite (embedded mode: in-memory channel layer, local-memory cache) ==="
 	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest -m "not e2e" -p no:playwright
 
+# The inner loop: the whole suite on SQLite, no browser, no PostgreSQL, no lint (figures: docs/testing.md).
+test-fast: $(VENV)/.dev
+	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest -m "not e2e" -p no:playwright -q --durations=5
+
 services:
 	@bash .ci/services.sh
 
@@ -91,18 +96,22 @@ test-postgres: $(VENV)/.dev services
 	DATABASE_URL=$(PG_URL) DATABASE_REPLICA_URL=$(PG_URL)_replica REDIS_URL=$(REDIS_TEST_URL) \
 		$(PY) -m pytest -m "not e2e" -p no:playwright --create-db
 
+# SQLite files of their own (var/test-e2e*.sqlite3), so the browser tests can run beside the SQLite suite.
 test-e2e: $(VENV)/.dev
 	@echo "=== browser tests in headless Chromium ==="
-	env -u DATABASE_URL -u REDIS_URL DJANGO_ALLOW_ASYNC_UNSAFE=true $(PY) -m pytest tests/e2e -m e2e -p no:asyncio
+	env -u REDIS_URL DATABASE_URL=sqlite:///$(CURDIR)/var/e2e.sqlite3 \
+		DATABASE_REPLICA_URL=sqlite:///$(CURDIR)/var/e2e-replica.sqlite3 DJANGO_ALLOW_ASYNC_UNSAFE=true \
+		$(PY) -m pytest tests/e2e -m e2e -p no:asyncio
 
-# The SQLite and PostgreSQL runs share nothing (a SQLite file and in-process layers, their child servers on Redis
-# database 14; PostgreSQL and Redis database 15), so `make test` runs them side by side: on two cores both took
-# 8 min 46 s together against 15 min 43 s one after the other. Each run's output is printed, whole, when it ends.
+# The three runs share nothing (SQLite files of their own and in-process layers, the SQLite run's child servers on
+# Redis database 14; PostgreSQL and Redis database 15; the browser run's own SQLite files), and most of their time
+# is spent waiting on sockets, servers and the browser, so `make test` runs them side by side on two cores
+# (figures: docs/testing.md). Each run's output is printed, whole, when it ends.
 test-suites: $(VENV)/.dev services
-	@echo "=== the SQLite and PostgreSQL suites side by side (each one's output is printed when it ends) ==="
-	@$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
+	@echo "=== the SQLite, PostgreSQL and browser suites side by side (each one's output is printed when it ends) ==="
+	@$(MAKE) --no-print-directory -j3 --output-sync=target test-sqlite test-postgres test-e2e
 
-test: lint checks test-suites test-e2e
+test: lint checks test-suites
 	@echo "All checks passed."
 
 bench-sync: $(VENV)/.dev services

@@ -133,8 +133,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not Django's shared in-memory default: tests that run real concurrent workers (threads with their
     # own connections) need SQLite's file locking and busy timeout, which shared-cache memory databases lack.
     # var/ is git-ignored, so a clean clone has to create it before SQLite can open the file.
+    # The test file is named after the database file (db.sqlite3 → var/test-db.sqlite3), so two test runs with
+    # two database files (the suite and the browser tests, side by side) never share one.
     (BASE_DIR / "var").mkdir(exist_ok=True)
-    DATABASES["default"].setdefault("TEST", {})["NAME"] = str(BASE_DIR / "var" / "test-db.sqlite3")
+    _stem = Path(DATABASES["default"]["NAME"]).stem
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = str(BASE_DIR / "var" / f"test-{_stem}.sqlite3")
 IS_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
 # PostgreSQL: each process borrows connections from a pool of its own (psycopg_pool), at most DB_POOL_MAX_SIZE;
 # without it, every thread of a busy daphne opens its own connection and PostgreSQL runs out (measured by
@@ -156,7 +159,8 @@ if DATABASE_REPLICA_URL:
         DATABASES["replica"].setdefault("OPTIONS", {})["pool"] = dict(DATABASES["default"]["OPTIONS"]["pool"])
     if DATABASES["replica"]["ENGINE"] == "django.db.backends.sqlite3":
         DATABASES["replica"].setdefault("OPTIONS", {}).update({"timeout": 20})
-        DATABASES["replica"].setdefault("TEST", {})["NAME"] = str(BASE_DIR / "var" / "test-replica.sqlite3")
+        _stem = Path(DATABASES["replica"]["NAME"]).stem
+        DATABASES["replica"].setdefault("TEST", {})["NAME"] = str(BASE_DIR / "var" / f"test-{_stem}.sqlite3")
 DATABASE_ROUTERS = ["core.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
