@@ -44,6 +44,6 @@ def sql_on(vendor: str, statements: list[str]):
     def run(apps, schema_editor):
         if schema_editor.connection.vendor == vendor:
             for sql in statements:
-                schema_editor.execute(sql)
+                schema_editor.execute(sql, params=None)  # raw SQL: a % (in a PL/pgSQL body) is not a placeholder
 
     return run
