@@ -135,6 +135,12 @@ class WagerRace(models.Model):
     def is_live(self) -> bool:
         return self.status == self.Status.LIVE
 
+    def has_ended(self, at: datetime) -> bool:
+        """Whether the race's window closed before `at`: nothing that happens or arrives after end_date counts
+        (joins, adjustments, recomputes, data), whatever the status says until the tick finalizes it. The one
+        race-end rule: the clock against end_date, never the status alone."""
+        return at > self.end_date
+
     @property
     def measure(self) -> str:
         """Which Player counter a race counts (docs/design.md §5).

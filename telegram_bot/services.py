@@ -10,6 +10,7 @@ import uuid
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.selectors import player_for, site_user_for
 from core.audit import audit_record
@@ -29,10 +30,10 @@ def race_join_from_bot(telegram_id: int, args: str) -> str:
     player, user = player_for(telegram_id), site_user_for(telegram_id)
     if player is None:
         return texts.NOT_VERIFIED
-    open_races = list(
-        WagerRace.objects.filter(entry=WagerRace.Entry.OPT_IN, status__in=WagerRace.OPEN_STATUSES).order_by(
-            "start_date"
-        )[:10]
+    open_races = list(  # open by status and not ended by the clock (WagerRace.has_ended)
+        WagerRace.objects.filter(
+            entry=WagerRace.Entry.OPT_IN, status__in=WagerRace.OPEN_STATUSES, end_date__gte=timezone.now()
+        ).order_by("start_date")[:10]
     )
     raw = (args or "").strip().lstrip("#")
     if raw:

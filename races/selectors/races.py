@@ -242,7 +242,9 @@ class JoinRefusal:
     message: str
 
 
-def race_join_refusal(race: WagerRace, player: Player | None, *, entries: int | None = None) -> JoinRefusal | None:
+def race_join_refusal(
+    race: WagerRace, player: Player | None, *, now: datetime, entries: int | None = None
+) -> JoinRefusal | None:
     """The entry rules of a race, in one order for the service, the race page and the bot (None: may join).
     `entries` is the race's entry count when the caller has it (the service counts under the race's lock)."""
     if player is None:
@@ -251,6 +253,8 @@ def race_join_refusal(race: WagerRace, player: Player | None, *, entries: int | 
         return JoinRefusal("not_opt_in", "Everyone counts in this race: there is nothing to join.")
     if race.status not in WagerRace.OPEN_STATUSES:
         return JoinRefusal("race_over", f"This race is {race.get_status_display().lower()}: it cannot be joined.")
+    if race.has_ended(now):
+        return JoinRefusal("race_over", "This race has ended: it cannot be joined.")
     if race.min_tier_id and not tier_reached(player, race.min_tier):
         return JoinRefusal("tier_too_low", f"This race is for {race.min_tier.name} players and above.")
     if race.max_participants is not None:
@@ -285,12 +289,13 @@ def race_entry_state(race: WagerRace, user) -> EntryState:
     if not state.opt_in:
         return state
     state.joined = bool(player_id) and race.entries.filter(player_id=player_id).exists()
-    if state.joined or race.status not in WagerRace.OPEN_STATUSES:
+    now = timezone.now()
+    if state.joined or race.status not in WagerRace.OPEN_STATUSES or race.has_ended(now):
         return state
     if not getattr(user, "is_authenticated", False):
         state.why_not = "sign_in"
         return state
-    refusal = race_join_refusal(race, user.player if player_id else None, entries=state.entries)
+    refusal = race_join_refusal(race, user.player if player_id else None, now=now, entries=state.entries)
     state.why_not = refusal.code if refusal else ""
     state.can_join = refusal is None
     return state

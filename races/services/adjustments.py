@@ -7,6 +7,7 @@ finalized results are frozen.
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
@@ -44,15 +45,16 @@ def _amount(raw) -> Decimal:
 
 
 def race_adjust(race_id: int, *, player_id: int, amount, reason: str, actor,
-                source: str = AuditEntry.Source.ADMIN) -> WagerAdjustment:  # fmt: skip
-    """Credit (+) or debit (-) `player_id`'s standing in live race `race_id`, applied at once."""
+                source: str = AuditEntry.Source.ADMIN, now: datetime | None = None) -> WagerAdjustment:  # fmt: skip
+    """Credit (+) or debit (-) `player_id`'s standing in live race `race_id`, applied at once. Refused after the
+    race's end_date (409 `race_over`) even while the tick has not finalized it yet."""
     amount = _amount(amount)
     reason = (reason or "").strip()
     if not reason:
         raise AdjustmentRefused("Say why (a disputed bet, a fraud reversal...).", fields={"reason": ["Required."]})
     if len(reason) > 500:
         raise AdjustmentRefused("Keep the reason under 500 characters.", fields={"reason": ["Too long."]})
-    now = timezone.now()
+    now = now or timezone.now()
     with transaction.atomic():
         race = WagerRace.objects.select_for_update(of=("self",)).select_related("min_tier").filter(pk=race_id).first()
         if race is None:
@@ -62,6 +64,12 @@ def race_adjust(race_id: int, *, player_id: int, amount, reason: str, actor,
                 f"“{race.title}” is {race.get_status_display().lower()}: adjustments apply to live races only "
                 "(finalized results are frozen).",
                 code="race_not_live",
+            )
+        if race.has_ended(now):
+            raise Conflict(
+                f"“{race.title}” ended at {race.end_date:%Y-%m-%d %H:%M} UTC: its standings are those of the last "
+                "sync before the end, and finalization freezes them.",
+                code="race_over",
             )
         player = Player.objects.filter(pk=player_id).first()
         if player is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -24,11 +26,14 @@ def _refused(refusal: JoinRefusal) -> ServiceError:
     return JoinRefused(refusal.message, code=refusal.code)
 
 
-def race_join(race_id: int, *, player: Player | None, user=None, source: str = RaceEntry.Source.SITE) -> RaceEntry:
-    """`player` joins opt-in race `race_id`. Refused with a clear reason: not an opt-in race, over, full, below
-    the race's tier, or no Goated account linked. Joining twice returns the first entry."""
+def race_join(race_id: int, *, player: Player | None, user=None, source: str = RaceEntry.Source.SITE,
+              now: datetime | None = None) -> RaceEntry:  # fmt: skip
+    """`player` joins opt-in race `race_id` at `now`. Refused with a clear reason: not an opt-in race, over (by
+    status or by the clock: after end_date, even before the tick finalizes it), full, below the race's tier, or
+    no Goated account linked. Joining twice returns the first entry."""
+    now = now or timezone.now()
     if player is None:
-        raise _refused(race_join_refusal(None, player))
+        raise JoinRefused("Link your Goated account first (Account → Goated account).", code="not_linked")
     with transaction.atomic():
         # Lock the race row with a write (a row lock on PostgreSQL, the write lock on SQLite, where SELECT ...
         # FOR UPDATE does not exist): the count and the insert below are then one step for every joiner.
@@ -39,15 +44,15 @@ def race_join(race_id: int, *, player: Player | None, user=None, source: str = R
         existing = RaceEntry.objects.filter(race=race, player=player).first()
         if existing is not None:
             return existing
-        refusal = race_join_refusal(race, player)
+        refusal = race_join_refusal(race, player, now=now)
         if refusal is not None:
             raise _refused(refusal)
         try:
             with transaction.atomic():
-                entry = RaceEntry.objects.create(race=race, player=player, user=user, source=source)
+                entry = RaceEntry.objects.create(race=race, player=player, user=user, source=source, joined_at=now)
         except IntegrityError:  # the same player joining twice at once
             return RaceEntry.objects.get(race=race, player=player)
         if race.status == WagerRace.Status.LIVE:
-            race_standings_recompute(race, timezone.now())
+            race_standings_recompute(race, now)
             transaction.on_commit(lambda: realtime.race_updated_announce(race.pk))
     return entry

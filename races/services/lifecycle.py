@@ -87,7 +87,14 @@ def race_recompute(race_id: int, *, actor=None, source: str | None = None) -> in
             raise NotFound(f"Race {race_id} does not exist.")
         if race.status != WagerRace.Status.LIVE:
             raise Conflict("Only a live race can be recomputed; a finished race keeps its frozen standings.")
-        changed = race_standings_recompute(race, timezone.now())
+        now = timezone.now()
+        if race.has_ended(now):
+            raise Conflict(
+                "This race has ended: its standings are those of the last sync before the end, and the next tick "
+                "finalizes them.",
+                code="race_over",
+            )
+        changed = race_standings_recompute(race, now)
         _audit(race, "race.recompute", actor=actor, source=source, before={"status": race.status},
                after={"status": race.status, "rows_changed": changed})  # fmt: skip
         _announce_on_commit(race_id, realtime.race_updated_announce)

@@ -234,6 +234,8 @@ def race_standings_top(race: WagerRace, limit: int) -> list[RaceParticipant]:
 
 def race_progress_sample(race: WagerRace, taken_at: datetime) -> RaceProgressSample | None:
     """Keep a compact top-N sample, at most one per (race duration / max samples)."""
+    if race.has_ended(taken_at):
+        return None  # data after the end never enters the race's chart
     top_n: int = settings.RACE_PROGRESS_TOP_N
     spacing = (race.end_date - race.start_date) / settings.RACE_PROGRESS_MAX_SAMPLES
     last = race.progress_samples.order_by("-taken_at").values_list("taken_at", flat=True).first()

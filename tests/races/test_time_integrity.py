@@ -7,50 +7,17 @@
 
 from __future__ import annotations
 
-import json
-import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from django.utils import timezone
-from werkzeug import Response
 
 from races.models import Player, RaceParticipant, RaceResult, TransformationLog, WagerRace
 from races.services.lifecycle import race_start, race_tick
 from races.services.sync import sync_wagers
 from tests.factories import WagerRaceFactory
-
-FEED = "/referral-leaderboard"
-
-
-def feed_rows(**players: tuple[str, str, str]) -> dict:
-    """{uid: (this_week, this_month, all_time)} in the upstream format."""
-    return {
-        "success": True,
-        "data": [
-            {"uid": uid, "name": uid.title(), "wagered": {"today": "0", "this_week": w, "this_month": m, "all_time": a}}
-            for uid, (w, m, a) in players.items()
-        ],
-    }
-
-
-@pytest.fixture
-def upstream(httpserver, settings):
-    """A local affiliate server; `answer(body, delay=seconds)` sets the next answer."""
-    settings.AFFILIATE_API_URL = httpserver.url_for(FEED)
-    settings.AFFILIATE_API_TOKEN = "tok"
-    settings.FEED_MAX_RETRIES = 0
-
-    def answer(body: dict, delay: float = 0) -> None:
-        def handler(request):
-            time.sleep(delay)
-            return Response(json.dumps(body), content_type="application/json")
-
-        httpserver.clear()
-        httpserver.expect_request(FEED).respond_with_handler(handler)
-
-    return answer
+from tests.races.conftest import feed_rows
 
 
 def standings(race: WagerRace) -> list[tuple[str, Decimal]]:
