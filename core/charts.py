@@ -34,10 +34,11 @@ class Chart:
     empty: str = "No data in this period yet."
     axis_labels: list[str] | None = None  # shorter names for the x axis (the CSV keeps `labels`)
 
-    def csv_rows(self) -> list[list[str]]:
-        rows = [[self.x_title or "label", *(s.name for s in self.series)]]
+    def csv_rows(self) -> list[list[str | Number]]:
+        """Labels as text, values as numbers (`core.csv_export` writes them exactly as `plain` shows them)."""
+        rows: list[list[str | Number]] = [[self.x_title or "label", *(s.name for s in self.series)]]
         for i, label in enumerate(self.labels):
-            rows.append([label, *(plain(s.values[i]) for s in self.series)])
+            rows.append([label, *(exact(s.values[i]) for s in self.series)])
         return rows
 
     @property
@@ -45,13 +46,19 @@ class Chart:
         return any(v for s in self.series for v in s.values)
 
 
+def exact(value: Number) -> int | Decimal:
+    """A value at the precision the chart carries: whole numbers as they are, anything else to the cent."""
+    if isinstance(value, Decimal):
+        return value.quantize(Decimal("0.01"))
+    if isinstance(value, float):
+        return Decimal(f"{value:.2f}")
+    return value
+
+
 def plain(value: Number) -> str:
     """A value as the CSV and the SVG's data-value attributes carry it (no thousands separators, no unit)."""
-    if isinstance(value, Decimal):
-        return f"{value.quantize(Decimal('0.01')):f}"
-    if isinstance(value, float):
-        return f"{value:.2f}"
-    return str(value)
+    value = exact(value)
+    return f"{value:f}" if isinstance(value, Decimal) else str(value)
 
 
 FORMATS: dict[str, Callable[[Number], str]] = {

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import hmac
-import io
 
 from django.conf import settings
 from django.contrib import admin
@@ -18,6 +16,7 @@ from django_ratelimit.decorators import ratelimit
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from core.api import error_body
+from core.csv_export import csv_text
 from core.metrics import metrics_text
 from core.ratelimit import client_ip
 from goatedvips.analytics import CHARTS, PERIODS, analytics_charts
@@ -109,9 +108,7 @@ def analytics_csv(request: HttpRequest, key: str) -> HttpResponse:
         return HttpResponse(f"days must be one of {', '.join(map(str, PERIODS))}.\n", status=400,
                             content_type="text/plain; charset=utf-8")  # fmt: skip
     (chart,) = analytics_charts(int(raw), keys=[key])
-    out = io.StringIO()
-    csv.writer(out).writerows(chart.csv_rows())
-    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response = HttpResponse(csv_text(chart.csv_rows()), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{key}-{raw}d-{timezone.now():%Y%m%d}.csv"'
     return response
 

@@ -17,9 +17,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.audit import audit_record
+from core.csv_export import csv_text
 from core.errors import ServiceError
 from core.models import AuditEntry
-from core.money import money_text
+from core.money import cents, money_text
 from notifications.services import notify
 from payouts.models import Payout
 from payouts.providers import payout_provider
@@ -199,15 +200,12 @@ MAX_IMPORT_BYTES = 1024 * 1024
 
 
 def payouts_csv(payouts: Iterable[Payout]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(EXPORT_COLUMNS)
-    for p in payouts:
-        writer.writerow([
-            p.pk, p.race.title, p.result.rank, p.player.name, p.destination, f"{p.amount:.2f}", p.method, p.status,
-            p.reference, p.approved_at.isoformat() if p.approved_at else "", p.paid_at.isoformat() if p.paid_at else "",
-        ])  # fmt: skip
-    return out.getvalue()
+    """Names, destinations and references are text from players and the feed: `csv_text` keeps them inert."""
+    rows = ([
+        p.pk, p.race.title, p.result.rank, p.player.name, p.destination, cents(p.amount), p.method, p.status,
+        p.reference, p.approved_at.isoformat() if p.approved_at else "", p.paid_at.isoformat() if p.paid_at else "",
+    ] for p in payouts)  # fmt: skip
+    return csv_text([EXPORT_COLUMNS, *rows])
 
 
 class ImportRefused(ServiceError):

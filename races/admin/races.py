@@ -3,7 +3,6 @@ archive, progress samples, wager adjustments and opt-in entries."""
 
 from __future__ import annotations
 
-import csv
 from decimal import Decimal
 
 from django import forms
@@ -16,6 +15,7 @@ from django.utils.html import format_html, format_html_join
 
 from core.admin import AuditedAdminMixin, ReadOnlyAdminMixin, action_each, action_with_form, money_column
 from core.audit import audit_record
+from core.csv_export import csv_lines
 from core.models import AuditEntry
 from core.money import money_text
 from races.models import (
@@ -174,16 +174,10 @@ class WagerRaceAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
     @admin.action(description="Export standings / results of selected races as CSV", permissions=["view"])
     def export_csv(self, request, queryset):
-        class Echo:
-            def write(self, value):
-                return value
-
         ids = list(queryset.values_list("pk", flat=True))
         audit_record(actor=request.user, action="race.export_csv", after={"races": ids}, source=AuditEntry.Source.ADMIN)
-        writer = csv.writer(Echo())
-        response = StreamingHttpResponse(
-            (writer.writerow(row) for row in races_standings_csv_rows(ids)), content_type="text/csv; charset=utf-8"
-        )
+        rows = races_standings_csv_rows(ids)
+        response = StreamingHttpResponse(csv_lines(rows), content_type="text/csv; charset=utf-8")
         stamp = timezone.now().strftime("%Y%m%d-%H%M")
         response["Content-Disposition"] = f'attachment; filename="race-standings-{stamp}.csv"'
         return response

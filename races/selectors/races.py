@@ -214,21 +214,16 @@ def race_progress(race: WagerRace) -> list[RaceProgressSample]:
 CSV_HEADER = ["race_id", "race_title", "race_status", "rank", "uid", "name", "wagered", "prize", "prize_eligible"]
 
 
-def _csv_text(value: str) -> str:
-    """Player names come from an untrusted feed: never let a spreadsheet read one as a formula."""
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def races_standings_csv_rows(race_ids: list[int]):
-    """Rows for the CSV export: final results of completed races, live standings (with would-be prizes) else."""
+    """Rows for the CSV export: final results of completed races, live standings (with would-be prizes) else.
+    Raw values: `core.csv_export` writes them (names come from an untrusted feed; it keeps them from being formulas)."""
     yield CSV_HEADER
     for race in WagerRace.objects.filter(pk__in=race_ids).order_by("-start_date", "pk"):
         offset, page = 0, 1000
         while True:
             _total, rows = race_standings(race, limit=page, offset=offset)
             for r in rows:
-                name, title = _csv_text(r.name), _csv_text(race.title)
-                yield [race.pk, title, race.status, r.rank, r.uid, name, r.wagered, r.prize, r.prize_eligible]
+                yield [race.pk, race.title, race.status, r.rank, r.uid, r.name, r.wagered, r.prize, r.prize_eligible]
             if len(rows) < page:
                 break
             offset += page
