@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import F, Q, QuerySet
 
+from core.db_router import primary_only
 from core.errors import NotFound
 from core.money import cents
 from races.feed.models import PERIOD_FIELD, RANK_FIELD, LeaderboardPeriod, Player, TransformationLog
@@ -85,9 +86,16 @@ def _iso(as_of: datetime | None) -> str | None:
     return as_of.isoformat().replace("+00:00", "Z") if as_of else None
 
 
-def _store(period: str, as_of: datetime | None, tiers: TierTable) -> tuple[dict, list[dict], list[bytes]]:
-    rows = _page(period, 0, settings.LEADERBOARD_CACHE_ROWS, tiers)
-    total = len(rows) if len(rows) < settings.LEADERBOARD_CACHE_ROWS else leaderboard_queryset(period).count()
+def _store(
+    period: str, as_of: datetime | None = None, tiers: TierTable | None = None
+) -> tuple[dict, list[dict], list[bytes]]:
+    """Rebuild a period's shared payload. Read from the primary, like the sync log that stamps it: rows from a
+    lagging replica would be cached, for every process and with no expiry, under a newer sync's time
+    (docs/sync.md, "Leaderboard API")."""
+    with primary_only():
+        as_of = as_of or _last_sync_at()
+        rows = _page(period, 0, settings.LEADERBOARD_CACHE_ROWS, tiers or TierTable())
+        total = len(rows) if len(rows) < settings.LEADERBOARD_CACHE_ROWS else leaderboard_queryset(period).count()
     encoded = [orjson.dumps(r) for r in rows]
     meta = {"stamp": uuid.uuid4().hex, "period": period, "updated_at": _iso(as_of), "total": total}
     cache.set_many(
@@ -112,13 +120,13 @@ def _meta(period: str) -> dict | None:
 def _current(period: str) -> tuple[dict, list[dict], list[bytes]]:
     meta = _meta(period)
     if meta is None:
-        return _store(period, _last_sync_at(), TierTable())
+        return _store(period)
     local = _local.get(period)
     if local is not None and local[0] == meta["stamp"]:
         return meta, local[1], local[2]
     stored = cache.get(ROWS_KEY.format(period=period))
     if stored is None or stored[0] != meta["stamp"]:  # evicted, or caught between a refresh's two writes
-        return _store(period, _last_sync_at(), TierTable())
+        return _store(period)
     encoded = stored[1]
     rows = [orjson.loads(b) for b in encoded]
     _local[period] = (meta["stamp"], rows, encoded)
@@ -127,10 +135,11 @@ def _current(period: str) -> tuple[dict, list[dict], list[bytes]]:
 
 def leaderboard_cache_refresh(as_of: datetime | None = None) -> None:
     """Rebuild every period's cached payload (called after a sync commits, and when tiers change)."""
-    as_of = as_of or _last_sync_at()
-    tiers = TierTable()
-    for period in PERIODS:
-        _store(period, as_of, tiers)
+    with primary_only():
+        as_of = as_of or _last_sync_at()
+        tiers = TierTable()
+        for period in PERIODS:
+            _store(period, as_of, tiers)
 
 
 def leaderboard_cache_clear() -> None:
