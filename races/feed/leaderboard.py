@@ -15,7 +15,7 @@ from datetime import datetime
 import orjson
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q, QuerySet, Subquery
 
 from core.db_router import primary_only
 from core.errors import NotFound
@@ -229,9 +229,15 @@ def _neighbours(period: str, me: dict, n: int, *, above: bool) -> list[tuple]:
     """The n players just above (or below) `me` in leaderboard order, nearest first: one walk of the
     player_lb_* index from `me`'s wager (the index bound), so a rank deep in 100,000 players costs the same as
     rank 1. Players tied with `me` on the wager are ordered by first seen, then uid; the walk passes over the
-    tied players on the far side of `me` (a handful with cents-precise wagers)."""
+    tied players on the far side of `me` (a handful with cents-precise wagers).
+
+    `me`'s wager, first seen and uid are compared as the database holds them (a subquery on its row), never as
+    values read back into Python: SQLite gives a decimal back rounded to 15 digits (a 16-digit wager then sorts
+    above or below its own row, which listed the player twice), and only the database's own collation orders
+    uids the way the list does (mixed case, `_`, `-`: SQLite, PostgreSQL and Python each differ)."""
     wager = PERIOD_FIELD[LeaderboardPeriod(period)]
-    w, seen, uid = me[wager], me["first_seen"], me["uid"]
+    mine = Player.objects.filter(pk=me["id"]).order_by()
+    w, seen, uid = (Subquery(mine.values(column)[:1]) for column in (wager, "first_seen", "uid"))
     columns = ("uid", "name", wager, "wager_all_time")
     ranked = Player.objects.filter(**{f"{wager}__gt": 0})
     if above:
@@ -253,7 +259,7 @@ def leaderboard_around(period: str, uid: str | None, n: int = 5, *, player_id: i
     wager, rank_field = PERIOD_FIELD[LeaderboardPeriod(period)], RANK_FIELD[LeaderboardPeriod(period)]
     me = (
         Player.objects.filter(**({"uid": uid} if player_id is None else {"pk": player_id}))
-        .values("uid", "name", "first_seen", wager, "wager_all_time", rank=F(f"ranks__{rank_field}"))
+        .values("id", "uid", "name", wager, "wager_all_time", rank=F(f"ranks__{rank_field}"))
         .first()
     )
     if me is None:
