@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.errors import NotFound, ServiceError
@@ -104,6 +105,8 @@ def race_detail(request: HttpRequest, race_id: int) -> HttpResponse:
         "podium": standings[:3],
         "prizes": races.race_prize_rows(race),
         "time_left": races.race_time_left(race),
+        # Ended by the clock, not yet finalized by the tick: the standings shown are the final ones to be.
+        "ended": race.status == WagerRace.Status.LIVE and race.has_ended(timezone.now()),
         "entry": races.race_entry_state(race, request.user),
         "here": _race_here(race, _my_player(request)),
     }

@@ -16,7 +16,7 @@ from races.services.lifecycle import race_start
 from races.services.sync import sync_wagers
 from tests.e2e.test_rewards_support import _artifact, signed_in_page
 from tests.factories import UserFactory, WagerRaceFactory
-from tests.races.test_time_integrity import FEED, feed_rows
+from tests.races.conftest import FEED, feed_rows
 from tests.realtime.servers import child_env, manage, web_servers
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]

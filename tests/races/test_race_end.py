@@ -190,3 +190,14 @@ def test_results_equal_the_last_sync_that_arrived_by_the_end_whatever_the_interl
         race_tick(now=end + timedelta(hours=2))  # the tick that comes at last, however late
         assert _results(race) == model.results()
         transaction.set_rollback(True)  # the next example starts from an empty database
+
+
+@pytest.mark.django_db
+def test_the_race_page_after_the_end_offers_no_join_and_says_the_standings_are_being_made_final(client):
+    now = timezone.now()
+    race = _opt_in_race(now - timedelta(hours=2), now - timedelta(minutes=1))
+    client.force_login(UserFactory(player=Player.objects.create(uid="late", name="Late")))
+    page = client.get(f"/races/{race.pk}/").content.decode()
+    assert "these standings are being made final" in page
+    assert 'id="join-race"' not in page
+    assert "Ends in" not in page
