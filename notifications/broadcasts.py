@@ -266,14 +266,14 @@ def _email_topic(broadcast: Broadcast) -> str:
     return "promotional" if broadcast.promotional else "email"
 
 
-def _wait_to_retry(attempt: int, retry_after: float | None = None) -> None:
+def _wait_to_retry(attempt: int, retry_after: float | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
     """The pause after a transient failure of an email or Telegram delivery: what a 429 asked for (at most 60 s),
     else 1 s, then 2 s. None after the last try: the delivery is counted failed at once."""
     if attempt + 1 < SEND_ATTEMPTS:
-        time.sleep(min(float(retry_after), 60) if retry_after else min(2**attempt, 10))
+        sleep(min(float(retry_after), 60) if retry_after else min(2**attempt, 10))
 
 
-def _send_email(broadcast: Broadcast, delivery_id: int, address: str, connection) -> None:
+def _send_email(broadcast: Broadcast, delivery_id: int, address: str, connection, sleep=time.sleep) -> None:
     if not _claim(delivery_id):
         return
     message = email_build(
@@ -287,7 +287,7 @@ def _send_email(broadcast: Broadcast, delivery_id: int, address: str, connection
         except EmailTransient as exc:
             logger.warning("broadcast %s: email to %s failed (%s), attempt %s", broadcast.pk, address, exc, attempt)
             connection = get_connection()  # the old connection may be dead
-            _wait_to_retry(attempt)
+            _wait_to_retry(attempt, sleep=sleep)
             continue
         except EmailRefused:
             _finish(delivery_id, Status.FAILED)
@@ -297,7 +297,7 @@ def _send_email(broadcast: Broadcast, delivery_id: int, address: str, connection
     _finish(delivery_id, Status.FAILED)
 
 
-def _send_telegram(broadcast: Broadcast, delivery_id: int, chat: str) -> None:
+def _send_telegram(broadcast: Broadcast, delivery_id: int, chat: str, sleep=time.sleep) -> None:
     if not _claim(delivery_id):
         return
     chat_id = int(chat)
@@ -314,17 +314,21 @@ def _send_telegram(broadcast: Broadcast, delivery_id: int, chat: str) -> None:
             outcome = telegram_send_message(chat_id, text)
         except TelegramTransient as exc:
             logger.warning("broadcast %s: Telegram to %s failed (%s), attempt %s", broadcast.pk, chat_id, exc, attempt)
-            _wait_to_retry(attempt, exc.retry_after)
+            _wait_to_retry(attempt, exc.retry_after, sleep)
             continue
         _finish(delivery_id, {"sent": Status.SENT, "blocked": Status.BLOCKED}.get(outcome, Status.FAILED))
         return
     _finish(delivery_id, Status.FAILED)
 
 
-def broadcast_run(broadcast_id: int, progress: Callable[[str, int, int], None] | None = None) -> BroadcastReport:
+def broadcast_run(
+    broadcast_id: int, progress: Callable[[str, int, int], None] | None = None, *,
+    sleep: Callable[[float], None] = time.sleep,
+) -> BroadcastReport:  # fmt: skip
     """Send a broadcast's pending deliveries, site first (instant), then email and Telegram paced at their own
     rates (EMAIL_BROADCAST_PER_SECOND, TELEGRAM_BROADCAST_PER_SECOND). Safe to run twice, or after a stop.
-    `progress(channel, done, total)` is called every PROGRESS_EVERY deliveries of a channel and at its end."""
+    `progress(channel, done, total)` is called every PROGRESS_EVERY deliveries of a channel and at its end.
+    `sleep` waits before retrying a delivery that failed for now (a test passes its own, to see the waits)."""
     broadcast = Broadcast.objects.get(pk=broadcast_id)
     claimed = (
         Broadcast.objects.filter(pk=broadcast_id)
@@ -359,9 +363,9 @@ def broadcast_run(broadcast_id: int, progress: Callable[[str, int, int], None] |
             paces[channel].wait()
             if channel == Channel.EMAIL:
                 connection = connection or get_connection()
-                _send_email(broadcast, delivery_id, recipient, connection)
+                _send_email(broadcast, delivery_id, recipient, connection, sleep)
             else:
-                _send_telegram(broadcast, delivery_id, recipient)
+                _send_telegram(broadcast, delivery_id, recipient, sleep)
                 sent_on_telegram += 1
                 if broadcast.reply_chat and sent_on_telegram % 250 == 0 and sent_on_telegram < telegram_total:
                     _tell(broadcast.reply_chat, f"…{sent_on_telegram} of {telegram_total}")

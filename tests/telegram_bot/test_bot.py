@@ -328,7 +328,9 @@ def test_broadcast_to_1000_users_respects_the_pace_and_skips_blocked_users(tg, s
 
 def test_broadcast_retries_a_telegram_delivery_when_telegram_fails_and_gives_up_after_three_tries(tg, reviewer):
     """Telegram having a bad moment (502) costs a retry, not the message; three failures in a row mark it failed
-    and the broadcast moves on to the next recipient."""
+    and the broadcast moves on to the next recipient. The waits before the retries (1 s, then 2 s) are recorded
+    instead of slept."""
+    from notifications import broadcasts
     from notifications.broadcasts import SEND_ATTEMPTS, broadcast_create, broadcast_recipients, broadcast_run
     from notifications.models import BroadcastDelivery
 
@@ -340,7 +342,14 @@ def test_broadcast_retries_a_telegram_delivery_when_telegram_fails_and_gives_up_
     )
     recipients = broadcast_recipients("verified", {}, ["telegram"], promotional=False)
     tg.failing = SEND_ATTEMPTS + SEND_ATTEMPTS - 1  # every try of the first recipient, all but the last of the second's
-    broadcast, _ = broadcast_create(text="Race day!", recipients=recipients, actor=reviewer)  # runs it (no worker)
+    broadcasts.stop.set()  # the run the worker starts leaves it all pending: this test runs it, recording waits
+    try:
+        broadcast, _ = broadcast_create(text="Race day!", recipients=recipients, actor=reviewer)
+    finally:
+        broadcasts.stop.clear()
+    waits: list[float] = []
+    broadcast_run(broadcast.pk, sleep=waits.append)
+    assert waits == [1, 2] * 2  # after each failed try but the last, for each recipient
     report = broadcast_run(broadcast.pk)  # a second run: nothing left to send
     calls = [int(c.params["chat_id"]) for c in tg.calls if c.method == "sendMessage"]
     assert calls == [first.telegram_id] * SEND_ATTEMPTS + [second.telegram_id] * SEND_ATTEMPTS
