@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,12 @@ def screenshot(page):
 
 
 @pytest.fixture
+def network(page):
+    """Watches what `page` has in flight from its first request on (see NetworkWatch)."""
+    return NetworkWatch(page)
+
+
+@pytest.fixture
 def demo_site():
     """The demo data (players, races, codes, wheel), the demo player and an admin with known passwords, a ticket."""
     call_command("seed_demo", stdout=io.StringIO())
@@ -86,3 +93,33 @@ def sign_in(page, base: str, username: str, *, admin: bool = False) -> None:
     page.fill("#id_password", TEST_PASSWORD)
     page.locator("form [type=submit]").first.click()
     page.wait_for_load_state()
+
+
+class NetworkWatch:
+    """What a page has in flight (HTTP requests until they finish or fail) and when it last did anything on the
+    network (a request, an answer, a WebSocket opened or closed). `settle()` waits until nothing is in flight and
+    nothing has happened for `quiet` seconds.
+
+    Playwright's "networkidle" waits for 500 ms without requests and ignores WebSockets; on the live server (no
+    WebSockets) a page's socket fails within milliseconds and its close starts the fallback fetches (the bell's
+    count). Counting the socket as activity lets a shorter quiet spell mean the same: every fetch the page makes
+    as it loads has been answered."""
+
+    def __init__(self, page, quiet: float = 0.15) -> None:
+        self.page, self.quiet, self.inflight, self.last = page, quiet, set(), time.monotonic()
+        page.on("request", lambda r: self._seen(self.inflight.add, r))
+        page.on("requestfinished", lambda r: self._seen(self.inflight.discard, r))
+        page.on("requestfailed", lambda r: self._seen(self.inflight.discard, r))
+        page.on("websocket", lambda ws: self._seen(ws.on, "close", lambda _ws: self._seen(lambda: None)))
+
+    def _seen(self, change, *args) -> None:
+        change(*args)
+        self.last = time.monotonic()
+
+    def settle(self, timeout: float = 30) -> None:
+        self.page.wait_for_load_state("load")
+        deadline = time.monotonic() + timeout
+        while self.inflight or time.monotonic() - self.last < self.quiet:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the page never settled: {[r.url for r in self.inflight]}")
+            self.page.wait_for_timeout(20)  # lets Playwright deliver the page's events

@@ -12,7 +12,7 @@ import os
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from tests.e2e.conftest import ARTIFACTS, sign_in
+from tests.e2e.conftest import ARTIFACTS, NetworkWatch, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -73,8 +73,9 @@ ADMIN = [
 ]
 
 
-def violations_of(page, base: str, paths: list[str | None], site: dict) -> list[str]:
-    """Run axe on each path (None: the page the browser is on, e.g. one showing a flash message)."""
+def violations_of(page, network: NetworkWatch, base: str, paths: list[str | None], site: dict) -> list[str]:
+    """Run axe on each path (None: the page the browser is on, e.g. one showing a flash message), once the page
+    has nothing more in flight."""
     found = []
     for raw in paths:
         if raw is None:
@@ -82,7 +83,7 @@ def violations_of(page, base: str, paths: list[str | None], site: dict) -> list[
         else:
             path = raw.format(**site)
             page.goto(f"{base}{path}")
-        page.wait_for_load_state("networkidle")
+        network.settle()
         result = AXE.run(page, options=AXE_OPTIONS)
         for violation in result.response["violations"]:
             if violation["impact"] not in FAILING:
@@ -102,31 +103,31 @@ def report(name: str, found: list[str]) -> str:
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
-def test_public_pages_signed_out(live_server, page, demo_site, viewport):
+def test_public_pages_signed_out(live_server, page, network, demo_site, viewport):
     page.set_viewport_size(VIEWPORTS[viewport])
     # First the page after signing out: it shows a flash message ("You are signed out.").
     sign_in(page, live_server.url, "demo")
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(f"{live_server.url}/")
     assert "You are signed out." in page.locator("[role=status] .flash").inner_text()
-    found = violations_of(page, live_server.url, [None, *SIGNED_OUT], demo_site)
+    found = violations_of(page, network, live_server.url, [None, *SIGNED_OUT], demo_site)
     text = report(f"signed-out-{viewport}", found)
     assert not found, text
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
-def test_public_pages_signed_in(live_server, page, demo_site, viewport):
+def test_public_pages_signed_in(live_server, page, network, demo_site, viewport):
     page.set_viewport_size(VIEWPORTS[viewport])
     sign_in(page, live_server.url, "demo")
-    found = violations_of(page, live_server.url, SIGNED_IN, demo_site)
+    found = violations_of(page, network, live_server.url, SIGNED_IN, demo_site)
     text = report(f"signed-in-{viewport}", found)
     assert not found, text
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
-def test_admin_dashboard_and_forms(live_server, page, demo_site, viewport):
+def test_admin_dashboard_and_forms(live_server, page, network, demo_site, viewport):
     page.set_viewport_size(VIEWPORTS[viewport])
     sign_in(page, live_server.url, "admin", admin=True)
-    found = violations_of(page, live_server.url, ADMIN, demo_site)
+    found = violations_of(page, network, live_server.url, ADMIN, demo_site)
     text = report(f"admin-{viewport}", found)
     assert not found, text
