@@ -24,7 +24,7 @@ from rest_framework.authtoken.models import Token
 from accounts.authentication import token_expired
 from accounts.models import TelegramLinkToken, User, VerificationRequest
 from accounts.selectors import site_user_for, verification_reviewers
-from core.audit import audit_record
+from core.audit import audit_record, duty_refused, same_person
 from core.errors import ServiceError
 from core.models import AuditEntry
 from core.realtime import connections_close as realtime_connections_close
@@ -270,7 +270,22 @@ def goated_claim_request(user: User, goated_name: str) -> VerificationRequest:
     return verification_request_create(user=user, goated_name=goated_name)
 
 
+def _own_claim(request_id: int, actor) -> VerificationRequest | None:
+    """The request when `actor` is the one who made it (by account, or by the Telegram account behind it)."""
+    request = VerificationRequest.objects.select_related("user").filter(pk=request_id).first()
+    if request is None or actor is None:
+        return None
+    telegram_id = getattr(actor, "telegram_id", None)
+    own = same_person(actor, request.user_id) or bool(telegram_id and request.telegram_id == telegram_id)
+    return request if own else None
+
+
 def _decide(request_id: int, *, actor, approve: bool, reason: str, source: str) -> VerificationRequest:
+    if approve and (own := _own_claim(request_id, actor)) is not None:
+        raise duty_refused(
+            actor=actor, action="verification.approve", target=own, source=source,
+            message=f"Request #{request_id} is your own claim: another reviewer must approve it.",
+        )  # fmt: skip
     status = VerificationRequest.Status.APPROVED if approve else VerificationRequest.Status.REJECTED
     now = timezone.now()
     with transaction.atomic():

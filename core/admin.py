@@ -13,7 +13,7 @@ from django.utils.html import format_html, format_html_join
 from waffle.models import Switch
 
 from core.audit import audit_changes, audit_record, audit_snapshot
-from core.errors import ServiceError
+from core.errors import SeparationOfDuties, ServiceError
 from core.features import FEATURES
 from core.models import AuditEntry
 from core.money import money_text
@@ -96,7 +96,9 @@ def action_each(
         try:
             outcome = change(obj)
         except ServiceError as exc:
-            modeladmin.message_user(request, exc.message, messages.WARNING)
+            # A separation-of-duties refusal is an error (the person may not); other refusals are warnings.
+            level = messages.ERROR if isinstance(exc, SeparationOfDuties) else messages.WARNING
+            modeladmin.message_user(request, exc.message, level)
             continue
         if outcome is False:
             if idle is not None:

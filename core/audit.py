@@ -10,6 +10,7 @@ from typing import Any
 from django.db import models
 from django.forms.models import model_to_dict
 
+from core.errors import SeparationOfDuties
 from core.models import AuditEntry
 
 
@@ -61,6 +62,25 @@ def audit_record(
         after=_jsonable(after) if after is not None else None,
         note=note,
     )
+
+
+def duty_refused(
+    *, actor, action: str, target: models.Model | None, message: str, source: str = AuditEntry.Source.SERVICE
+) -> SeparationOfDuties:
+    """Record a separation-of-duties refusal (`<action>.refused`, its reason in the note) and return the error to
+    raise. Call it outside the transaction that the refusal rolls back, or the record goes with it."""
+    audit_record(actor=actor, action=f"{action}.refused", target=target, source=source, note=message)
+    return SeparationOfDuties(message)
+
+
+def same_person(actor, user_id: int | None) -> bool:
+    """Whether `actor` (a staff user, or None for the system) is the account `user_id`."""
+    return user_id is not None and getattr(actor, "pk", None) == user_id
+
+
+def plays_as(actor, player_id: int | None) -> bool:
+    """Whether `actor` is the site account linked to the Goated player `player_id`."""
+    return player_id is not None and getattr(actor, "player_id", None) == player_id
 
 
 def audit_changes(before: dict | None, after: dict | None) -> dict[str, tuple[Any, Any]]:

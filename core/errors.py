@@ -28,3 +28,10 @@ class Conflict(ServiceError):
 class Forbidden(ServiceError):
     status_code = 403
     code = "forbidden"
+
+
+class SeparationOfDuties(Forbidden):
+    """Four eyes on money: the same person may not both ask for and grant a change that moves money (approve
+    their own claim, adjust or pay their own player, approve and pay one payout). docs/security.md has the table."""
+
+    code = "separation_of_duties"

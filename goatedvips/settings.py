@@ -7,6 +7,7 @@ Two modes share this file:
   rate-limit store, and the topology of the Procfile runs (web, worker, beat, bot).
 """
 
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -488,6 +489,12 @@ EMAIL_BROADCAST_PER_SECOND = env.float("EMAIL_BROADCAST_PER_SECOND", default=10.
 # --- Payouts --------------------------------------------------------------------------------------------------
 # Who pays prizes (payouts.providers): the manual provider leaves it to an operator, who marks payouts paid.
 PAYOUT_PROVIDER = env.str("PAYOUT_PROVIDER", default="payouts.providers.ManualProvider")
+# Four eyes on money (docs/security.md, "Separation of duties"): a payout is approved by one staff account and
+# marked paid (or sent) by another. Turn off only where a single operator runs the site.
+PAYOUT_FOUR_EYES = env.bool("PAYOUT_FOUR_EYES", default=True)
+# A wager adjustment larger than this (either sign, in wager) waits for a second operator's approval before it
+# counts in the standings; smaller ones count at once.
+ADJUSTMENT_REVIEW_ABOVE = Decimal(env.str("ADJUSTMENT_REVIEW_ABOVE", default="10000"))
 # Fernet key(s) for secrets stored in the database (the affiliate token): comma-separated to rotate, the first
 # encrypts. Unset: derived from SECRET_KEY (check --deploy warns).
 TOKEN_ENCRYPTION_KEY = env.str("TOKEN_ENCRYPTION_KEY", default="")

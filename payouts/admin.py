@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from core.admin import AuditedAdminMixin, action_with_form, money_column
+from core.errors import ServiceError
 from payouts import services as payout_service
 from payouts.models import Payout
 
@@ -42,7 +43,8 @@ class PayoutAdmin(AuditedAdminMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     actions = ["approve", "mark_paid", "send_to_provider", "fail", "retry", "cancel", "export_csv"]
     readonly_fields = ("race", "result", "player", "amount", "method", "destination", "status", "reference", "note",
-                       "approved_by", "approved_at", "paid_by", "paid_at", "created_at", "updated_at")  # fmt: skip
+                       "approved_by", "approved_at", "paid_by", "paid_at", "send_key", "created_at",
+                       "updated_at")  # fmt: skip
     fields = readonly_fields
     change_list_template = "admin/payouts/payout/change_list.html"
 
@@ -62,12 +64,21 @@ class PayoutAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
     def _report(self, request, report: payout_service.PayoutReport, verb: str) -> None:
         level = messages.SUCCESS if report.changed and not report.skipped else messages.WARNING
-        self.message_user(request, report.summary(verb), level)
+        self.message_user(request, report.summary(verb), messages.ERROR if report.refused else level)
+
+    def _run(self, request, change, verb: str) -> None:
+        """Call a queue service; a refusal (the separation of duties) is shown as an error."""
+        try:
+            report = change()
+        except ServiceError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+        else:
+            self._report(request, report, verb)
 
     @admin.action(description="Approve selected payouts", permissions=["change"])
     def approve(self, request, queryset):
         ids = list(queryset.values_list("pk", flat=True))
-        self._report(request, payout_service.payouts_approve(ids, actor=request.user), "approved")
+        self._run(request, lambda: payout_service.payouts_approve(ids, actor=request.user), "approved")
 
     @admin.action(description="Mark selected payouts paid (with a reference)…", permissions=["change"])
     def mark_paid(self, request, queryset):
@@ -83,11 +94,14 @@ class PayoutAdmin(AuditedAdminMixin, admin.ModelAdmin):
     @admin.action(description="Send selected payouts through the payout provider", permissions=["change"])
     def send_to_provider(self, request, queryset):
         counts = payout_service.payouts_send(list(queryset.values_list("pk", flat=True)), actor=request.user)
-        self.message_user(
-            request,
-            f"Provider: {counts['paid']} paid, {counts['failed']} failed, {counts['pending']} waiting for a manual "
-            f"payment, {counts['skipped']} skipped (not approved).",
+        text = (
+            f"Provider: {counts['paid']} paid, {counts['failed']} failed, {counts['pending']} sending (waiting for "
+            f"the provider or a manual payment: mark them paid or failed), {counts['in_flight']} already sending "
+            f"(not sent again), {counts['skipped']} skipped (not approved)."
         )
+        if counts["refused"]:
+            text += f" {counts['refused']} refused: another operator than the approver sends a payout (four eyes)."
+        self.message_user(request, text, messages.ERROR if counts["refused"] else messages.INFO)
 
     @admin.action(description="Mark selected payouts failed…", permissions=["change"])
     def fail(self, request, queryset):
@@ -102,7 +116,7 @@ class PayoutAdmin(AuditedAdminMixin, admin.ModelAdmin):
     @admin.action(description="Retry selected failed payouts (back to pending)", permissions=["change"])
     def retry(self, request, queryset):
         ids = list(queryset.values_list("pk", flat=True))
-        self._report(request, payout_service.payouts_retry(ids, actor=request.user), "back to pending")
+        self._run(request, lambda: payout_service.payouts_retry(ids, actor=request.user), "back to pending")
 
     @admin.action(description="Cancel selected payouts…", permissions=["change"])
     def cancel(self, request, queryset):
@@ -131,10 +145,13 @@ class PayoutAdmin(AuditedAdminMixin, admin.ModelAdmin):
         form = ImportForm(request.POST or None, request.FILES or None)
         errors = []
         if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
             try:
-                report = payout_service.payouts_import_references(form.cleaned_data["file"].read(), actor=request.user)
-            except payout_service.ImportRefused as exc:
-                errors = exc.errors
+                if upload.size > payout_service.MAX_IMPORT_BYTES:  # before reading it into memory
+                    raise payout_service.ImportRefused("The file is larger than 1 MB.", ["Too large."])
+                report = payout_service.payouts_import_references(upload.read(), actor=request.user)
+            except ServiceError as exc:
+                errors = getattr(exc, "errors", [])
                 self.message_user(request, exc.message, messages.ERROR)
             else:
                 self._report(request, report, "marked paid from the file")

@@ -11,7 +11,8 @@ from races.models import MONEY
 
 
 class Payout(models.Model):
-    """The payment of one prize: pending → approved → paid, or failed / cancelled (payouts.services).
+    """The payment of one prize: pending → approved → paid, or failed / cancelled (payouts.services); approved →
+    sending while a provider has been asked to pay it (with `send_key`, the idempotency key it was given).
 
     A payout has a source: a prize of a finalized race (`result`, and its `race`, whose pool bounds it) today; a
     raffle winner later. One payout per prize (`result` is unique), and the payouts of one source never add up to
@@ -21,6 +22,7 @@ class Payout(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
         APPROVED = "approved", "Approved"
+        SENDING = "sending", "Sending"
         PAID = "paid", "Paid"
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
@@ -48,6 +50,8 @@ class Payout(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     paid_at = models.DateTimeField(null=True, blank=True)
+    # Given to the provider with the payment, so a repeated request is the same payment (payouts.providers).
+    send_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -56,7 +60,7 @@ class Payout(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="payout_amount_positive"),
             models.CheckConstraint(
-                condition=Q(status__in=["pending", "approved", "paid", "failed", "cancelled"]),
+                condition=Q(status__in=["pending", "approved", "sending", "paid", "failed", "cancelled"]),
                 name="payout_status_valid",
             ),
             models.CheckConstraint(

@@ -283,7 +283,13 @@ class HistoricalRace(models.Model):
 
 class WagerAdjustment(models.Model):
     """An operator's credit (+) or debit (-) to a player's standing in a live race, with the reason (a disputed
-    bet, a fraud reversal). Applied at once and by every later recompute; never after finalization."""
+    bet, a fraud reversal). Applied at once and by every later recompute; never after finalization. One larger
+    than ADJUSTMENT_REVIEW_ABOVE waits for a second operator (pending review) and counts only once approved."""
+
+    class Status(models.TextChoices):
+        PENDING_REVIEW = "pending_review", "Waiting for a second operator"
+        APPROVED = "approved", "Counted"
+        REJECTED = "rejected", "Rejected"
 
     race = models.ForeignKey(WagerRace, on_delete=models.PROTECT, related_name="adjustments")
     player = models.ForeignKey(Player, on_delete=models.PROTECT, related_name="adjustments")
@@ -293,12 +299,20 @@ class WagerAdjustment(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.APPROVED, db_index=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(condition=~Q(amount=0), name="adjustment_amount_not_zero"),
             models.CheckConstraint(condition=~Q(reason=""), name="adjustment_reason_required"),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending_review", "approved", "rejected"]), name="adjustment_status_valid"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -16,6 +16,7 @@ from django.utils.html import format_html, format_html_join
 from core.admin import AuditedAdminMixin, ReadOnlyAdminMixin, action_each, action_with_form, money_column
 from core.audit import audit_record
 from core.csv_export import csv_lines
+from core.errors import ServiceError
 from core.models import AuditEntry
 from core.money import money_text
 from races.models import (
@@ -31,7 +32,7 @@ from races.models import (
 from races.prizes import prize_for, prize_table
 from races.selectors.races import races_standings_csv_rows
 from races.services import lifecycle
-from races.services.adjustments import race_adjust
+from races.services.adjustments import adjustment_approve, adjustment_reject, race_adjust
 from races.widgets import PrizeTableWidget
 
 
@@ -270,10 +271,31 @@ class WagerAdjustmentAdmin(AuditedAdminMixin, admin.ModelAdmin):
     correction is another adjustment."""
 
     form = AdjustmentForm
-    list_display = ("created_at", "race", "player", "amount", "reason", "created_by")
-    list_filter = ("race",)
+    list_display = ("created_at", "race", "player", "amount", "reason", "created_by", "status", "reviewed_by")
+    list_filter = ("status", "race")
     search_fields = ("=player__uid", "player__name", "reason")
-    list_select_related = ("race", "player", "created_by")
+    list_select_related = ("race", "player", "created_by", "reviewed_by")
+    actions = ["approve", "reject"]
+
+    # Reviewing is open to whoever may add adjustments (the change permission stays off: rows are never edited);
+    # the service refuses the author and the player's own account.
+    @admin.action(description="Approve selected adjustments (a second operator: they count from now)",
+                  permissions=["add"])  # fmt: skip
+    def approve(self, request, queryset):
+        self._review(request, queryset, adjustment_approve, "Approved")
+
+    @admin.action(description="Reject selected adjustments (they never count)", permissions=["add"])
+    def reject(self, request, queryset):
+        self._review(request, queryset, adjustment_reject, "Rejected")
+
+    def _review(self, request, queryset, review, done: str) -> None:
+        for adjustment in queryset.order_by("pk"):
+            try:
+                review(adjustment.pk, actor=request.user, source=AuditEntry.Source.ADMIN)
+            except ServiceError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+            else:
+                self.message_user(request, f"{done}: adjustment #{adjustment.pk} ({adjustment}).", messages.SUCCESS)
 
     def has_change_permission(self, request, obj=None):
         return False
@@ -291,6 +313,9 @@ class WagerAdjustmentAdmin(AuditedAdminMixin, admin.ModelAdmin):
                 actor=request.user,
             )  # fmt: skip
             done = f"Adjustment applied: {adjustment.amount:+,} for {adjustment.player.name} in {adjustment.race}."
+            if adjustment.status == WagerAdjustment.Status.PENDING_REVIEW:
+                done = (f"Adjustment #{adjustment.pk} ({adjustment.amount:+,} for {adjustment.player.name}) is above "
+                        "the review limit: it counts once another operator approves it.")  # fmt: skip
             self.message_user(request, done, messages.SUCCESS)
 
         return action_with_form(self, request, AdjustmentForm, run, title="Adjust a player's standing",

@@ -44,6 +44,12 @@ def operator():
     return staff_member("Operators")
 
 
+@pytest.fixture
+def cashier():
+    """A second operator: with four eyes (PAYOUT_FOUR_EYES, on by default) the one who approved never pays."""
+    return staff_member("Operators")
+
+
 def test_a_finalized_race_has_one_pending_payout_per_prize(finished):
     payouts = Payout.objects.filter(race=finished).select_related("result").order_by("result__rank")
     assert [(p.result.rank, p.destination, p.amount, p.status, p.method) for p in payouts] == [
@@ -100,7 +106,9 @@ def test_two_payouts_written_at_once_cannot_both_fit(vip_ladder):
     assert Payout.objects.filter(race=race).count() == 1
 
 
-def test_approve_then_mark_paid_in_bulk_tells_each_player_once(finished, operator, django_capture_on_commit_callbacks):
+def test_approve_then_mark_paid_in_bulk_tells_each_player_once(
+    finished, operator, cashier, django_capture_on_commit_callbacks
+):
     ace = UserFactory(player=RaceResult.objects.get(race=finished, uid="ace").player)
     ids = list(Payout.objects.filter(race=finished).values_list("pk", flat=True))
     refused = svc.payouts_mark_paid(ids, actor=operator, reference="TIP-1")
@@ -109,15 +117,15 @@ def test_approve_then_mark_paid_in_bulk_tells_each_player_once(finished, operato
     assert "approve it first" in refused.summary("paid")
     assert sorted(svc.payouts_approve(ids, actor=operator).changed) == sorted(ids)
     with django_capture_on_commit_callbacks(execute=True):
-        report = svc.payouts_mark_paid(ids, actor=operator, reference="TIP-2026-11")
-        again = svc.payouts_mark_paid(ids, actor=operator, reference="TIP-2026-11")
+        report = svc.payouts_mark_paid(ids, actor=cashier, reference="TIP-2026-11")
+        again = svc.payouts_mark_paid(ids, actor=cashier, reference="TIP-2026-11")
     assert sorted(report.changed) == sorted(ids)
     assert again.changed == []
     assert set(Payout.objects.filter(race=finished).values_list("status", "reference")) == {("paid", "TIP-2026-11")}
     notes = Notification.objects.filter(user=ace, title__startswith="Your prize for")
     assert [n.body for n in notes] == ["$250.00 to Nace on Goated (reference TIP-2026-11)."]
     entries = AuditEntry.objects.filter(action__startswith="payout.").values_list("action", "actor")
-    assert sorted(entries) == sorted([("payout.approve", operator.pk)] * 3 + [("payout.pay", operator.pk)] * 3)
+    assert sorted(entries) == sorted([("payout.approve", operator.pk)] * 3 + [("payout.pay", cashier.pk)] * 3)
 
 
 def test_fail_retry_and_cancel_need_their_reasons(finished, operator):
@@ -141,7 +149,7 @@ def _csv(rows: list[dict]) -> bytes:
     return out.getvalue().encode()
 
 
-def test_a_csv_of_references_marks_exactly_those_rows_paid(finished, operator):
+def test_a_csv_of_references_marks_exactly_those_rows_paid(finished, operator, cashier):
     first, second, third = Payout.objects.filter(race=finished).order_by("result__rank")
     svc.payouts_approve([first.pk, second.pk, third.pk], actor=operator)
     # The export, with references filled in for two of the three.
@@ -149,7 +157,7 @@ def test_a_csv_of_references_marks_exactly_those_rows_paid(finished, operator):
     assert [r["destination"] for r in exported] == ["Nace", "Nbee", "Ncat"]
     for row in exported:
         row["reference"] = {str(first.pk): "TIP-A", str(third.pk): "TIP-C"}.get(row["payout_id"], "")
-    report = svc.payouts_import_references(_csv(exported), actor=operator)
+    report = svc.payouts_import_references(_csv(exported), actor=cashier)
     assert sorted(report.changed) == [first.pk, third.pk]
     statuses = dict(Payout.objects.filter(race=finished).values_list("pk", "reference"))
     assert statuses == {first.pk: "TIP-A", second.pk: "", third.pk: "TIP-C"}
@@ -178,12 +186,12 @@ def test_a_bad_csv_changes_nothing_and_says_why(finished, operator, content, pro
     assert not Payout.objects.filter(status="paid").exists()
 
 
-def test_players_see_their_payout_on_the_race_page_their_profile_and_the_api(finished, client, operator):
+def test_players_see_their_payout_on_the_race_page_their_profile_and_the_api(finished, client, operator, cashier):
     ace = UserFactory(player=RaceResult.objects.get(race=finished, uid="ace").player)
     cat = UserFactory(player=RaceResult.objects.get(race=finished, uid="cat").player)
     payout = Payout.objects.get(race=finished, destination="Nace")
     svc.payouts_approve([payout.pk], actor=operator)
-    svc.payouts_mark_paid([payout.pk], actor=operator, reference="TIP-9")
+    svc.payouts_mark_paid([payout.pk], actor=cashier, reference="TIP-9")
     client.force_login(ace)
     page = client.get(reverse("races:detail", args=[finished.pk])).content.decode()
     assert 'id="my-payout"' in page
@@ -207,12 +215,13 @@ def test_players_see_their_payout_on_the_race_page_their_profile_and_the_api(fin
     assert client.get("/api/v1/me/payouts/").status_code in (401, 403)
 
 
-def test_the_admin_queue_approves_pays_with_a_reference_exports_and_imports(finished, client, operator):
+def test_the_admin_queue_approves_pays_with_a_reference_exports_and_imports(finished, client, operator, cashier):
     client.force_login(operator)
     changelist = reverse("admin:payouts_payout_changelist")
     ids = [str(pk) for pk in Payout.objects.filter(race=finished).values_list("pk", flat=True)]
     client.post(changelist, {"action": "approve", "_selected_action": ids})
     assert set(Payout.objects.values_list("status", flat=True)) == {"approved"}
+    client.force_login(cashier)  # four eyes: another operator pays
     form = client.post(changelist, {"action": "mark_paid", "_selected_action": ids[:1]})
     assert 'name="reference"' in form.content.decode()
     client.post(changelist, {"action": "mark_paid", "_selected_action": ids[:1], "apply": "1", "reference": "T-1"})
