@@ -178,3 +178,16 @@ def smtp(settings):
         settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
         settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
         yield server
+
+
+@pytest.fixture
+def clock_in_november_race():
+    """The clock inside November 2026, where the engine tests' monthly race runs (tests/races/test_race_engine.py
+    monthly_race): a race ends at its end_date whatever its status (WagerRace.has_ended), so joining or adjusting
+    it needs a clock before that end."""
+    from datetime import UTC, datetime
+
+    import time_machine
+
+    with time_machine.travel(datetime(2026, 11, 20, 12, tzinfo=UTC), tick=True):
+        yield

@@ -69,6 +69,7 @@ def test_staff_never_approve_their_own_verification_claim(client):
 # --- adjustments -----------------------------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("clock_in_november_race")
 def test_no_one_adjusts_the_player_their_own_account_is_linked_to():
     race = monthly_race(prize_distribution={"1": 60, "2": 40})
     apply_sync(MID, {"ace": ("1000", "0", "1000"), "bee": ("900", "0", "900")})
@@ -87,6 +88,7 @@ def test_no_one_adjusts_the_player_their_own_account_is_linked_to():
     assert standing(race, "bee") == (Decimal("950"), Decimal("50"))
 
 
+@pytest.mark.usefixtures("clock_in_november_race")
 @pytest.mark.parametrize("amount", ["5000", "-5000"])
 def test_a_large_adjustment_counts_only_once_a_second_operator_approves_it(settings, client, amount):
     settings.ADJUSTMENT_REVIEW_ABOVE = Decimal("1000")
@@ -119,6 +121,7 @@ def test_a_large_adjustment_counts_only_once_a_second_operator_approves_it(setti
         adjustment_approve(adjustment.pk, actor=second)
 
 
+@pytest.mark.usefixtures("clock_in_november_race")
 def test_a_small_adjustment_still_counts_at_once(settings):
     settings.ADJUSTMENT_REVIEW_ABOVE = Decimal("1000")
     race = monthly_race(prize_distribution={"1": 60, "2": 40})

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-import time_machine
 from django.db import connection
 from django.urls import reverse
 
@@ -22,16 +21,8 @@ from tests.factories import UserFactory, staff_member
 from tests.races.test_race_engine import DEC_1, apply_sync, monthly_race
 from vip.models import VipTier
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("vip_ladder", "_inside_the_race")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("vip_ladder", "clock_in_november_race")]
 MID = datetime(2026, 11, 20, tzinfo=UTC)
-
-
-@pytest.fixture
-def _inside_the_race():
-    """The clock inside November 2026, where these races run: a race ends at its end_date whatever its status
-    (WagerRace.has_ended), so joining or adjusting one needs a clock before that end."""
-    with time_machine.travel(MID + timedelta(hours=12), tick=True):
-        yield
 
 
 def standings(race) -> list[tuple[str, Decimal, Decimal]]:
