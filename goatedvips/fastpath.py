@@ -8,9 +8,10 @@ and hands everything else to Django unchanged:
 - a GET of exactly this path with nothing but `period`, `limit` and `offset`, each at most once, plain values that
   the API itself accepts (anything else — junk, a bad period, an out-of-range limit, an extra parameter —
   is Django's, which answers the documented 400);
-- an allowed Host, HTTPS when `SECURE_SSL_REDIRECT` asks for it, an `Accept` that the API's JSON renderer
-  satisfies, at most a plain `If-None-Match` as a conditional header, no cookies (API clients, overlays,
-  proxies, and the site's own script, which fetches it with `credentials: "omit"`);
+- an allowed Host; HTTPS when Django's SecurityMiddleware would redirect this path to it (`SECURE_SSL_REDIRECT`,
+  unless a `SECURE_REDIRECT_EXEMPT` pattern matches this path: the same rule, decided per path); an `Accept` that
+  the API's JSON renderer satisfies; at most a plain `If-None-Match` as a conditional header; no cookies (API
+  clients, overlays, proxies, and the site's own script, which fetches it with `credentials: "omit"`);
 - data this process read from the cache less than a second ago (`leaderboard_page_json_local`); when it is
   older, the request goes through Django, which refreshes it for the next ones.
 
@@ -95,6 +96,21 @@ def _is_secure(headers: dict[bytes, bytes], scope: dict) -> bool:
     return scope.get("scheme") == "https"
 
 
+_exempt_memo: dict[tuple[str, ...], bool] = {}
+
+
+def _redirects_plain_http() -> bool:
+    """Whether Django's SecurityMiddleware redirects a plain-HTTP request for PATH to HTTPS: its own rule
+    (`SECURE_SSL_REDIRECT`, and no `SECURE_REDIRECT_EXEMPT` pattern searching the path without its leading
+    slash), decided for this one path and remembered per exemption list."""
+    if not settings.SECURE_SSL_REDIRECT:
+        return False
+    patterns = tuple(settings.SECURE_REDIRECT_EXEMPT)
+    if patterns not in _exempt_memo:
+        _exempt_memo[patterns] = any(re.compile(p).search(PATH.lstrip("/")) for p in patterns)
+    return not _exempt_memo[patterns]
+
+
 def _accepts_json(headers: dict[bytes, bytes]) -> bool:
     accept = headers.get(b"accept")
     if accept is None:
@@ -136,8 +152,7 @@ class LeaderboardFastPath:
             query is not None
             and not any(h.encode() in headers for h in _DJANGO_ONLY)
             and _allowed_host(headers, scope)
-            and (secure or not settings.SECURE_SSL_REDIRECT)  # else Django redirects to HTTPS
-            and not settings.SECURE_REDIRECT_EXEMPT
+            and (secure or not _redirects_plain_http())  # else Django redirects to HTTPS
             and _accepts_json(headers)
         )
         body = leaderboard_page_json_local(*query) if eligible else None
