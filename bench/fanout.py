@@ -29,6 +29,8 @@ import time
 from pathlib import Path
 from urllib.request import urlopen
 
+import production  # bench/production.py: the production configuration every bench runs
+
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
 DATABASE = "goatedvips_bench_fanout"
@@ -86,7 +88,8 @@ async def _sockets(ports: list[int], count: int, offset: int, rounds: int, ready
         for i in range(count):
             port = ports[(offset + i) % len(ports)]
             ws = await session.ws_connect(
-                f"ws://127.0.0.1:{port}/ws/leaderboard/", headers={"Origin": f"http://127.0.0.1:{port}"}
+                f"ws://127.0.0.1:{port}/ws/leaderboard/",
+                headers={"Origin": f"https://127.0.0.1:{port}", **production.HEADERS},
             )
             await ws.receive()  # snapshot
             sockets.append(ws)
@@ -192,11 +195,13 @@ def main() -> None:
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/13")
     args = parser.parse_args()
 
+    print(production.SETTINGS_LINE)
     env = {
-        **os.environ, "REDIS_URL": args.redis, "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DATABASE}",
-        "LOG_LEVEL": "WARNING", "CHANNEL_LAYER_KIND": args.layer, "DEBUG": "1",
+        **os.environ, **production.ENV, "REDIS_URL": args.redis, "LOG_LEVEL": "WARNING",
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DATABASE}", "CHANNEL_LAYER_KIND": args.layer,
     }  # fmt: skip
-    os.environ.update({k: env[k] for k in ("REDIS_URL", "DATABASE_URL", "LOG_LEVEL", "CHANNEL_LAYER_KIND", "DEBUG")})
+    os.environ.update({k: env[k] for k in ("REDIS_URL", "DATABASE_URL", "LOG_LEVEL", "CHANNEL_LAYER_KIND",
+                                           *production.ENV)})  # fmt: skip
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "goatedvips.settings")
     sys.path.insert(0, str(ROOT))
     subprocess.run(["psql", PG_ADMIN, "-qc", f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"], check=True)

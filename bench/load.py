@@ -27,6 +27,8 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from urllib.request import urlopen
 
+import production  # bench/production.py: the production configuration every bench runs
+
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
 BENCH_DB = "goatedvips_bench"
@@ -62,7 +64,7 @@ def start_topology(port: int) -> tuple[subprocess.Popen, str]:
     env = {
         **os.environ, "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{BENCH_DB}",
         "REDIS_URL": "redis://127.0.0.1:6379/2", "PROMETHEUS_MULTIPROC_DIR": str(ROOT / "var" / "prometheus-bench"),
-        "PORT": str(port), "SYNC_INTERVAL_SECONDS": "10", "LOG_LEVEL": "WARNING", "DEBUG": "1",
+        "PORT": str(port), "SYNC_INTERVAL_SECONDS": "10", "LOG_LEVEL": "WARNING", **production.ENV,
         "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ.get('PATH', '')}",
     }  # fmt: skip
     subprocess.run(["psql", PG_ADMIN, "-qc", f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)"], check=True)
@@ -146,7 +148,9 @@ async def listener(session, url: str, path: str, until: float, stats: Stats) -> 
 async def run(url: str, users: int, seconds: int) -> Stats:
     import aiohttp
 
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+    print(production.SETTINGS_LINE)
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector, headers=production.HEADERS) as session:
         async with session.get(f"{url}/api/v1/races/current/") as response:
             race = (await response.json())["id"]
         async with session.get(f"{url}/api/v1/leaderboard/?period=all_time&limit=100") as response:

@@ -26,6 +26,8 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import production  # bench/production.py: the production configuration every bench runs
+
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
 DATABASE = "goatedvips_bench_pages"
@@ -34,10 +36,9 @@ TARGET_MS = 20.0
 
 def environment(redis_url: str) -> dict:
     return {
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DATABASE}", "REDIS_URL": redis_url, "DEBUG": "0",
-        "SECRET_KEY": "bench-pages-" + "x" * 50, "ALLOWED_HOSTS": "testserver", "SECURE_SSL_REDIRECT": "0",
-        "STAFF_2FA": "0", "LOG_LEVEL": "ERROR", "DJANGO_SETTINGS_MODULE": "goatedvips.settings",
-        "LEADERBOARD_FAST_PATH": "0",
+        **production.ENV, "ALLOWED_HOSTS": "testserver", "STAFF_2FA": "0", "LOG_LEVEL": "ERROR",
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DATABASE}", "REDIS_URL": redis_url,
+        "DJANGO_SETTINGS_MODULE": "goatedvips.settings", "LEADERBOARD_FAST_PATH": "0",
     }  # fmt: skip
 
 
@@ -167,7 +168,7 @@ def measure(repeat: int) -> list[tuple[str, str, float, float, int, int]]:
     ]  # fmt: skip
     rows = []
     for who, urls in (("signed out", public), ("signed in", signed_in)):
-        client = Client()
+        client = Client(headers=production.HEADERS)  # HTTPS, as the balancer reports it
         if who == "signed in":
             client.force_login(User.objects.get(username="user0"))
         for url in urls:

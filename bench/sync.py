@@ -31,6 +31,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import production  # bench/production.py: the production configuration every bench runs
+
 ROOT = Path(__file__).resolve().parent.parent
 ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
@@ -197,7 +199,7 @@ def main() -> None:
         "AFFILIATE_API_URL": f"http://127.0.0.1:{server.server_address[1]}/feed",
         "AFFILIATE_API_TOKEN": "bench",
         "LOG_LEVEL": "WARNING",
-        "DEBUG": "1",
+        **production.ENV,
     }
     env.pop("REDIS_URL", None)
     print(f"Migrating {args.database_url} …", flush=True)
