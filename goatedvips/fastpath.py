@@ -26,8 +26,10 @@ from __future__ import annotations
 import hashlib
 import re
 import time
+from functools import lru_cache
 
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.http.request import split_domain_port, validate_host
 from django.utils.http import parse_etags
 
@@ -51,6 +53,9 @@ _PER_RESPONSE = {b"content-length", b"etag", _REQUEST_ID, b"date", b"server"}
 _DJANGO_ONLY = ("if-match", "if-modified-since", "if-unmodified-since", "if-range", "range", "cookie")
 
 
+# A request's parts repeat (the same few queries, one Host, a client's Accept): each decision is remembered by its
+# input. The ones that read settings are forgotten when a setting changes (tests override them).
+@lru_cache(maxsize=1024)
 def _query(raw: bytes) -> tuple[str, int, int] | None:
     """(period, limit, offset) for a query the API accepts, or None to let Django decide."""
     if not _PLAIN_QUERY.match(raw):
@@ -77,8 +82,11 @@ def _allowed_host(headers: dict[bytes, bytes], scope: dict) -> bool:
     if settings.USE_X_FORWARDED_HOST and b"x-forwarded-host" in headers:
         return False  # Django's rules for forwarded hosts: let it decide
     host = headers.get(b"host")
-    if host is None:
-        return False
+    return host is not None and _host_allowed(host)
+
+
+@lru_cache(maxsize=64)
+def _host_allowed(host: bytes) -> bool:
     domain, _port = split_domain_port(host.decode("latin-1"))
     allowed = settings.ALLOWED_HOSTS
     if settings.DEBUG and not allowed:
@@ -113,8 +121,11 @@ def _redirects_plain_http() -> bool:
 
 def _accepts_json(headers: dict[bytes, bytes]) -> bool:
     accept = headers.get(b"accept")
-    if accept is None:
-        return True
+    return True if accept is None else _accept_json(accept)
+
+
+@lru_cache(maxsize=256)
+def _accept_json(accept: bytes) -> bool:
     kinds = [part.split(b";")[0].strip() for part in accept.split(b",")]
     return b"q=0" not in accept.replace(b" ", b"") and (b"*/*" in kinds or b"application/json" in kinds)
 
@@ -122,6 +133,27 @@ def _accepts_json(headers: dict[bytes, bytes]) -> bool:
 def etag_of(body: bytes) -> str:
     """Django's ConditionalGetMiddleware ETag for a body (quoted md5 hex)."""
     return f'"{hashlib.md5(body, usedforsecurity=False).hexdigest()}"'
+
+
+_etags: dict[bytes, str] = {}
+
+
+def _etag_remembered(body: bytes) -> str:
+    """etag_of, remembered for the bodies being served (a page's bytes stay the same until the next sync)."""
+    etag = _etags.get(body)
+    if etag is None:
+        if len(_etags) >= 512:
+            _etags.clear()
+        etag = _etags[body] = etag_of(body)
+    return etag
+
+
+def _forget(**_kwargs) -> None:
+    _host_allowed.cache_clear()
+    _exempt_memo.clear()
+
+
+setting_changed.connect(_forget, dispatch_uid="goatedvips.fastpath.settings")
 
 
 def _not_modified(if_none_match: bytes | None, etag: str) -> bool:
@@ -157,7 +189,7 @@ class LeaderboardFastPath:
         )
         body = leaderboard_page_json_local(*query) if eligible else None
         if body is not None:
-            etag = etag_of(body)
+            etag = _etag_remembered(body)
             status = 304 if _not_modified(headers.get(b"if-none-match"), etag) else 200
             template = self.templates.get((status, secure))
             if template is not None:
