@@ -41,6 +41,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "accounts.verificationrequest": ("view", "change"),
         "notifications.botuser": ("view",),
         "notifications.broadcast": ("view", "add"),
+        "notifications.emaillog": ("view",),  # emails sent once per key; "uncertain" ones need a person
         "accounts.telegramlinktoken": ("view",),
         "core.auditentry": ("view",),
         "waffle.switch": ("view", "change"),

@@ -296,7 +296,11 @@ EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.cons
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="GoatedVIPs <no-reply@goatedvips.local>")
 if env.str("EMAIL_URL", default=""):
     vars().update(env.email_url("EMAIL_URL"))
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    # Django's SMTP backend that can tell "not sent" from "may have been delivered" (notifications.email).
+    EMAIL_BACKEND = "notifications.email.SmtpBackend"
+# Seconds an SMTP server may take to answer (Django's default waits forever). A message whose final answer does
+# not come in time may have been delivered: it is recorded "uncertain" and never sent again.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 
 # --- DRF / OpenAPI ----------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -482,6 +486,9 @@ METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1
 # Telegram bot: outgoing broadcast pace (Telegram allows ~30 messages/s to different chats) and the per-user
 # command limit (commands per minute) before the bot answers "slow down".
 TELEGRAM_BROADCAST_PER_SECOND = env.float("TELEGRAM_BROADCAST_PER_SECOND", default=25.0)
+# Seconds to wait for the Bot API's answer to one call (messages out of the site and the bot's replies). A message
+# whose answer does not come in time may have arrived: it is recorded "uncertain" and never sent again.
+TELEGRAM_SEND_TIMEOUT = env.float("TELEGRAM_SEND_TIMEOUT", default=10.0)
 TELEGRAM_COMMANDS_PER_MINUTE = env.int("TELEGRAM_COMMANDS_PER_MINUTE", default=20)
 # Broadcast emails sent per second at most (one SMTP connection, reused).
 EMAIL_BROADCAST_PER_SECOND = env.float("EMAIL_BROADCAST_PER_SECOND", default=10.0)

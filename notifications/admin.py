@@ -20,6 +20,7 @@ from notifications.models import (
     BotUser,
     Broadcast,
     BroadcastDelivery,
+    EmailLog,
     NewsletterSubscription,
     Notification,
     NotificationPreferences,
@@ -53,6 +54,22 @@ class BotUserAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_filter = (("blocked_at", admin.EmptyFieldListFilter),)
     search_fields = ("=telegram_id", "username", "first_name")
     readonly_fields = ("telegram_id", "first_seen", "last_seen")
+
+
+@admin.register(EmailLog)
+class EmailLogAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    """Emails sent once per key (monthly statements): "uncertain" ones may have arrived and are never resent."""
+
+    list_display = ("key", "to", "subject", "status", "sent_at")
+    list_filter = ("status",)
+    search_fields = ("key", "to")
+    readonly_fields = ("key", "to", "subject", "status", "sent_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(NewsletterSubscription)
@@ -109,7 +126,8 @@ class BroadcastAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """Compose (audience, channels, a preview of the recipients per channel), send through a paced, resumable
     worker, and follow the progress per channel. A broadcast is a record: never edited or deleted."""
 
-    list_display = ("created_at", "subject", "audience", "channels", "status", "created_by", "sent", "failed", "left")
+    list_display = ("created_at", "subject", "audience", "channels", "status", "created_by", "sent", "failed",
+                    "uncertain", "left")  # fmt: skip
     list_filter = ("status", "audience", "promotional")
     search_fields = ("title", "text")
     list_select_related = ("created_by",)
@@ -126,6 +144,7 @@ class BroadcastAdmin(AuditedAdminMixin, admin.ModelAdmin):
             .annotate(
                 n_sent=Count("deliveries", filter=Q(deliveries__status=S.SENT)),
                 n_failed=Count("deliveries", filter=Q(deliveries__status__in=[S.FAILED, S.BLOCKED])),
+                n_uncertain=Count("deliveries", filter=Q(deliveries__status=S.UNCERTAIN)),
                 n_left=Count("deliveries", filter=Q(deliveries__status__in=[S.PENDING, S.SENDING])),
             )
         )
@@ -152,6 +171,10 @@ class BroadcastAdmin(AuditedAdminMixin, admin.ModelAdmin):
     def failed(self, obj):
         return obj.n_failed
 
+    @admin.display(description="Uncertain (may have arrived, not resent)", ordering="n_uncertain")
+    def uncertain(self, obj):
+        return obj.n_uncertain
+
     @admin.display(description="Still to send", ordering="n_left")
     def left(self, obj):
         return obj.n_left
@@ -161,13 +184,14 @@ class BroadcastAdmin(AuditedAdminMixin, admin.ModelAdmin):
         report = broadcast_report(obj)
         rows = (
             (channel, counts.get("sent", 0), counts.get("failed", 0) + counts.get("blocked", 0),
-             counts.get("pending", 0) + counts.get("sending", 0))
+             counts.get("uncertain", 0), counts.get("pending", 0) + counts.get("sending", 0))
             for channel, counts in sorted(report.by_channel.items())
         )  # fmt: skip
-        body = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows)
+        body = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows)
         return format_html(
             '<table id="broadcast-progress"><thead><tr><th>Channel</th><th>Sent</th><th>Failed / blocked</th>'
-            "<th>Still to send</th></tr></thead><tbody>{}</tbody></table>",
+            '<th title="Telegram or the mail server took it and no answer came: it may have arrived, so it is not '
+            'sent again">Uncertain</th><th>Still to send</th></tr></thead><tbody>{}</tbody></table>',
             body,
         )
 

@@ -9,7 +9,9 @@ rules of `notifications.services` (preferences, confirmed addresses, blocked bot
 asked to stop (SIGTERM, `stop`) finishes the message in hand and leaves the rest pending for the next run. On the
 site channel the claim and the notification row are one transaction, so it is exactly once; on email and
 Telegram a process killed outright in the instant between the claim and the answer leaves that one message
-unsent rather than sent twice.
+unsent rather than sent twice. A send is retried only when it provably did not arrive (no connection, Telegram's
+429, an SMTP 4xx); one that may have arrived (no answer, a dropped connection, a 5xx from Telegram) is recorded
+"uncertain" and never sent again (docs/notifications.md, "Delivery states").
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ CHANNELS = ("site", "email", "telegram")
 # Set to stop runs in this process after the message in hand (the broadcast_send command sets it on SIGTERM).
 stop = threading.Event()
 PROGRESS_EVERY = 100
-SEND_ATTEMPTS = 3  # per email or Telegram delivery, for transient failures only
+SEND_ATTEMPTS = 3  # per email or Telegram delivery, for failures that provably did not deliver it only
 
 
 @dataclass
@@ -63,6 +65,7 @@ class BroadcastReport:
     sent: int = 0
     blocked: int = 0
     failed: int = 0
+    uncertain: int = 0  # may have arrived; never resent (an operator decides)
     pending: int = 0
     seconds: float = 0.0
     by_channel: dict = field(default_factory=dict)  # channel → {status: count}
@@ -212,7 +215,8 @@ def broadcast_report(broadcast: Broadcast, seconds: float = 0.0) -> BroadcastRep
     total = {s: sum(c.get(s, 0) for c in by_channel.values()) for s in Status.values}
     return BroadcastReport(
         recipients=sum(total.values()), sent=total[Status.SENT], blocked=total[Status.BLOCKED],
-        failed=total[Status.FAILED], pending=total[Status.PENDING], seconds=seconds, by_channel=by_channel,
+        failed=total[Status.FAILED], uncertain=total[Status.UNCERTAIN], pending=total[Status.PENDING],
+        seconds=seconds, by_channel=by_channel,
     )  # fmt: skip
 
 
@@ -267,10 +271,14 @@ def _email_topic(broadcast: Broadcast) -> str:
 
 
 def _wait_to_retry(attempt: int, retry_after: float | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
-    """The pause after a transient failure of an email or Telegram delivery: what a 429 asked for (at most 60 s),
-    else 1 s, then 2 s. None after the last try: the delivery is counted failed at once."""
+    """The pause after an email or Telegram send that provably did not arrive: what a 429 asked for (at most
+    60 s), else 1 s, then 2 s. None after the last try: the delivery is counted failed at once."""
     if attempt + 1 < SEND_ATTEMPTS:
         sleep(min(float(retry_after), 60) if retry_after else min(2**attempt, 10))
+
+
+# What a channel's answer makes of a delivery ("gone", "disabled": failed).
+OUTCOME_STATUS = {"sent": Status.SENT, "blocked": Status.BLOCKED, "uncertain": Status.UNCERTAIN}
 
 
 def _send_email(broadcast: Broadcast, delivery_id: int, address: str, connection, sleep=time.sleep) -> None:
@@ -283,8 +291,8 @@ def _send_email(broadcast: Broadcast, delivery_id: int, address: str, connection
     )  # fmt: skip
     for attempt in range(SEND_ATTEMPTS):
         try:
-            email_deliver(message, connection)
-        except EmailTransient as exc:
+            outcome = email_deliver(message, connection)
+        except EmailTransient as exc:  # not delivered: unreachable, 4xx, or lost before the message ended
             logger.warning("broadcast %s: email to %s failed (%s), attempt %s", broadcast.pk, address, exc, attempt)
             connection = get_connection()  # the old connection may be dead
             _wait_to_retry(attempt, sleep=sleep)
@@ -292,7 +300,7 @@ def _send_email(broadcast: Broadcast, delivery_id: int, address: str, connection
         except EmailRefused:
             _finish(delivery_id, Status.FAILED)
             return
-        _finish(delivery_id, Status.SENT)
+        _finish(delivery_id, OUTCOME_STATUS[outcome])  # sent, or uncertain: either way never sent again
         return
     _finish(delivery_id, Status.FAILED)
 
@@ -312,11 +320,11 @@ def _send_telegram(broadcast: Broadcast, delivery_id: int, chat: str, sleep=time
     for attempt in range(SEND_ATTEMPTS):
         try:
             outcome = telegram_send_message(chat_id, text)
-        except TelegramTransient as exc:
+        except TelegramTransient as exc:  # not delivered: no connection was made, or 429
             logger.warning("broadcast %s: Telegram to %s failed (%s), attempt %s", broadcast.pk, chat_id, exc, attempt)
             _wait_to_retry(attempt, exc.retry_after, sleep)
             continue
-        _finish(delivery_id, {"sent": Status.SENT, "blocked": Status.BLOCKED}.get(outcome, Status.FAILED))
+        _finish(delivery_id, OUTCOME_STATUS.get(outcome, Status.FAILED))
         return
     _finish(delivery_id, Status.FAILED)
 
@@ -386,13 +394,14 @@ def _finished(broadcast: Broadcast, report: BroadcastReport) -> None:
             audit_record(
                 actor=broadcast.created_by, action="broadcast.sent", target=broadcast, source=AuditEntry.Source.SYSTEM,
                 after={"recipients": report.recipients, "sent": report.sent, "blocked": report.blocked,
-                       "failed": report.failed, "by_channel": report.by_channel},
+                       "failed": report.failed, "uncertain": report.uncertain, "by_channel": report.by_channel},
             )  # fmt: skip
     if finished and broadcast.reply_chat:
         _tell(
             broadcast.reply_chat,
             f"Broadcast done: {report.sent} sent, {report.blocked} blocked the bot (skipped from now on), "
-            f"{report.failed} failed, in {report.seconds:.0f} s.",
+            f"{report.failed} failed, in {report.seconds:.0f} s."
+            + (f" {report.uncertain} may have arrived (no answer came): not resent." if report.uncertain else ""),
         )
 
 

@@ -159,7 +159,9 @@ class Broadcast(models.Model):
 
 
 class BroadcastDelivery(models.Model):
-    """One recipient on one channel. Claimed (pending → sending) before the message leaves: at most one send."""
+    """One recipient on one channel. Claimed (pending → sending) before the message leaves: at most one send.
+    Uncertain: the message may have arrived (Telegram or the mail server took the request, then no answer came
+    back): never sent again automatically; an operator decides (docs/notifications.md, "Delivery states")."""
 
     class Channel(models.TextChoices):
         SITE = "site", "Site"
@@ -172,6 +174,7 @@ class BroadcastDelivery(models.Model):
         SENT = "sent", "Sent"
         BLOCKED = "blocked", "Blocked the bot"
         FAILED = "failed", "Failed"
+        UNCERTAIN = "uncertain", "Uncertain (may have arrived, not resent)"
 
     broadcast = models.ForeignKey(Broadcast, on_delete=models.CASCADE, related_name="deliveries")
     channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.TELEGRAM)
@@ -193,12 +196,18 @@ class BroadcastDelivery(models.Model):
 
 
 class EmailLog(models.Model):
-    """Emails that must go once (a monthly statement): the key is taken before the message is sent."""
+    """Emails that must go once (a monthly statement): the key is taken before the message is sent. Kept with
+    status "uncertain" when the server may have taken the message without our hearing its answer: never resent."""
+
+    class Status(models.TextChoices):
+        SENT = "sent", "Sent"
+        UNCERTAIN = "uncertain", "Uncertain (may have arrived, not resent)"
 
     key = models.CharField(max_length=120, unique=True)
     to = models.EmailField()
     subject = models.CharField(max_length=200)
     sent_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.SENT)
 
     class Meta:
         ordering = ["-sent_at"]

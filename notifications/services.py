@@ -161,14 +161,14 @@ def notification_email(notification_id: int) -> str:
         {"note": note, "link": absolute(note.url) if note.url else "", "name": note.user.get_username()},
         unsubscribe_topic="email",
     )  # fmt: skip
-    email_deliver(message)
-    return "sent"
+    return email_deliver(message)  # "sent" or "uncertain" (never retried); EmailTransient: the task retries
 
 
 def _email_once(key: str, to: str, subject: str, template: str, context: dict, *, unsubscribe_topic: str):
     """Send an email that must go once (an email-only event such as a monthly statement), now: the key is taken
-    first, so a re-run sends nothing twice; if the send fails the key is given back for the next run and the
-    error raised. The EmailLog row, or None if the key was taken already."""
+    first, so a re-run sends nothing twice; if the send provably failed the key is given back for the next run
+    and the error raised; if it may have been delivered the key is kept, marked uncertain (never resent). The
+    EmailLog row, or None if the key was taken already."""
     if not key:
         raise ValueError("an email-only event is sent once per dedupe_key: give one")
     with transaction.atomic():
@@ -176,10 +176,13 @@ def _email_once(key: str, to: str, subject: str, template: str, context: dict, *
     if not created:
         return None
     try:
-        email_deliver(email_build(to, subject, template, context, unsubscribe_topic=unsubscribe_topic))
+        outcome = email_deliver(email_build(to, subject, template, context, unsubscribe_topic=unsubscribe_topic))
     except (EmailTransient, EmailRefused):
         EmailLog.objects.filter(pk=log.pk).delete()
         raise
+    if outcome == "uncertain":
+        EmailLog.objects.filter(pk=log.pk).update(status=EmailLog.Status.UNCERTAIN)
+        log.status = EmailLog.Status.UNCERTAIN
     return log
 
 

@@ -1,4 +1,11 @@
-"""One message to a Telegram chat through the Bot API, and what its answer means (sent, blocked, gone, retry)."""
+"""One message to a Telegram chat through the Bot API, and what its answer means: sent, blocked, gone, uncertain
+(it may have arrived: never sent again), or TelegramTransient (it provably did not arrive: worth a retry).
+
+At most once (docs/notifications.md, "Delivery states"): only an error that proves Telegram never took the
+message is retried — no connection was made (refused, DNS, connect timeout), or Telegram answered 429. Once the
+request may have reached Telegram, an answer we did not get (read timeout, dropped connection) or a 5xx (the
+Bot API, or the proxy in front of it, took the request and failed somewhere we cannot see) is *uncertain*.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +24,8 @@ logger = logging.getLogger(__name__)
 
 
 class TelegramTransient(Exception):
-    """Worth retrying: network trouble, 5xx, or 429 (with Telegram's retry_after)."""
+    """Worth retrying, since the message provably did not arrive: no connection could be made, or 429 (with
+    Telegram's retry_after)."""
 
     def __init__(self, message: str, retry_after: float | None = None):
         super().__init__(message)
@@ -30,8 +38,9 @@ def bot_user_blocked(telegram_id: int) -> None:
 
 
 def telegram_send_message(chat_id: int, text: str) -> str:
-    """Send one message. Returns "sent", "blocked" (403; the user is marked) or "gone" (400, e.g. chat not found).
-    Raises TelegramTransient for errors worth retrying. Each outcome is counted (core.metrics)."""
+    """Send one message. Returns "sent", "blocked" (403; the user is marked), "gone" (400, e.g. chat not found) or
+    "uncertain" (it may have arrived: the caller records that and never sends it again). Raises TelegramTransient
+    only when it provably did not arrive (worth retrying). Each outcome is counted (core.metrics)."""
     try:
         outcome = _send(chat_id, text)
     except TelegramTransient:
@@ -39,6 +48,11 @@ def telegram_send_message(chat_id: int, text: str) -> str:
         raise
     notification_counted("telegram", outcome)
     return outcome
+
+
+# Errors raised before any byte of the request left: connecting failed (refused, DNS, connect timeout) or no
+# pooled connection came free in time. Every other transport error may come after Telegram read the request.
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 # One HTTP client per process, shared by its threads (httpx.Client is thread-safe): a broadcast reuses one
@@ -61,11 +75,15 @@ def _send(chat_id: int, text: str) -> str:
     if not settings.TELEGRAM_BOT_TOKEN:
         return "disabled"
     url = f"{settings.TELEGRAM_API_URL.rstrip('/')}/bot{settings.TELEGRAM_BOT_TOKEN}/sendMessage"
+    payload = {"chat_id": chat_id, "text": text, "parse_mode": "HTML", "link_preview_options": {"is_disabled": True}}
     try:
-        payload = {"chat_id": chat_id, "text": text, "parse_mode": "HTML"}
-        response = _http().post(url, json={**payload, "link_preview_options": {"is_disabled": True}})
-    except httpx.HTTPError as exc:
-        raise TelegramTransient(f"network error: {exc}") from exc
+        response = _http().post(url, json=payload, timeout=settings.TELEGRAM_SEND_TIMEOUT)
+    except NOT_SENT as exc:  # no connection was made: the request never left
+        raise TelegramTransient(f"not sent: {type(exc).__name__}: {exc}") from exc
+    except httpx.HTTPError as exc:  # it may have reached Telegram (read timeout, dropped connection...)
+        logger.warning("telegram: message to %s may have arrived (%s: %s); not sent again", chat_id,
+                       type(exc).__name__, exc)  # fmt: skip
+        return "uncertain"
     if response.status_code == 200:
         return "sent"
     try:
@@ -75,8 +93,10 @@ def _send(chat_id: int, text: str) -> str:
     description = str(body.get("description", ""))[:200]
     if response.status_code == 429:
         raise TelegramTransient("rate limited", (body.get("parameters") or {}).get("retry_after"))
-    if response.status_code >= 500:
-        raise TelegramTransient(f"HTTP {response.status_code}")
+    if response.status_code >= 500:  # taken and failed after that, by the Bot API or by the proxy before it
+        logger.warning("telegram: message to %s may have arrived (HTTP %s); not sent again", chat_id,
+                       response.status_code)  # fmt: skip
+        return "uncertain"
     if response.status_code == 403:
         bot_user_blocked(chat_id)
         logger.info("telegram: chat %s blocked the bot (%s)", chat_id, description)

@@ -16,7 +16,11 @@ from telegram_bot.middlewares import FloodGuard, RateLimit
 
 
 def bot_create(token: str | None = None) -> Bot:
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.TELEGRAM_API_URL))
+    # aiogram never repeats a call: a reply whose answer times out (TELEGRAM_SEND_TIMEOUT) may have arrived, and
+    # the handler's error is logged, not retried (at most once, docs/notifications.md "Delivery states").
+    session = AiohttpSession(
+        api=TelegramAPIServer.from_base(settings.TELEGRAM_API_URL), timeout=settings.TELEGRAM_SEND_TIMEOUT
+    )
     return Bot(
         token or settings.TELEGRAM_BOT_TOKEN,
         session=session,

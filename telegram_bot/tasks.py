@@ -12,7 +12,9 @@ from django.db import connection
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="telegram_bot.update_handle", acks_late=True)
+# Acknowledged when a worker takes it: an update handed again to another worker after a lost one would send its
+# replies twice (at most once: such a loss drops the update, and the user asks again).
+@shared_task(name="telegram_bot.update_handle", acks_late=False)
 def telegram_update_task(update: dict) -> None:
     # Imported here, not at the top: aiogram's types take seconds to import (measured: 4.3 s of a 7.5 s
     # `manage.py check`), and every process that loads the URLconf imports this module through the webhook view.

@@ -173,7 +173,7 @@ def smtp(settings):
     from tests.smtp_server import SmtpServer
 
     with SmtpServer() as server:
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_BACKEND = "notifications.email.SmtpBackend"  # what EMAIL_URL sets (goatedvips.settings)
         settings.EMAIL_HOST, settings.EMAIL_PORT = server.host, server.port
         settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
         settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False

@@ -1,5 +1,5 @@
 """A local SMTP server for tests (aiosmtpd): records every message it accepts; can refuse addresses for good
-(550) or for now (451), like a real mail server."""
+(550) or for now (451), like a real mail server, or drop the connection before or after taking a message."""
 
 from __future__ import annotations
 
@@ -28,6 +28,10 @@ class _Handler:
             self.server.attempts[address.lower()] += 1
         if address.lower() in self.server.refuse:
             return "550 5.1.1 No such user here"
+        if self.server.drop_at_rcpt.get(address.lower(), 0) > 0:  # gone before the message: it was not taken
+            self.server.drop_at_rcpt[address.lower()] -= 1
+            server.transport.close()
+            return "421 4.4.2 Connection dropped"  # never reaches the client: the connection is closed
         if self.server.busy.get(address.lower(), 0) > 0:
             self.server.busy[address.lower()] -= 1
             return "451 4.3.0 Try again later"
@@ -39,6 +43,8 @@ class _Handler:
         with self.server.lock:
             for rcpt in envelope.rcpt_tos:
                 self.server.received.append((rcpt.lower(), message))
+        if any(rcpt.lower() in self.server.drop_after_data for rcpt in envelope.rcpt_tos):
+            server.transport.close()  # taken, and the connection lost before the answer: the client cannot know
         return "250 Message accepted for delivery"
 
 
@@ -51,6 +57,8 @@ class SmtpServer:
         self.refuse: set[str] = set()  # addresses refused for good
         self.busy: dict[str, int] = {}  # address → how many more times to answer "try later"
         self.attempts: Counter = Counter()  # address → RCPT commands seen
+        self.drop_at_rcpt: dict[str, int] = {}  # address → how many more times to drop the connection at RCPT
+        self.drop_after_data: set[str] = set()  # addresses whose message is taken, then the connection dropped
         self.lock = threading.Lock()
         self._controller = Controller(_Handler(self), hostname=self.host, port=self.port)
 

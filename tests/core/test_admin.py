@@ -13,6 +13,7 @@ from notifications.models import (
     BotUser,
     Broadcast,
     BroadcastDelivery,
+    EmailLog,
     NewsletterSubscription,
     Notification,
     NotificationPreferences,
@@ -65,6 +66,7 @@ def some_rows(db):
     NotificationPreferences.objects.create(user=spin.user)
     Notification.objects.create(user=spin.user, title="You won")
     NewsletterSubscription.objects.create(email="fan@example.com")
+    EmailLog.objects.create(key="statement:1:2026-01", to="fan@example.com", subject="Statement", status="uncertain")
     Token.objects.create(user=spin.user)
     TicketMessageFactory(ticket=SupportTicketFactory())
     VerificationRequestFactory()
@@ -89,7 +91,7 @@ def test_every_app_model_is_registered_in_admin():
         "races.TransformationLog",
         "races.RaceProgressSample", "vip.VipTier", "vip.BonusCode", "vip.BonusCodeClaim", "vip.WheelSegment",
         "vip.WheelSpin", "support.SupportTicket", "support.TicketMessage", "accounts.VerificationRequest",
-        "notifications.BotUser", "accounts.TelegramLinkToken", "notifications.Broadcast",
+        "notifications.BotUser", "accounts.TelegramLinkToken", "notifications.Broadcast", "notifications.EmailLog",
         "payouts.Payout", "races.WagerAdjustment", "races.RaceEntry", "races.FeedCredential",
     }  # fmt: skip
     assert expected <= labels

@@ -19,7 +19,14 @@ from waffle.models import Switch
 
 from accounts.models import TelegramLinkToken
 from core.audit import audit_record
-from notifications.models import BotUser, Broadcast, NewsletterSubscription, Notification, NotificationPreferences
+from notifications.models import (
+    BotUser,
+    Broadcast,
+    EmailLog,
+    NewsletterSubscription,
+    Notification,
+    NotificationPreferences,
+)
 from payouts.models import Payout
 from races.feed.credentials import feed_token_store
 from races.models import (
@@ -130,6 +137,10 @@ BUILDERS = {
     "notifications.notification": _per_user(Notification, title="Hi"),
     "notifications.newslettersubscription": lambda n: [
         NewsletterSubscription.objects.create(email=f"n{next(SEQ)}@example.com") for _ in range(n)
+    ],
+    "notifications.emaillog": lambda n: [
+        EmailLog.objects.create(key=f"statement:{next(SEQ)}", to="fan@example.com", subject="Your statement")
+        for _ in range(n)
     ],
     "authtoken.tokenproxy": _per_user(Token),
     "auth.group": lambda n: [Group.objects.create(name=f"Group {next(SEQ)}") for _ in range(n)],

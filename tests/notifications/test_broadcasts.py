@@ -206,15 +206,15 @@ def test_a_notification_email_is_retried_for_a_busy_server_only(smtp):
     assert Notification.objects.filter(title="Support replied").count() == 3
 
 
-def test_a_telegram_notification_is_retried_when_telegram_fails_and_arrives_once(tg):
+def test_a_telegram_notification_is_retried_when_telegram_rate_limits_it_and_arrives_once(tg):
     from notifications.services import notify
     from tests.factories import UserFactory
 
     player = UserFactory(telegram_id=4242)
-    tg.failing = 2
+    tg.rate_limited = 2
     notify(player, "ticket.reply", title="Support replied", body="Hi")
     attempts = [c for c in tg.calls if c.method == "sendMessage"]
-    # Two 502s, then delivered: a third failure would have led to a fourth try.
+    # Two 429s, then delivered: a third refusal would have led to a fourth try.
     assert len(attempts) == 3
-    assert tg.failing == 0
+    assert tg.rate_limited == 0
     assert all("Support replied" in c.params["text"] for c in attempts)

@@ -34,6 +34,8 @@ class FakeTelegram:
     calls: list[Call] = field(default_factory=list)
     blocked: set[int] = field(default_factory=set)
     failing: int = 0  # how many of the next sendMessage calls answer 502 (Telegram having a bad moment)
+    rate_limited: int = 0  # how many of the next sendMessage calls answer 429 "retry after `retry_after` seconds"
+    retry_after: int = 1
     edited: dict = field(default_factory=dict)  # (chat, message) -> the text an edit left there
     admins: dict = field(default_factory=dict)  # chat -> {user id: may restrict members}; the rest are members
     # While set, every sendMessage waits for the event (Telegram on a bad day, for as long as a test needs).
@@ -50,6 +52,11 @@ class FakeTelegram:
         chat_id = int(params.get("chat_id", 0) or 0)
         if method == "sendMessage" and self.hold is not None:
             self.hold.wait(timeout=HOLD_SECONDS_MAX)
+        if method == "sendMessage" and self.rate_limited > 0:
+            with self.lock:
+                self.rate_limited -= 1
+            return _reply({"ok": False, "error_code": 429, "description": "Too Many Requests: retry after "
+                           f"{self.retry_after}", "parameters": {"retry_after": self.retry_after}}, 429)  # fmt: skip
         if method == "sendMessage" and self.failing > 0:
             with self.lock:
                 self.failing -= 1

@@ -31,7 +31,8 @@ class Command(BaseCommand):
                 signal.signal(sig, handler)
         for channel, counts in sorted(report.by_channel.items()):
             self.stdout.write(f"  {channel}: " + ", ".join(f"{n} {status}" for status, n in sorted(counts.items())))
-        line = f"Broadcast {broadcast_id}: {report.sent} sent, {report.blocked} blocked, {report.failed} failed"
+        line = f"Broadcast {broadcast_id}: {report.sent} sent, {report.blocked} blocked, {report.failed} failed, "
+        line += f"{report.uncertain} uncertain"
         if report.pending:
             self.stdout.write(self.style.WARNING(f"{line}, {report.pending} still pending (run again to resume)."))
         else:
