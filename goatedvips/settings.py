@@ -14,6 +14,8 @@ import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+from goatedvips.logging_config import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -426,32 +428,7 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 # One JSON object per line in production (collectors parse it), plain text in embedded mode; every line carries
 # the request id (core.logs), which follows a request into the tasks it enqueues.
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if EMBEDDED else "json")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "core.logs.RequestIdFilter"}},
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
-        "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
-            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
-        },
-    },
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]},
-    },
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {
-        # Django adds its own console handler in DEBUG; route it through ours once.
-        "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
-        "django.db.backends": {"level": "WARNING"},
-        "daphne": {"level": "WARNING"},
-        # One INFO line per HTTP request (feed fetches, Bot API calls) is noise; failures are logged by us.
-        "httpx": {"level": "WARNING"},
-        "httpcore": {"level": "WARNING"},
-    },
-}
+LOGGING = logging_config(level=LOG_LEVEL, fmt=LOG_FORMAT)
 
 # Error reporting (optional): with SENTRY_DSN set, exceptions of web processes and Celery tasks go to Sentry.
 SENTRY_DSN = env.str("SENTRY_DSN", default="")
