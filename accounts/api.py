@@ -11,11 +11,15 @@ from rest_framework.views import APIView
 
 from accounts import selectors, services
 from core.api import ErrorSerializer
+from core.ratelimit import password_brake
 
 
 class TokenRequestSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+    otp = serializers.CharField(
+        max_length=64, required=False, default="", help_text="Staff accounts (STAFF_2FA): the code from the app."
+    )
 
 
 class TokenResponseSerializer(serializers.Serializer):
@@ -24,7 +28,8 @@ class TokenResponseSerializer(serializers.Serializer):
 
 @method_decorator(ratelimit(key="ip", rate="10/m", method="POST", block=True), name="post")
 class TokenObtainView(APIView):
-    """Exchange a username and password for an API token (`Authorization: Token <key>`)."""
+    """Exchange a username and password for an API token (`Authorization: Token <key>`). Staff accounts (with
+    STAFF_2FA on) also send `otp`, the code from their authenticator app (or a recovery code)."""
 
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
@@ -33,14 +38,25 @@ class TokenObtainView(APIView):
         request=TokenRequestSerializer,
         responses={
             200: TokenResponseSerializer,
-            400: OpenApiResponse(ErrorSerializer, description="Bad credentials or input"),
-            429: OpenApiResponse(ErrorSerializer, description="Too many attempts (10 a minute per IP)"),
+            400: OpenApiResponse(
+                ErrorSerializer,
+                description="Bad credentials or input; `otp_required` or `otp_invalid` for a staff account",
+            ),
+            403: OpenApiResponse(
+                ErrorSerializer,
+                description="`two_factor_not_enrolled`: a staff account without the second factor set up",
+            ),
+            429: OpenApiResponse(
+                ErrorSerializer,
+                description="Too many attempts (10 a minute per IP, and per username whatever the address)",
+            ),
         },
         auth=[],
     )
     def post(self, request):
         data = TokenRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        password_brake(request._request, data.validated_data["username"])  # shared with the sign-in forms
         token = services.api_token_obtain(request=request._request, **data.validated_data)
         return Response({"token": token})
 

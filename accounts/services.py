@@ -24,6 +24,7 @@ from rest_framework.authtoken.models import Token
 from accounts.authentication import token_expired
 from accounts.models import TelegramLinkToken, User, VerificationRequest
 from accounts.selectors import site_user_for, verification_reviewers
+from accounts.two_factor import staff_token_issue, two_factor_required
 from core.audit import audit_record, duty_refused, same_person
 from core.errors import ServiceError
 from core.models import AuditEntry
@@ -60,11 +61,14 @@ class LinkRefused(ServiceError):
 # --- sign-up, email, API tokens --------------------------------------------------------------------------------
 
 
-def api_token_obtain(*, request: HttpRequest | None, username: str, password: str) -> str:
-    """Return the user's API token (created on first use) if the credentials are right."""
+def api_token_obtain(*, request: HttpRequest | None, username: str, password: str, otp: str = "") -> str:
+    """Return the user's API token (created on first use) if the credentials are right; a staff account with
+    STAFF_2FA on also needs the second factor (`otp`), and gets a token marked as issued after it."""
     user = authenticate(request, username=username, password=password)
     if user is None or not user.is_active:
         raise InvalidCredentials("Unable to sign in with that username and password.")
+    if two_factor_required(user):
+        return staff_token_issue(user, otp)
     token, created = Token.objects.get_or_create(user=user)
     if not created and token_expired(token):
         token.delete()  # an expired token is replaced, never extended

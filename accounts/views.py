@@ -28,6 +28,7 @@ from accounts.two_factor import (
     two_factor_verify,
 )
 from core.errors import ServiceError
+from core.ratelimit import password_braked, posted_username
 from notifications.services import newsletter_subscribe as newsletter_subscribe_address
 from notifications.services import notification_preferences_get
 
@@ -41,7 +42,7 @@ TWO_FACTOR_RATE = "10/m"
 
 
 @method_decorator(ratelimit(key="ip", rate=LOGIN_RATE, method="POST", block=True), name="post")
-@method_decorator(ratelimit(key="post:username", rate=LOGIN_RATE, method="POST", block=True), name="post")
+@method_decorator(password_braked(posted_username), name="post")  # per username, shared with every entry point
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True

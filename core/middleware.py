@@ -1,4 +1,4 @@
-"""Request-level guards: unstorable input is refused early, staff prove a second factor before admin, headers."""
+"""Request-level guards: unstorable input is refused early, staff prove a second factor first, headers."""
 
 from __future__ import annotations
 
@@ -48,23 +48,45 @@ class RejectUnstorableInputMiddleware:
         return self.get_response(request)
 
 
-# Admin pages a staff member may open before proving the second factor.
-_ADMIN_OPEN = ("/admin/login/", "/admin/logout/", "/admin/jsi18n/")
+# What a staff member signed in with a password may open before proving the second factor: the second-factor pages
+# themselves, signing out, the API's token endpoint (it reads no session), health checks and files.
+_OPEN_BEFORE_SECOND_FACTOR = (
+    "/accounts/2fa/",
+    "/accounts/logout/",
+    "/admin/login/",
+    "/admin/logout/",
+    "/admin/jsi18n/",
+    "/api/v1/auth/token/",
+    "/static/",
+    "/favicon.ico",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+)
 
 
 class StaffTwoFactorMiddleware:
-    """With STAFF_2FA on, a staff member signed in with a password reaches admin only after a TOTP code (or a
-    recovery code) in this session; one without a confirmed device is sent to enrol first."""
+    """With STAFF_2FA on, a staff session carries nothing until a TOTP code (or a recovery code) is proven in it:
+    every page (the support desk sees every ticket, admin everything) sends the member to the second factor first
+    (to enrol, without a device), and the API answers 403 `two_factor_required` to the session. Staff powers are
+    the account's, not the page's: there is no "staff signed in as a player" half-way."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if settings.STAFF_2FA and request.path.startswith("/admin/") and not request.path.startswith(_ADMIN_OPEN):
+        if settings.STAFF_2FA and not request.path.startswith(_OPEN_BEFORE_SECOND_FACTOR):
             user = getattr(request, "user", None)
             if user is not None and user.is_authenticated and user.is_staff and not user.is_verified():
-                return HttpResponseRedirect("/accounts/2fa/?" + urlencode({"next": request.get_full_path()}))
+                return self._second_factor_first(request)
         return self.get_response(request)
+
+    @staticmethod
+    def _second_factor_first(request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/api/"):
+            message = "Staff accounts prove the second factor first: /accounts/2fa/ on the site."
+            return JsonResponse(error_body(403, message, "two_factor_required"), status=403)
+        return HttpResponseRedirect("/accounts/2fa/?" + urlencode({"next": request.get_full_path()}))
 
 
 class SecurityHeadersMiddleware:

@@ -55,6 +55,7 @@ urlpatterns = [
     moved_admin,
     # Django's admin login, rate-limited per address and per username (docs/security.md).
     path("admin/login/", views.admin_login, name="admin-login"),
+    path("admin/password_change/", views.admin_password_change, name="admin-password-change"),
     path("admin/analytics/<slug:key>.csv", admin.site.admin_view(views.analytics_csv), name="analytics-csv"),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),

@@ -18,7 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from core.api import error_body
 from core.csv_export import csv_text
 from core.metrics import metrics_text
-from core.ratelimit import client_ip
+from core.ratelimit import client_ip, password_braked, posted_username
 from goatedvips.analytics import CHARTS, PERIODS, analytics_charts
 from races.feed.leaderboard import leaderboard_top
 from races.selectors.races import race_current, race_next, race_standings
@@ -43,11 +43,21 @@ ADMIN_LOGIN_RATE = "10/m"
 
 
 @ratelimit(group="admin-login", key="ip", rate=ADMIN_LOGIN_RATE, method="POST", block=True)
-@ratelimit(group="admin-login-user", key="post:username", rate=ADMIN_LOGIN_RATE, method="POST", block=True)
+@password_braked(posted_username)
 def admin_login(request: HttpRequest) -> HttpResponse:
     """The admin sign-in page with two brakes on guessing: per client address, and per username whatever the
-    address (a distributed attack on one account is stopped at the 11th try in a minute)."""
+    address and the entry point (core.ratelimit.password_brake: stopped at the 11th try in a minute)."""
     return admin.site.login(request)
+
+
+@password_braked(lambda request: request.user.get_username())
+def _admin_password_change(request: HttpRequest) -> HttpResponse:
+    return admin.site.password_change(request)
+
+
+# The current password is a password typed: the same per-username brake as the sign-in forms (after admin's own
+# checks, so only a signed-in staff member's own username is counted).
+admin_password_change = admin.site.admin_view(_admin_password_change, cacheable=True)
 
 
 def moved_admin(request: HttpRequest, old: str, rest: str, moves: dict[str, str]) -> HttpResponse:
