@@ -13,6 +13,18 @@ SUPPORT = "Support"
 # What a staff member must hold to act in each role, checked by the predicates below (never a list of names).
 SUPPORT_STAFF_PERMISSION = "support.view_supportticket"
 VERIFICATION_REVIEW_PERMISSION = "accounts.change_verificationrequest"
+BROADCAST_PERMISSION = "notifications.add_broadcast"
+
+# Each staff command (and button) of the bot needs the permission of its admin twin, so a role may do in the bot
+# exactly what it may do in admin: the review queue and its decisions are Verification requests → change, and
+# /broadcast is Broadcasts → add (Operators hold it, Support does not).
+BOT_COMMAND_PERMISSIONS: dict[str, str] = {
+    "pending": VERIFICATION_REVIEW_PERMISSION,
+    "approve": VERIFICATION_REVIEW_PERMISSION,
+    "reject": VERIFICATION_REVIEW_PERMISSION,
+    "verif": VERIFICATION_REVIEW_PERMISSION,  # the ✅/❌ buttons under /pending
+    "broadcast": BROADCAST_PERMISSION,
+}
 
 ROLES: dict[str, dict[str, tuple[str, ...]]] = {
     OPERATORS: {
@@ -89,3 +101,13 @@ def is_support_staff(user) -> bool:
 def is_verification_reviewer(user) -> bool:
     """Approves or rejects claims to own a Goated player (in admin or with the bot's staff commands)."""
     return _active_staff(user) and user.has_perm(VERIFICATION_REVIEW_PERMISSION)
+
+
+def may_use_bot_command(user, command: str) -> bool:
+    """The staff bot `command` (a key of BOT_COMMAND_PERMISSIONS) is open to `user`: the admin twin's right."""
+    return _active_staff(user) and user.has_perm(BOT_COMMAND_PERMISSIONS[command])
+
+
+def bot_commands_for(user) -> list[str]:
+    """The staff bot commands `user` may use, in the table's order (for /help)."""
+    return [command for command in BOT_COMMAND_PERMISSIONS if may_use_bot_command(user, command)]

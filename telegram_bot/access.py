@@ -1,5 +1,6 @@
-"""Who may do what in the bot: staff reviewers (asked of the site's roles), the community group and its admins
-(asked of Telegram each time, never of a list), and what a mute takes away."""
+"""Who may do what in the bot: staff (each command asks for the permission of its admin twin, from the site's
+roles table `core.roles`), the community group and its admins (asked of Telegram each time, never of a list), and
+what a mute takes away."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 
 from accounts import selectors as accounts_selectors
-from core.roles import is_verification_reviewer
+from core.roles import bot_commands_for, may_use_bot_command
 
 NOT_STAFF = "That command is for staff. Send /help to see what I can do for you."
 PRIVATE_ONLY = "Staff commands work only in a private chat with me (they show players' data)."
@@ -23,14 +24,23 @@ UNMUTED = ChatPermissions(
 )  # fmt: skip
 
 
-async def reviewer(message_or_query) -> object | None:
+async def staff_member(message_or_query, command: str) -> object | None:
+    """The site user behind this Telegram account if they may use the staff `command` (the same permission as its
+    admin twin, `core.roles.BOT_COMMAND_PERMISSIONS`), else None."""
     user = await sync_to_async(accounts_selectors.site_user_for)(message_or_query.from_user.id)
-    return user if await sync_to_async(is_verification_reviewer)(user) else None
+    return user if await sync_to_async(may_use_bot_command)(user, command) else None
 
 
-async def staff_in_private(message: Message) -> object | None:
-    """The reviewer sending a staff command, or None after telling the sender why not (not staff, or a group)."""
-    actor = await reviewer(message)
+async def staff_commands(message_or_query) -> list[str]:
+    """The staff commands open to the sender (none for a player or an unlinked account)."""
+    user = await sync_to_async(accounts_selectors.site_user_for)(message_or_query.from_user.id)
+    return await sync_to_async(bot_commands_for)(user)
+
+
+async def staff_in_private(message: Message, command: str) -> object | None:
+    """The staff member sending `command`, or None after telling the sender why not (no right to it, or a
+    group)."""
+    actor = await staff_member(message, command)
     if actor is None:
         await message.answer(NOT_STAFF)
         return None

@@ -12,7 +12,7 @@ from aiogram.enums import ParseMode
 from django.conf import settings
 
 from telegram_bot.handlers import fallback, group, players, staff
-from telegram_bot.middlewares import FloodGuard, RateLimit
+from telegram_bot.middlewares import FeatureGate, FloodGuard, RateLimit
 
 
 def bot_create(token: str | None = None) -> Bot:
@@ -35,6 +35,9 @@ def dispatcher_create() -> Dispatcher:
     dp.message.outer_middleware(FloodGuard())
     dp.message.outer_middleware(limiter)
     dp.callback_query.outer_middleware(limiter)
+    gate = FeatureGate()  # inner: it reads the chosen handler's flags; every router inherits it
+    dp.message.middleware(gate)
+    dp.callback_query.middleware(gate)
     # Order matters: the group's moderation commands first, the fallback (anything else) last.
     dp.include_routers(group.router_create(), staff.router_create(), players.router_create(), fallback.router_create())
     return dp

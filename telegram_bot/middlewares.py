@@ -1,19 +1,22 @@
-"""Outer middlewares, run before any router: who is this, and are they going too fast."""
+"""Outer middlewares, run before any router: who is this, and are they going too fast. And one inner middleware,
+run once a handler is chosen: is the feature behind it switched on."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from aiogram import BaseMiddleware, Bot
+from aiogram.dispatcher.flags import get_flag
 from aiogram.enums import ChatType
 from aiogram.types import CallbackQuery, Message
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
+from core.features import FEATURES, FeatureDisabled, feature_require
 from core.ratelimit import rate_count
 from core.text import tg_html, unstorable
 from notifications.services import bot_user_seen
-from telegram_bot import services
+from telegram_bot import services, texts
 from telegram_bot.access import MUTED, community, is_admin
 
 UNSTORABLE = "That message contains characters I can't use. Please type it again."
@@ -76,3 +79,24 @@ class FloodGuard(BaseMiddleware):
             tg_html("🤫 {} is muted for {} minutes: too many messages at once.", user.full_name, minutes)
         )
         return None
+
+
+class FeatureGate(BaseMiddleware):
+    """A command or button registered with `flags={"feature": name}` runs only while that feature is switched on
+    (`core.features`: the switch that answers the site's pages and API with 503); otherwise the sender is told it
+    is off for now and nothing else happens. One gate for every handler, so none can forget it."""
+
+    async def __call__(self, handler, event, data):
+        name = get_flag(data, "feature")
+        if name is None:
+            return await handler(event, data)
+        try:
+            await sync_to_async(feature_require)(name)
+        except FeatureDisabled:
+            text = texts.feature_off_text(FEATURES[name].label)
+            if isinstance(event, CallbackQuery):
+                await event.answer(text, show_alert=True)
+            else:
+                await event.answer(text)
+            return None
+        return await handler(event, data)

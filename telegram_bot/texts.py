@@ -33,10 +33,24 @@ HELP = (
     "/website – the GoatedVIPs site\n"
     "/help – this list"
 )
-STAFF_HELP = (
-    "\n\n<b>Staff</b>\n/pending – requests to review\n/approve <i>id</i>\n/reject <i>id</i> [reason]\n"
-    "/broadcast <i>text</i>"
-)
+STAFF_HELP = {  # by command; /help lists those the sender's role may use (core.roles.bot_commands_for)
+    "pending": "/pending – requests to review",
+    "approve": "/approve <i>id</i>",
+    "reject": "/reject <i>id</i> [reason]",
+    "broadcast": "/broadcast <i>text</i>",
+}
+FEATURE_OFF = "This feature is off for now ({}). Please try again later."
+
+
+def staff_help(commands: list[str]) -> str:
+    lines = [STAFF_HELP[command] for command in commands if command in STAFF_HELP]
+    return "\n\n<b>Staff</b>\n" + "\n".join(lines) if lines else ""
+
+
+def feature_off_text(label: str) -> str:
+    return tg_html(FEATURE_OFF, label.lower())
+
+
 NOT_VERIFIED = "I don't know your Goated account yet. Send /verify <i>your goated name</i> in a private chat with me."
 
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from core.audit import audit_record
 from core.errors import Forbidden, NotFound, ServiceError
+from core.features import feature_enabled
 from core.models import AuditEntry
 from core.money import money_text
 from notifications.services import notify
@@ -247,7 +248,10 @@ def wheel_spin(user, client_seed: str | None = None) -> WheelSpin:
 
 
 def bonus_code_announce(code_id: int) -> int:
-    """A new code for a tier: each player of that tier and above hears of it (once), if they take promotions."""
+    """A new code for a tier: each player of that tier and above hears of it (once), if they take promotions.
+    Nobody hears of it while bonus codes are switched off (the page it points to answers 503)."""
+    if not feature_enabled("bonus_codes"):
+        return 0
     code = BonusCode.objects.select_related("min_tier").filter(pk=code_id, is_active=True).first()
     if code is None or code.min_tier is None or code.owner_id is not None or code.is_expired:
         return 0

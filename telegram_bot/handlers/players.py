@@ -16,11 +16,13 @@ from core.errors import ServiceError
 from core.text import tg_html
 from notifications.services import notification_channel_set
 from telegram_bot import services, texts
-from telegram_bot.access import reviewer
+from telegram_bot.access import staff_commands
 from telegram_bot.keyboards import board_view, help_keyboard, leaderboard_keyboard, race_keyboard, website_keyboard
 
 RACE_VIEWS = {"top": texts.NEIGHBOURS, "me": 5}  # rows either side of the player: the usual view, "Around me"
 NOT_YOURS = "This button belongs to whoever asked. Send the command yourself to get your own."
+# A handler flagged with a feature runs only while that switch is on (middlewares.FeatureGate, core.features).
+BONUS_CODES = {"feature": "bonus_codes"}
 NOTIFY_USAGE = "Usage: /notify on or /notify off — race results, leads and account messages from me."
 
 
@@ -41,10 +43,8 @@ async def start(message: Message) -> None:
 
 
 async def help_command(message: Message) -> None:
-    staff = await reviewer(message)
-    await message.answer(
-        texts.HELP + (texts.STAFF_HELP if staff else ""), reply_markup=help_keyboard(message.from_user.id)
-    )
+    staff = texts.staff_help(await staff_commands(message))
+    await message.answer(texts.HELP + staff, reply_markup=help_keyboard(message.from_user.id))
 
 
 async def _edit(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup) -> None:
@@ -172,11 +172,12 @@ def router_create() -> Router:
     router.message.register(stats, Command("stats"))
     router.message.register(race, Command("race"))
     router.message.register(leaderboard, Command("leaderboard"))
-    router.message.register(bonus_codes, Command("bonuscodes"))
+    router.message.register(bonus_codes, Command("bonuscodes"), flags=BONUS_CODES)
     router.message.register(play, Command("play"))
     router.message.register(join, Command("join"))
     router.message.register(check_stats, Command("check_stats"))
     router.message.register(website, Command("website"))
     router.message.register(notify, Command("notify"))
+    router.callback_query.register(view_button, F.data.startswith("go:codes:"), flags=BONUS_CODES)
     router.callback_query.register(view_button, F.data.regexp(r"^(lb|race|go):"))
     return router

@@ -1,5 +1,6 @@
-"""Staff commands (verification reviewers, in a private chat only: they show players' data): the review queue,
-approve/reject by command or button, and /broadcast. Decisions go through the accounts services, which audit."""
+"""Staff commands (in a private chat only: they show players' data): the review queue, approve/reject by command
+or button, and /broadcast. Each asks for the permission of its admin twin (`core.roles.BOT_COMMAND_PERMISSIONS`).
+Decisions go through the accounts services, which audit."""
 
 from __future__ import annotations
 
@@ -16,12 +17,12 @@ from core.models import AuditEntry
 from core.text import tg_html
 from notifications.broadcasts import broadcast_start
 from telegram_bot import texts
-from telegram_bot.access import NOT_STAFF, PRIVATE_ONLY, reviewer, staff_in_private
+from telegram_bot.access import NOT_STAFF, PRIVATE_ONLY, staff_in_private, staff_member
 from telegram_bot.keyboards import review_keyboard
 
 
 async def pending(message: Message) -> None:
-    if await staff_in_private(message) is None:
+    if await staff_in_private(message, "pending") is None:
         return
     requests = await sync_to_async(accounts_selectors.verification_requests_pending)()
     if not requests:
@@ -51,7 +52,7 @@ async def _decide(actor, request_id: int, approve: bool, reason: str = "") -> tu
 
 
 async def approve(message: Message, command: CommandObject) -> None:
-    actor = await staff_in_private(message)
+    actor = await staff_in_private(message, "approve")
     if actor is None:
         return
     request_id, _ = _request_id(command.args)
@@ -62,7 +63,7 @@ async def approve(message: Message, command: CommandObject) -> None:
 
 
 async def reject(message: Message, command: CommandObject) -> None:
-    actor = await staff_in_private(message)
+    actor = await staff_in_private(message, "reject")
     if actor is None:
         return
     request_id, reason = _request_id(command.args)
@@ -77,7 +78,7 @@ async def review_button(query: CallbackQuery) -> None:
     if len(parts) != 3 or parts[1] not in ("approve", "reject") or not parts[2].isdigit():
         await query.answer("Unknown button.")
         return
-    actor = await reviewer(query)
+    actor = await staff_member(query, "verif")
     if actor is None or query.message is None or query.message.chat.type != ChatType.PRIVATE:
         await query.answer(NOT_STAFF if actor is None else PRIVATE_ONLY)
         return
@@ -88,7 +89,7 @@ async def review_button(query: CallbackQuery) -> None:
 
 
 async def broadcast(message: Message, command: CommandObject) -> None:
-    actor = await staff_in_private(message)
+    actor = await staff_in_private(message, "broadcast")
     if actor is None:
         return
     text = (command.args or "").strip()
