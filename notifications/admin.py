@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from core.admin import AuditedAdminMixin, action_with_form
+from core.links import SITE_PATH_HELP, validate_site_path
 from notifications.broadcasts import (
     broadcast_compose,
     broadcast_preview,
@@ -86,7 +87,7 @@ class NewsletterSubscriptionAdmin(AuditedAdminMixin, admin.ModelAdmin):
 class BroadcastForm(forms.Form):
     title = forms.CharField(max_length=120, required=False, help_text="Shown as the notification title and subject.")
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), max_length=4000)
-    link = forms.CharField(max_length=200, required=False, help_text="A page of this site, e.g. /races/12/")
+    link = forms.CharField(max_length=200, required=False, help_text=SITE_PATH_HELP, validators=[validate_site_path])
     audience = forms.ChoiceField(choices=Broadcast.Audience.choices, initial=Broadcast.Audience.VERIFIED)
     tier = forms.ModelChoiceField(queryset=None, required=False, help_text="For “a VIP tier”.")
     race = forms.ModelChoiceField(queryset=None, required=False, help_text="For “participants of a race”.")

@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from core.audit import audit_record
 from core.errors import ServiceError
+from core.links import is_site_path
 from core.models import AuditEntry
 from core.text import tg_html
 from notifications.audiences import audience_source
@@ -151,7 +152,7 @@ def broadcast_compose(
         raise BroadcastRefused("Write the message first.", fields={"text": ["This field may not be blank."]})
     if not channels:
         raise BroadcastRefused("Choose at least one channel.", fields={"channels": ["Choose at least one."]})
-    if link and not link.startswith("/"):
+    if link and not is_site_path(link):  # "//evil.example/" starts with "/" too
         raise BroadcastRefused("The link must be a page of this site, like /races/12/.", fields={"link": ["A path."]})
     recipients = broadcast_recipients(audience, params, channels, promotional=promotional)
     return broadcast_create(

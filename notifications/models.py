@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+
+from core.links import validate_site_path
 
 
 class NotificationPreferences(models.Model):
@@ -78,6 +81,9 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} → {self.user}"
+
+    def clean(self) -> None:
+        _link_clean("url", self.url)
 
 
 class BotUser(models.Model):
@@ -157,6 +163,9 @@ class Broadcast(models.Model):
     def __str__(self) -> str:
         return f"Broadcast #{self.pk}: {(self.title or self.text)[:40]}"
 
+    def clean(self) -> None:
+        _link_clean("link", self.link)
+
 
 class BroadcastDelivery(models.Model):
     """One recipient on one channel. Claimed (pending → sending) before the message leaves: at most one send.
@@ -214,3 +223,11 @@ class EmailLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} → {self.to}"
+
+
+def _link_clean(field: str, value: str) -> None:
+    """A stored link leads to a page of this site only (core.links): checked by admin forms through `clean`."""
+    try:
+        validate_site_path(value)
+    except ValidationError as exc:
+        raise ValidationError({field: exc.messages}) from None

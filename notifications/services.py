@@ -31,6 +31,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from core.errors import ServiceError
+from core.links import is_site_path
 from core.metrics import notification_counted
 from core.text import tg_html
 from notifications import realtime
@@ -94,7 +95,12 @@ def _preferences(user) -> NotificationPreferences:
 
 def notification_create(user, *, kind: str, title: str, body: str = "", url: str = "", dedupe_key: str = ""):
     """Write one in-site notification (pushed to the user's open sockets after commit); None if `dedupe_key`
-    was already used for this user. The site channel of `notify`; it reads no preference."""
+    was already used for this user. The site channel of `notify`; it reads no preference. A `url` that is not a
+    page of this site (`core.links`: "//evil.example/x", "https://…") is dropped, logged, never stored: the
+    notification still goes out, its "Open" leads nowhere else."""
+    if url and not is_site_path(url):
+        logger.warning("notification for user %s: link %r is not a page of this site, dropped", user.pk, url[:200])
+        url = ""
     if dedupe_key:
         note, created = Notification.objects.get_or_create(
             user=user, dedupe_key=dedupe_key, defaults={"kind": kind, "title": title, "body": body, "url": url}

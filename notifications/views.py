@@ -11,6 +11,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from core.errors import ServiceError
+from core.links import is_site_path
 from notifications import selectors, services
 
 PAGE_SIZE = 20
@@ -35,8 +36,10 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
     services.notifications_mark_read(request.user, ids=[pk])
     target = selectors.notifications_for(request.user).filter(pk=pk).values_list("url", flat=True).first()
-    if request.POST.get("open") and target and target.startswith("/"):
-        return redirect(target)  # "open" a notification: mark it read and go where it points
+    if request.POST.get("open") and target and is_site_path(target):
+        # "Open" a notification: mark it read and go where it points, only ever a page of this site (a row
+        # written before links were checked may hold "//another.host/").
+        return redirect(target)
     return redirect("notifications:list")
 
 

@@ -34,7 +34,8 @@
       body.textContent = n.body;
       item.appendChild(body);
     }
-    if (n.url && n.url.charAt(0) === "/" && n.url.charAt(1) !== "/") {
+    // Only a page of this site: "//host" and "/\\host" lead elsewhere (the server refuses them too: core/links.py).
+    if (n.url && n.url.charAt(0) === "/" && n.url.charAt(1) !== "/" && n.url.charAt(1) !== "\\" && !/\s/.test(n.url)) {
       var open = document.createElement("a");
       open.href = n.url;
       open.textContent = "Open";
