@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "core.middleware.StaffTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.activity.LastActiveMiddleware",  # User.last_active: at most one write a minute per user
     # Write requests and the back office read from the primary, never the replica (core.db_router).
     "core.db_router.PrimaryOnlyMiddleware",
     # A switched-off feature (core.features, toggled in admin) answers 503 before its view runs.
@@ -222,8 +223,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TIMEZONE = "UTC"
 SYNC_INTERVAL_SECONDS = env.int("SYNC_INTERVAL_SECONDS", default=60)
-# The one schedule, used by Celery beat in scaled mode and by the in-process scheduler in embedded mode.
-# Later subsystems add their periodic tasks here.
+# The one schedule (Celery beat in scaled mode, the in-process scheduler in embedded mode); add periodic tasks here.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "sync-wagers": {"task": "races.sync_wagers", "schedule": float(SYNC_INTERVAL_SECONDS)},
     "race-tick": {"task": "races.race_tick", "schedule": float(env.int("RACE_TICK_SECONDS", default=30))},
