@@ -10,6 +10,10 @@ class AccountsConfig(AppConfig):
         # Every way a password changes (reset link, settings, admin, `changepassword`) passes through a save:
         # that is where API tokens are withdrawn, whatever path changed it.
         pre_save.connect(_password_changed, sender=self.get_model("User"), dispatch_uid="accounts.password-changed")
+        from accounts import receivers  # models are loaded by now
+
+        # Open sockets follow the rights behind them: a right that ends closes or re-checks them.
+        receivers.connect(self.get_model("User"))
 
 
 def _password_changed(sender, instance, raw=False, **kwargs) -> None:

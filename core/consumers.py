@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
+from importlib import import_module
 
+from channels.auth import get_user
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 from channels.utils import await_many_dispatch
+from django.conf import settings
 
 from core import metrics, realtime
 
@@ -21,6 +25,9 @@ NOT_FOUND = 4404
 BAD_REQUEST = 4400
 FORBIDDEN = 4403
 MAX_CLIENT_MESSAGE = 4096
+# A socket may ask for a snapshot once every SNAPSHOT_EVERY seconds: the first request is answered at once, the
+# ones that follow within the interval are folded into one snapshot sent when it is over (each costs reads).
+SNAPSHOT_EVERY = 5.0
 
 
 class StreamConsumer(AsyncJsonWebsocketConsumer):
@@ -36,6 +43,10 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
     relayed: frozenset[str] = frozenset()
     relaying: bool = False
     closed: bool = False
+    user_id: int | None = None  # the user the session signed in when the socket opened
+    snapshot_due: float = 0.0  # event-loop time from which a requested snapshot goes out at once
+    snapshot_folded: bool = False  # requests are waiting for the snapshot sent when the interval is over
+    snapshot_task: asyncio.Task | None = None  # that snapshot (held here: the loop keeps only a weak reference)
 
     async def __call__(self, scope, receive, send) -> None:
         """Channels' consumer loop (`AsyncConsumer.__call__`), reading the channel layer with `_layer_receive`.
@@ -108,6 +119,7 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
         metrics.SOCKETS_OPENED.labels(self.stream).inc()
         user = self.scope.get("user")
         if user is not None and user.is_authenticated:
+            self.user_id = user.pk
             self.user_group = realtime.connections_group(user.pk)
             await self.channel_layer.group_add(self.user_group, self.channel_name)
         await self.send_snapshot()
@@ -120,6 +132,9 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
         await super().websocket_disconnect(message)
 
     async def disconnect(self, code: int) -> None:
+        later, self.snapshot_task = self.snapshot_task, None
+        if later is not None and not later.done() and later is not asyncio.current_task():
+            later.cancel()
         if self.stream:
             metrics.SOCKETS_OPEN.labels(self.stream).dec()
             self.stream = ""
@@ -134,8 +149,34 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
         await self.close(code=FORBIDDEN)
 
     async def access_recheck(self, event: dict) -> None:
-        if not await self.still_allowed():
+        """A right behind the socket may have ended (password changed, staff rights or a group removed, a ticket
+        changed hands): the session must still sign in the same user (4401 if not), and the stream must still
+        be theirs to follow (4403 if not)."""
+        if self.closed:
+            return
+        if self.user_id is not None and not await self.session_still_valid():
+            await self.close(code=UNAUTHORIZED)
+        elif not await self.still_allowed():
             await self.close(code=FORBIDDEN)
+
+    async def session_ended(self, event: dict) -> None:
+        """The user signed out of one session (`core.realtime.session_close`): its sockets close, the others stay."""
+        if event.get("session") == realtime.session_digest(self._session_key()):
+            await self.close(code=UNAUTHORIZED)
+
+    def _session_key(self) -> str | None:
+        session = self.scope.get("session")
+        return getattr(session, "session_key", None) if session is not None else None
+
+    async def session_still_valid(self) -> bool:
+        """Read the session again from its store, the way the socket was signed in: gone (signed out), a password
+        or sessions epoch that no longer matches its hash, or an inactive user all end it."""
+        key = self._session_key()
+        if not key:
+            return False
+        store = import_module(settings.SESSION_ENGINE).SessionStore(key)  # read by get_user, in its thread
+        user = await get_user({"session": store})
+        return user.is_authenticated and user.pk == self.user_id
 
     async def send_snapshot(self) -> None:
         # Events that arrive while the snapshot is read wait behind it, so no event newer than a snapshot is sent
@@ -146,6 +187,37 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "snapshot", "version": version, "data": await self.snapshot()})
         finally:
             self.relaying = relaying
+
+    async def snapshot_request(self) -> None:
+        """At most one requested snapshot per SNAPSHOT_EVERY seconds per socket; the connect snapshot is free, so
+        a client that asks once after (re)connecting is answered at once."""
+        if self.snapshot_folded:
+            return  # folded into the snapshot already waiting for the end of the interval
+        loop = asyncio.get_running_loop()
+        wait = self.snapshot_due - loop.time()
+        if wait <= 0:
+            self.snapshot_due = loop.time() + SNAPSHOT_EVERY
+            await self.send_snapshot()
+        else:
+            self.snapshot_folded = True
+            self.snapshot_task = asyncio.create_task(self._snapshot_after(wait))
+
+    async def _snapshot_after(self, wait: float) -> None:
+        # Sent through the socket's own channel, so the snapshot is read in the consumer's task like any other:
+        # events that arrive meanwhile wait behind it, never newer than a snapshot before it.
+        await asyncio.sleep(wait)
+        try:
+            await self.channel_layer.send(self.channel_name, {"type": "stream.snapshot"})
+        except Exception:  # Redis gone: the client re-snapshots when it reconnects
+            self.snapshot_folded = False
+            logger.warning("stream: could not schedule a folded snapshot for %s", self.channel_name, exc_info=True)
+
+    async def stream_snapshot(self, event: dict) -> None:
+        """The snapshot folded requests waited for (`_snapshot_after`)."""
+        self.snapshot_folded = False  # requests made from now on wait for the next interval
+        self.snapshot_due = asyncio.get_running_loop().time() + SNAPSHOT_EVERY
+        if not self.closed:
+            await self.send_snapshot()
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
         if text_data is None or len(text_data) > MAX_CLIENT_MESSAGE:
@@ -163,7 +235,7 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
         if kind == "ping":
             await self.send_json({"type": "pong"})
         elif kind == "snapshot":
-            await self.send_snapshot()
+            await self.snapshot_request()
         else:
             await self.send_json(
                 {"type": "error", "error": 'Unknown message. Send {"type": "ping"} or {"type": "snapshot"}.'}

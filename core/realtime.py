@@ -13,6 +13,7 @@ logged and dropped, and clients re-snapshot when they reconnect.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import threading
 import time
@@ -124,3 +125,20 @@ def connections_close(user_id: int) -> bool:
 def access_recheck(group: str) -> bool:
     """Ask every socket of a group to check again that its user may still follow it (a ticket changed hands)."""
     return send(group, "access.recheck")
+
+
+def connections_recheck(user_id: int) -> bool:
+    """A right of the user may have ended (password changed, staff status or a group removed): each of their
+    sockets reads its session again and checks that its user may still follow its stream."""
+    return send(connections_group(user_id), "access.recheck")
+
+
+def session_close(user_id: int, session_key: str | None) -> bool:
+    """The user signed out of one session: the sockets opened with it close (the sockets of their other sessions
+    stay). The session is named by a digest, never by its key."""
+    return send(connections_group(user_id), "session.ended", session=session_digest(session_key))
+
+
+def session_digest(session_key: str | None) -> str:
+    """How a session is named in channel-layer messages (never by its key: the key signs its holder in)."""
+    return hashlib.sha256(f"socket-session:{session_key}".encode()).hexdigest()[:32] if session_key else ""

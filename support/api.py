@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.decorators import method_decorator
 from django_ratelimit.decorators import ratelimit
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from core.api import ErrorSerializer
 from core.errors import NotFound
 from core.models import AuditEntry
+from core.pagination import LimitOffsetPagination
 from support import selectors, services
 from support.models import SupportTicket, TicketMessage
 
@@ -100,9 +101,24 @@ class TicketDetailView(APIView):
     ratelimit(group="ticket-message", key="user_or_ip", rate=MESSAGE_RATE, method="POST", block=True), name="post"
 )
 class TicketMessageView(APIView):
-    """Reply in the thread. Whether it is a staff reply is decided by the server (any client field is ignored)."""
+    """The thread, oldest first, a page at a time (the live thread's snapshot carries only the latest messages);
+    POST replies. Whether it is a staff reply is decided by the server (any client field is ignored)."""
 
     permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 25}),
+            OpenApiParameter("offset", {"type": "integer", "minimum": 0, "maximum": 10_000_000, "default": 0}),
+        ],
+        responses={200: MessageSerializer(many=True), 400: ERRORS[400], 401: ERRORS[401], 404: ERRORS[404]},
+    )
+    def get(self, request, ticket_id: int):
+        ticket = _ticket(request, ticket_id)
+        paginator = LimitOffsetPagination()
+        thread = TicketMessage.objects.filter(ticket=ticket).select_related("author").order_by("created_at", "pk")
+        page = paginator.paginate_queryset(thread, request, view=self)
+        return paginator.get_paginated_response(MessageSerializer(page, many=True).data)
 
     @extend_schema(request=NewMessageSerializer, responses={201: MessageSerializer, **ERRORS})
     def post(self, request, ticket_id: int):

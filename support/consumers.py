@@ -10,6 +10,10 @@ from support.models import SupportTicket, TicketMessage
 from support.realtime import message_payload, ticket_group, ticket_payload
 from support.selectors import ticket_visible_to
 
+# A snapshot carries the latest messages of the thread, never all of them (a long thread was megabytes); older
+# ones are paged with GET /api/v1/support/tickets/<id>/messages/?limit=&offset= (oldest first).
+SNAPSHOT_MESSAGES = 50
+
 
 class TicketConsumer(StreamConsumer):
     relayed = frozenset({"ticket.message", "ticket.updated"})
@@ -40,11 +44,15 @@ def _may_follow(user, ticket_id: int) -> bool:
 
 def _thread(ticket_id: int) -> dict:
     ticket = SupportTicket.objects.get(pk=ticket_id)
-    messages = TicketMessage.objects.filter(ticket_id=ticket_id).select_related("author").order_by("created_at", "pk")
+    thread = TicketMessage.objects.filter(ticket_id=ticket_id)
+    total = thread.count()
+    latest = list(thread.select_related("author").order_by("-created_at", "-pk")[:SNAPSHOT_MESSAGES])
     return {
         "ticket_id": ticket.pk,
         "status": ticket.status,
         "ticket": ticket_payload(ticket),
         "subject": ticket.subject,
-        "messages": [message_payload(m) for m in messages],
+        "messages": [message_payload(m) for m in reversed(latest)],  # oldest first, like the page
+        "messages_total": total,
+        "more": total > len(latest),  # older messages: the API's messages list, from offset 0
     }

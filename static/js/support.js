@@ -62,6 +62,13 @@
     ws.onmessage = function (event) {
       var msg = JSON.parse(event.data);
       if (msg.type === "snapshot") {
+        // A snapshot carries the latest messages only: if even its oldest is new to this page, messages were
+        // missed in between (a long time away), so the page is read again instead of showing a gap.
+        var first = msg.data.messages[0];
+        if (msg.data.more && first && !seen[first.id] && !window.__noReload) {
+          location.replace(location.pathname);
+          return;
+        }
         msg.data.messages.forEach(add);
         showStatus(msg.data.ticket, msg.version);
         if (msg.data.ticket) replyBox(msg.data.ticket.status);

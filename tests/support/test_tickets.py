@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import Group
+from rest_framework.test import APIClient
 
 from core.models import AuditEntry
 from notifications.models import Notification
@@ -329,3 +330,15 @@ def test_the_admin_ticket_page_shows_the_thread_first_and_the_reply_box_below_it
     assert order == sorted(order)
     assert page.count('name="reply"') == 1
     assert 'name="subject"' in page  # the ticket's own fields stay above the thread
+
+
+def test_a_thread_is_paged_oldest_first_by_the_api(player_api, player_user, other_user, api_client):
+    ticket = SupportTicketFactory(user=player_user)
+    TicketMessage.objects.bulk_create(TicketMessage(ticket=ticket, author=player_user, body=f"m{i}") for i in range(60))
+    page = player_api.get(f"{TICKETS}{ticket.pk}/messages/?limit=50&offset=50").json()
+    assert page["count"] == 60
+    assert [m["body"] for m in page["results"]] == [f"m{i}" for i in range(50, 60)]
+    assert player_api.get(f"{TICKETS}{ticket.pk}/messages/?limit=101").status_code == 400
+    api_client.force_authenticate(other_user)
+    assert api_client.get(f"{TICKETS}{ticket.pk}/messages/").status_code == 404
+    assert APIClient().get(f"{TICKETS}{ticket.pk}/messages/").status_code == 401
