@@ -87,6 +87,8 @@ class VerificationRequest(models.Model):
         PENDING = "pending", "Pending"
         APPROVED = "approved", "Approved"
         REJECTED = "rejected", "Rejected"
+        # An approval staff undid (`user_player_unlink`): the player is free again, the claim stays on record.
+        REVOKED = "revoked", "Unlinked"
 
     class Source(models.TextChoices):
         TELEGRAM = "telegram", "Telegram bot"
@@ -112,7 +114,8 @@ class VerificationRequest(models.Model):
         ordering = ["-requested_at"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status__in=["pending", "approved", "rejected"]), name="verification_status_valid"
+                condition=Q(status__in=["pending", "approved", "rejected", "revoked"]),
+                name="verification_status_valid",
             ),
             models.CheckConstraint(
                 condition=Q(user__isnull=False) | Q(telegram_id__isnull=False), name="verification_has_requester"
@@ -129,6 +132,15 @@ class VerificationRequest(models.Model):
                 condition=Q(status="pending"),
                 name="verification_one_pending_per_telegram",
                 violation_error_message="You already have a verification request waiting for review.",
+            ),
+            # One holder per Goated player: every approval names its holder (a site account, or a Telegram
+            # account without one), and a player has at most one approval in force. `User.player` (one-to-one)
+            # mirrors the approval of a site account; accounts.selectors.player_holder reads both.
+            models.UniqueConstraint(
+                fields=["player"],
+                condition=Q(status="approved", player__isnull=False),
+                name="verification_one_holder_per_player",
+                violation_error_message="This Goated player is already held by another account.",
             ),
         ]
 

@@ -23,7 +23,12 @@ from rest_framework.authtoken.models import Token
 
 from accounts.authentication import token_expired
 from accounts.models import TelegramLinkToken, User, VerificationRequest
-from accounts.selectors import site_user_for, verification_reviewers
+from accounts.selectors import (
+    account_for_telegram,
+    player_for,
+    player_held_by_other,
+    verification_reviewers,
+)
 from accounts.two_factor import staff_token_issue, two_factor_required
 from core.audit import audit_record, duty_refused, same_person
 from core.errors import ServiceError
@@ -180,12 +185,32 @@ def telegram_link_token_consume(token: str, telegram_id: int, telegram_username:
         if User.objects.filter(telegram_id=telegram_id).exclude(pk=user.pk).exists():
             raise LinkRefused("This Telegram account is already linked to another site account.")
         User.objects.filter(pk=user.pk).update(telegram_id=telegram_id, telegram_username=telegram_username or "")
+        _telegram_approval_carry_over(user, telegram_id)
         audit_record(
             actor=user, action="telegram.link", target=user, after={"telegram_id": telegram_id},
             source=AuditEntry.Source.BOT,
         )  # fmt: skip
     user.telegram_id, user.telegram_username = telegram_id, telegram_username or ""
     return user
+
+
+def _telegram_approval_carry_over(user: User, telegram_id: int) -> None:
+    """A player approved for this Telegram account alone becomes the account's player: from now on the site and
+    the bot read the holder from the account (`accounts.selectors.player_for`)."""
+    approval = VerificationRequest.objects.filter(
+        telegram_id=telegram_id, user__isnull=True, status=VerificationRequest.Status.APPROVED, player__isnull=False
+    ).first()
+    if approval is None:
+        return
+    if user.player_id not in (None, approval.player_id):
+        raise LinkRefused(
+            "This Telegram account holds another Goated player than your site account. Contact support to sort it out."
+        )
+    VerificationRequest.objects.filter(pk=approval.pk).update(user=user)
+    User.objects.filter(pk=user.pk).update(
+        player=approval.player_id, verification_status=User.VerificationStatus.VERIFIED
+    )
+    user.player_id, user.verification_status = approval.player_id, User.VerificationStatus.VERIFIED
 
 
 # --- staff actions on accounts ----------------------------------------------------------------------------------
@@ -217,6 +242,7 @@ def user_set_active(user: User, *, active: bool, actor, source: str = AuditEntry
 # undone by staff (`user_player_unlink`). `User.verification_status` mirrors it and changes only here.
 
 _ALREADY_PENDING = "You already have a request waiting for review; staff will answer it soon."
+_HELD = "That Goated player is already linked to another account. Contact support if it is yours."
 
 
 def verification_request_create(
@@ -228,18 +254,19 @@ def verification_request_create(
     if not name:
         raise ClaimRefused("Tell me your Goated username, e.g. /verify LuckyGoat88")
     if user is None and telegram_id is not None:
-        user = site_user_for(telegram_id)
-    if user is not None and user.player_id:
+        user = account_for_telegram(telegram_id)
+    if user is not None and not user.is_active:
+        raise ClaimRefused("Your account is suspended. Contact support if you think this is a mistake.")
+    if (user is not None and user.player_id) or (user is None and telegram_id and player_for(telegram_id)):
         raise ClaimRefused("Your account is already linked to a Goated player.")
-    player = Player.objects.filter(name__iexact=name).select_related("site_user").first()
+    player = Player.objects.filter(name__iexact=name).first()
     if player is None:
         raise ClaimRefused(
             f"No player called “{name}” is in our feed. Check the spelling, and make sure you signed up with our "
             "referral code; new players appear after the next sync."
         )
-    owner = getattr(player, "site_user", None)
-    if owner is not None and owner != user:
-        raise ClaimRefused("That Goated player is already linked to another account. Contact support if it is yours.")
+    if player_held_by_other(player, user=user, telegram_id=telegram_id):
+        raise ClaimRefused(_HELD)
     pending = VerificationRequest.objects.filter(status=VerificationRequest.Status.PENDING)
     if (user and pending.filter(user=user).exists()) or (telegram_id and pending.filter(telegram_id=telegram_id)):
         raise ClaimRefused(_ALREADY_PENDING)
@@ -292,35 +319,61 @@ def _decide(request_id: int, *, actor, approve: bool, reason: str, source: str) 
         )  # fmt: skip
     status = VerificationRequest.Status.APPROVED if approve else VerificationRequest.Status.REJECTED
     now = timezone.now()
-    with transaction.atomic():
-        claimed = VerificationRequest.objects.filter(pk=request_id, status=VerificationRequest.Status.PENDING).update(
-            status=status, decided_at=now, decided_by=actor, admin_notes=reason[:1000]
-        )
-        request = VerificationRequest.objects.select_related("user", "player").filter(pk=request_id).first()
-        if request is None:
-            raise ClaimRefused(f"There is no verification request #{request_id}.", code="not_found")
-        if not claimed:
-            raise ClaimRefused(f"Request #{request_id} was already {request.get_status_display().lower()}.")
-        user = request.user or (site_user_for(request.telegram_id) if request.telegram_id else None)
-        if user is not None:
-            if approve:
-                if User.objects.filter(player=request.player).exclude(pk=user.pk).exists():
-                    raise ClaimRefused("That player is already linked to another account; reject this request instead.")
-                User.objects.filter(pk=user.pk).update(
-                    player=request.player, verification_status=User.VerificationStatus.VERIFIED
-                )
-            else:
-                User.objects.filter(pk=user.pk).update(verification_status=User.VerificationStatus.REJECTED)
-        audit_record(
-            actor=actor,
-            action="verification.approve" if approve else "verification.reject",
-            target=request,
-            before={"status": VerificationRequest.Status.PENDING},
-            after={"status": status, "player": request.player_id, "user": getattr(user, "pk", None), "reason": reason},
-            source=source,
-        )
-        _decision_notify(request, user, approve, reason)
+    try:
+        with transaction.atomic():
+            request, user = _decision_record(request_id, actor=actor, status=status, reason=reason, now=now)
+            _decision_audit(request, user, actor=actor, status=status, reason=reason, source=source)
+            _decision_notify(request, user, approve, reason)
+    except IntegrityError:  # a concurrent approval won the player: the database's one-holder rule
+        raise ClaimRefused(_HELD_REVIEW) from None
     return request
+
+
+_HELD_REVIEW = "That player is already linked to another account; reject this request instead."
+
+
+def _decision_record(request_id: int, *, actor, status: str, reason: str, now) -> tuple[VerificationRequest, User]:
+    """The conditional update from pending, and on approval the holder: one person per player (locked, checked
+    by the same rule as claims, and by the database's constraint)."""
+    claimed = VerificationRequest.objects.filter(pk=request_id, status=VerificationRequest.Status.PENDING).update(
+        status=status, decided_at=now, decided_by=actor, admin_notes=reason[:1000]
+    )
+    request = VerificationRequest.objects.select_related("user", "player").filter(pk=request_id).first()
+    if request is None:
+        raise ClaimRefused(f"There is no verification request #{request_id}.", code="not_found")
+    if not claimed:
+        raise ClaimRefused(f"Request #{request_id} was already {request.get_status_display().lower()}.")
+    user = request.user or (account_for_telegram(request.telegram_id) if request.telegram_id else None)
+    if status == VerificationRequest.Status.REJECTED:
+        if user is not None:
+            User.objects.filter(pk=user.pk).update(verification_status=User.VerificationStatus.REJECTED)
+        return request, user
+    player = Player.objects.select_for_update().filter(pk=request.player_id).first()
+    if player is None:
+        raise ClaimRefused("That player is no longer in the feed; reject this request instead.")
+    if player_held_by_other(player, user=user, telegram_id=request.telegram_id):
+        raise ClaimRefused(_HELD_REVIEW)
+    if user is not None:
+        if user.player_id not in (None, player.pk):
+            raise ClaimRefused("That account is already linked to another player; reject this request instead.")
+        User.objects.filter(pk=user.pk).update(player=player, verification_status=User.VerificationStatus.VERIFIED)
+        if request.user_id is None:  # the approval names its holder: the account behind the Telegram claim
+            VerificationRequest.objects.filter(pk=request.pk).update(user=user)
+            request.user = user
+    return request, user
+
+
+def _decision_audit(request: VerificationRequest, user: User | None, *, actor, status: str, reason: str,
+                    source: str) -> None:  # fmt: skip
+    approve = status == VerificationRequest.Status.APPROVED
+    audit_record(
+        actor=actor,
+        action="verification.approve" if approve else "verification.reject",
+        target=request,
+        before={"status": VerificationRequest.Status.PENDING},
+        after={"status": status, "player": request.player_id, "user": getattr(user, "pk", None), "reason": reason},
+        source=source,
+    )
 
 
 def _decision_notify(request: VerificationRequest, user: User | None, approved: bool, reason: str) -> None:
@@ -349,12 +402,17 @@ def verification_reject(
 
 
 def user_player_unlink(user: User, *, actor, source: str = AuditEntry.Source.SERVICE) -> bool:
-    """Detach the Goated player from an account (wrong approval, account sold...); the user can claim again."""
+    """Detach the Goated player from an account (wrong approval, account sold...); the user can claim again. The
+    approval behind the link is revoked with it, so neither the site nor the bot acts as the player any more, and
+    the player is free to be claimed."""
     if user.player_id is None:
         return False
     with transaction.atomic():
         before = {"player": user.player_id, "verification_status": user.verification_status}
         User.objects.filter(pk=user.pk).update(player=None, verification_status=User.VerificationStatus.UNVERIFIED)
+        VerificationRequest.objects.filter(player_id=user.player_id, status=VerificationRequest.Status.APPROVED).update(
+            status=VerificationRequest.Status.REVOKED
+        )
         audit_record(
             actor=actor,
             action="user.player_unlink",
