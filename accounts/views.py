@@ -29,7 +29,7 @@ from accounts.two_factor import (
 )
 from core.errors import ServiceError
 from core.ratelimit import password_braked, posted_username
-from notifications.services import newsletter_subscribe as newsletter_subscribe_address
+from notifications.newsletter import newsletter_subscribe as newsletter_subscribe_address
 from notifications.services import notification_preferences_get
 
 # Documented in docs/site.md (Accounts): per client IP.
@@ -37,6 +37,11 @@ LOGIN_RATE = "10/m"
 REGISTER_RATE = "5/h"
 RESET_RATE = "5/h"
 NEWSLETTER_RATE = "10/h"
+# The same answer for every address (new, pending, subscribed or unsubscribed): the form tells a stranger nothing.
+NEWSLETTER_CHECK_INBOX = (
+    "Almost done: check your inbox. We sent a link to confirm the subscription (unless the address is already "
+    "subscribed); nothing is sent to it until it is opened."
+)
 RESEND_RATE = "5/h"
 TWO_FACTOR_RATE = "10/m"
 
@@ -175,11 +180,8 @@ def newsletter_subscribe(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "Enter a valid email address to subscribe.")
     else:
-        _, new = newsletter_subscribe_address(form.cleaned_data["email"])
-        if new:
-            messages.success(request, "Subscribed. Every email has a one-click unsubscribe link.")
-        else:
-            messages.info(request, "You are already subscribed. Nothing changed.")
+        newsletter_subscribe_address(form.cleaned_data["email"])  # double opt-in: only the emailed link subscribes
+        messages.success(request, NEWSLETTER_CHECK_INBOX)
     return HttpResponseRedirect(_safe_back(request))
 
 

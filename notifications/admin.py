@@ -26,6 +26,7 @@ from notifications.models import (
     Notification,
     NotificationPreferences,
 )
+from notifications.newsletter import newsletter_subscribe
 
 
 @admin.register(NotificationPreferences)
@@ -75,10 +76,21 @@ class EmailLogAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
 @admin.register(NewsletterSubscription)
 class NewsletterSubscriptionAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    list_display = ("email", "is_subscribed", "source", "subscribed_at", "unsubscribed_at")
-    list_filter = ("is_subscribed", "source")
+    """Consent is the owner's (double opt-in): staff see it, and can only ask an address to confirm."""
+
+    list_display = ("email", "is_subscribed", "confirmed_at", "source", "subscribed_at", "unsubscribed_at")
+    list_filter = ("is_subscribed", ("confirmed_at", admin.EmptyFieldListFilter), "source")
     search_fields = ("email",)
-    readonly_fields = ("subscribed_at", "unsubscribed_at")
+    readonly_fields = ("is_subscribed", "confirmed_at", "confirmation_sent_at", "subscribed_at", "unsubscribed_at")
+    actions = ["ask_to_confirm"]
+
+    @admin.action(description="Email a confirmation link to the selected unconfirmed addresses", permissions=["change"])
+    def ask_to_confirm(self, request, queryset):
+        for sub in queryset.exclude(is_subscribed=True, confirmed_at__isnull=False).exclude(
+            unsubscribed_at__isnull=False
+        ):
+            newsletter_subscribe(sub.email, source=sub.source)
+        self.message_user(request, "Confirmation links sent (at most one per address every ten minutes).")
 
 
 # --- broadcasts: operators write to players on the site, by email and on Telegram ------------------------------

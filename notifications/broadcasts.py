@@ -36,7 +36,8 @@ from core.models import AuditEntry
 from core.text import tg_html
 from notifications.audiences import audience_source
 from notifications.email import EmailRefused, EmailTransient, absolute, email_build, email_deliver
-from notifications.models import BotUser, Broadcast, BroadcastDelivery, NewsletterSubscription, Notification
+from notifications.models import BotUser, Broadcast, BroadcastDelivery, Notification
+from notifications.newsletter import newsletter_confirmed
 from notifications.realtime import notification_announce
 from notifications.services import email_audience, newsletter_audience, site_audience, telegram_audience
 from notifications.tasks import broadcast_run_task
@@ -110,7 +111,7 @@ def audience_users(audience: str, params: dict) -> QuerySet:
             raise BroadcastRefused("Choose the race whose participants get it.", fields={"race": ["Required."]})
         return audience_source(Audience.RACE).users(users, race)
     if audience == Audience.NEWSLETTER:
-        addresses = NewsletterSubscription.objects.filter(is_subscribed=True).values("email")
+        addresses = newsletter_confirmed().values("email")
         return users.filter(email__in=addresses)
     raise BroadcastRefused(f"Unknown audience “{audience}”.", fields={"audience": ["Unknown."]})
 

@@ -104,12 +104,20 @@ class BotUser(models.Model):
 
 
 class NewsletterSubscription(models.Model):
-    """An address that asked for our race news, with or without an account (the footer form)."""
+    """An address that asked for our race news, with or without an account (the footer form). Double opt-in
+    (notifications.newsletter): it gets the newsletter only once its owner opened the emailed link and
+    confirmed, and not after an unsubscribe until they confirm again."""
 
     email = models.EmailField(unique=True)
-    is_subscribed = models.BooleanField(default=True)
+    is_subscribed = models.BooleanField(
+        default=False, help_text="Confirmed by the address's owner and not unsubscribed since."
+    )
     subscribed_at = models.DateTimeField(default=timezone.now)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the owner last confirmed from the emailed link (double opt-in)."
+    )
+    confirmation_sent_at = models.DateTimeField(null=True, blank=True)
     source = models.CharField(max_length=32, blank=True)
 
     class Meta:

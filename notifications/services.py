@@ -27,7 +27,7 @@ from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from core.errors import ServiceError
@@ -37,6 +37,7 @@ from core.text import tg_html
 from notifications import realtime
 from notifications.email import EmailRefused, EmailTransient, absolute, email_build, email_deliver, unsubscribe_read
 from notifications.models import BotUser, EmailLog, NewsletterSubscription, Notification, NotificationPreferences
+from notifications.newsletter import newsletter_confirmed
 from notifications.selectors import unread_count_forget
 from notifications.tasks import notification_email_task, telegram_message_send_task
 
@@ -252,10 +253,8 @@ def telegram_audience(users: QuerySet, *, topic: str | None = None) -> list[int]
 
 
 def newsletter_audience() -> list[str]:
-    """Every subscribed newsletter address, with or without an account."""
-    return list(
-        NewsletterSubscription.objects.filter(is_subscribed=True).order_by("pk").values_list("email", flat=True)
-    )
+    """Every confirmed newsletter address (double opt-in), with or without an account."""
+    return list(newsletter_confirmed().order_by("pk").values_list("email", flat=True))
 
 
 # --- consent: the newsletter and one-click unsubscribes ------------------------------------------------------------
@@ -263,19 +262,6 @@ def newsletter_audience() -> list[str]:
 
 class LinkInvalid(ServiceError):
     code = "invalid_link"
-
-
-def newsletter_subscribe(email: str, *, source: str = "site") -> tuple[NewsletterSubscription, bool]:
-    """Subscribe (or re-subscribe) an address; returns (subscription, newly_subscribed)."""
-    email = email.strip().lower()
-    sub, created = NewsletterSubscription.objects.get_or_create(email=email, defaults={"source": source})
-    if created:
-        return sub, True
-    if sub.is_subscribed:
-        return sub, False
-    sub.is_subscribed, sub.unsubscribed_at, sub.subscribed_at = True, None, timezone.now()
-    sub.save(update_fields=["is_subscribed", "unsubscribed_at", "subscribed_at"])
-    return sub, True
 
 
 UNSUBSCRIBE_TOPICS = {
@@ -302,9 +288,10 @@ def email_unsubscribe(token: str) -> tuple[str, str]:
         raise LinkInvalid("This unsubscribe link is not valid.")
     with transaction.atomic():
         if topic == "newsletter":
-            NewsletterSubscription.objects.filter(email=address, is_subscribed=True).update(
-                is_subscribed=False, unsubscribed_at=timezone.now()
-            )
+            # Also an address still waiting for its confirmation: the links sent before now stop working.
+            NewsletterSubscription.objects.filter(email=address).filter(
+                Q(is_subscribed=True) | Q(unsubscribed_at__isnull=True)
+            ).update(is_subscribed=False, unsubscribed_at=timezone.now())
         else:
             field = _TOPIC_PREFERENCE[topic]
             for user in get_user_model().objects.filter(email__iexact=address):

@@ -37,6 +37,19 @@ def notification_email_task(self, notification_id: int) -> str:
         return "refused"
 
 
+@shared_task(name="notifications.newsletter_confirmation", bind=True, max_retries=6)
+def newsletter_confirmation_task(self, subscription_id: int, stamp: int) -> str:
+    from notifications.newsletter import newsletter_confirmation_send  # the newsletter module enqueues this task
+
+    try:
+        return newsletter_confirmation_send(subscription_id, stamp)
+    except EmailTransient as exc:
+        return retry_later(self, exc, min(2**self.request.retries * 30, 1800))
+    except EmailRefused as exc:
+        logger.warning("newsletter confirmation %s: email refused: %s", subscription_id, exc)
+        return "refused"
+
+
 @shared_task(name="notifications.broadcast_run", acks_late=True)
 def broadcast_run_task(broadcast_id: int) -> dict:
     # Safe to run twice: every delivery is claimed before it is sent (notifications.broadcasts).

@@ -11,4 +11,5 @@ urlpatterns = [
     path("notifications/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     # The newsletter's own address for its links (the same signed tokens).
     path("accounts/newsletter/unsubscribe/<str:token>/", views.unsubscribe, name="newsletter-unsubscribe"),
+    path("accounts/newsletter/confirm/<str:token>/", views.newsletter_confirm, name="newsletter-confirm"),
 ]

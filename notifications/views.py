@@ -8,11 +8,11 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import ServiceError
 from core.links import is_site_path
-from notifications import selectors, services
+from notifications import newsletter, selectors, services
 
 PAGE_SIZE = 20
 
@@ -60,3 +60,16 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     except ServiceError as exc:
         return render(request, "notifications/unsubscribe.html", {"error": exc.message}, status=400)
     return render(request, "notifications/unsubscribe.html", {"done": address, "what": what})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def newsletter_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """Double opt-in: opening the emailed link shows a Confirm button (mail scanners follow links, so a GET never
+    subscribes anyone); pressing it subscribes the address."""
+    if request.method != "POST":
+        return render(request, "notifications/newsletter_confirm.html", {"token": token})
+    try:
+        sub = newsletter.newsletter_confirm(token)
+    except ServiceError as exc:
+        return render(request, "notifications/newsletter_confirm.html", {"error": exc.message}, status=400)
+    return render(request, "notifications/newsletter_confirm.html", {"done": sub.email})

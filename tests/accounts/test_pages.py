@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from urllib.parse import urlparse
 
 import pytest
 from django.core import mail, signing
@@ -234,11 +235,17 @@ def test_telegram_section_says_when_the_bot_is_not_configured(client, player_use
 # --- newsletter -------------------------------------------------------------------------------------------
 
 
-def test_newsletter_subscribe_duplicate_and_one_click_unsubscribe(client):
-    client.post("/accounts/newsletter/", {"email": "Fan@Example.com"})
+def test_newsletter_subscribe_confirm_duplicate_and_one_click_unsubscribe(client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/accounts/newsletter/", {"email": "Fan@Example.com"})
+    assert not NewsletterSubscription.objects.get(email="fan@example.com").is_subscribed  # double opt-in
+    (message,) = mail.outbox
+    confirm = urlparse(re.search(r"https?://\S+/newsletter/confirm/\S+/", message.body).group()).path
+    client.post(confirm)
     assert NewsletterSubscription.objects.get(email="fan@example.com").is_subscribed
     again = client.post("/accounts/newsletter/", {"email": "fan@example.com"}, follow=True)
-    assert "already subscribed" in again.content.decode()
+    assert "check your inbox" in again.content.decode()  # the same answer for every address
+    assert len(mail.outbox) == 1  # and no email to an address that is subscribed
     token = unsubscribe_token("fan@example.com", "newsletter")
     assert client.get(f"/accounts/newsletter/unsubscribe/{token}/").status_code == 200  # a confirm button only
     assert NewsletterSubscription.objects.get(email="fan@example.com").is_subscribed

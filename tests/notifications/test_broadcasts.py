@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
+from django.utils import timezone
 
 from core.models import AuditEntry
 from notifications import broadcasts
@@ -151,8 +152,9 @@ def tg_url(tg) -> str:
 
 def test_the_newsletter_reaches_addresses_without_accounts_and_each_unsubscribes_in_one_click(tg, smtp):
     for address in ("one@example.com", "two@example.com", "gone@example.com"):
-        NewsletterSubscription.objects.create(email=address)
+        NewsletterSubscription.objects.create(email=address, is_subscribed=True, confirmed_at=timezone.now())
     NewsletterSubscription.objects.filter(email="gone@example.com").update(is_subscribed=False)
+    NewsletterSubscription.objects.create(email="unconfirmed@example.com")  # asked, never confirmed: not sent to
     assert broadcast_preview("newsletter", {}, ["email"], promotional=True) == {"email": 2}
 
     _broadcast, _ = broadcast_compose(

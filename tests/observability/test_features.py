@@ -8,6 +8,7 @@ import re
 import httpx
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from waffle.models import Switch
 
 from core.models import AuditEntry
@@ -64,7 +65,7 @@ def test_a_newsletter_switched_off_still_lets_people_unsubscribe(client):
     from notifications.email import unsubscribe_token
     from notifications.models import NewsletterSubscription
 
-    NewsletterSubscription.objects.create(email="fan@example.com")
+    NewsletterSubscription.objects.create(email="fan@example.com", is_subscribed=True, confirmed_at=timezone.now())
     client.force_login(StaffFactory())
     _switch(client, "newsletter", "switch_off")
     client.logout()
