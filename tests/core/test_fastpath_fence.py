@@ -28,10 +28,11 @@ CHECKED_MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "core.middleware.StaffTwoFactorMiddleware",
+    "core.middleware.StaffTwoFactorMiddleware",  # staff sessions only: a request with a cookie is Django's
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.activity.LastActiveMiddleware",  # signed-in users only: the fast path serves no cookie, no token
     "core.db_router.PrimaryOnlyMiddleware",
-    "core.features.FeatureGateMiddleware",
+    "core.features.FeatureGateMiddleware",  # no feature switch covers /api/v1/leaderboard/ (core.features)
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "core.middleware.SecurityHeadersMiddleware",

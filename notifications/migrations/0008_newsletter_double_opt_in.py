@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("notifications", "0006_promotional_offers_untouched_off"),
+        ("notifications", "0007_delivery_uncertain"),
     ]
 
     operations = [
