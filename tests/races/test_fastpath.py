@@ -98,6 +98,10 @@ def queries(rng: random.Random, etags: list[str]) -> list[tuple[bytes, list[tupl
             headers.append((b"if-modified-since", b"Mon, 30 Nov 2026 00:00:00 GMT"))
         elif flavour < 0.4:  # behind a TLS proxy (HSTS only over HTTPS)
             headers.append((b"x-forwarded-proto", rng.choice([b"https", b"http", b"https, http"])))
+        elif flavour < 0.43:  # API credentials: a bad token is DRF's 401, never the public page
+            headers.append(
+                (b"authorization", rng.choice([b"Token not-a-token", b"Bearer nope", b"Basic Zm9vOmJhcg=="]))
+            )
         made.append(("&".join(params).encode("utf-8"), headers))
     return made
 
