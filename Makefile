@@ -84,9 +84,10 @@ test-sqlite: $(VENV)/.dev
 	@echo "=== test suite on SQLite (embedded mode: in-memory channel layer, local-memory cache) ==="
 	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest -m "not e2e" -p no:playwright
 
-# The inner loop: the whole suite on SQLite, no browser, no PostgreSQL, no lint (figures: docs/testing.md).
+# The inner loop: the whole suite on SQLite in two workers (pytest-xdist: each has its own SQLite file and Redis
+# database for its child servers), no browser, no PostgreSQL, no lint (figures: docs/testing.md).
 test-fast: $(VENV)/.dev
-	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest -m "not e2e" -p no:playwright -q --durations=5
+	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest -m "not e2e" -p no:playwright -q -n 2 --durations=5
 
 services:
 	@bash .ci/services.sh

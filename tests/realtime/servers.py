@@ -16,7 +16,10 @@ import aiohttp
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
-REDIS_FOR_SERVERS = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/14"
+# The SQLite run's child servers share Redis database 14; with `make test-fast` (pytest-xdist) each worker has
+# a database of its own (gw0: 14, gw1: 13, ...), as it has its own SQLite test file.
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+REDIS_FOR_SERVERS = os.environ.get("REDIS_URL") or f"redis://127.0.0.1:6379/{14 - _WORKER}"
 
 
 def session_key_for(user) -> str:
