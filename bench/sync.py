@@ -190,6 +190,7 @@ def main() -> None:
         child(args.child)
         return
 
+    print(production.SETTINGS_LINE)
     fresh_database(args.database_url)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Feed)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -240,7 +241,7 @@ def main() -> None:
     changed_ratio = changed["seconds"] / floor["seconds"]
     print()
     print(f"naive / ours (first):          {speedup:6.1f}x   (target >= 50x)  {verdict(speedup >= 50)}")
-    print(f"ours (10% changed) / COPY:     {changed_ratio:6.2f}x   (target <= 1.5x) {verdict(changed_ratio <= 1.5)}")
+    print(f"ours (10% changed) / COPY:     {changed_ratio:6.2f}x   (target <= 1.2x) {verdict(changed_ratio <= 1.2)}")
     print(f"ours (first) / COPY floor:     {first['seconds'] / floor['seconds']:6.2f}x")
     print(f"ours (repeat) / ours (first):  {repeat['seconds'] / first['seconds']:6.2f}")
     print(f"peak RSS of our sync:          {peak:6.0f} MB (target <= 200)  {verdict(peak <= 200)}")
