@@ -22,6 +22,7 @@ from accounts.services import (
     verification_approve,
     verification_request_create,
 )
+from tests.core.test_migrations import _migrate
 from tests.factories import PlayerFactory, UserFactory, VerificationRequestFactory
 
 ALICE_TG, BOB_TG, CAROL_TG, REVIEWER_TG = 1001, 2002, 3003, 9009
@@ -137,13 +138,6 @@ def test_linking_a_site_account_carries_a_telegram_only_approval_over_to_it(goat
 # --- the migration: existing duplicates ------------------------------------------------------------------------
 
 BEFORE = [("accounts", "0006_show_stats_help"), ("races", "0011_adjustment_review"), ("core", "0002_feature_switches")]
-
-
-def _migrate(targets) -> MigrationExecutor:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor
 
 
 @pytest.mark.django_db(transaction=True)

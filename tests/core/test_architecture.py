@@ -27,6 +27,15 @@ def _apps() -> list[str]:
     return sorted(p.parent.name for p in ROOT.glob("*/apps.py"))
 
 
+def _imported(node: ast.AST) -> list[str]:
+    """The absolute module names an import statement names (none for any other node)."""
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+        return [node.module]
+    return []
+
+
 def _imports(app: str) -> list[tuple[str, int, str, bool]]:
     """(module path, line, imported app, inside a function?) for every import of another app in `app`."""
     found = []
@@ -38,13 +47,7 @@ def _imports(app: str) -> list[tuple[str, int, str, bool]]:
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 in_function.update(id(child) for child in ast.walk(node) if child is not node)
         for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                names = [node.module]
-            else:
-                continue
-            for name in names:
+            for name in _imported(node):
                 target = name.split(".")[0]
                 if target in apps and target != app:
                     found.append((str(path.relative_to(ROOT)), node.lineno, target, id(node) in in_function))
@@ -149,13 +152,7 @@ def _inner_imports(package: str) -> list[str]:
     found = []
     for path in sorted((ROOT / package.replace(".", "/")).rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
-            if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                names = [node.module]
-            else:
-                continue
-            for name in names:
+            for name in _imported(node):
                 inside_app = name == app or name.startswith(f"{app}.")
                 if inside_app and not (name == package or name.startswith(f"{package}.")):
                     found.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {name}")
