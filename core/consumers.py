@@ -9,11 +9,14 @@ import logging
 from importlib import import_module
 
 from channels.auth import get_user
+from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 from channels.utils import await_many_dispatch
 from django.conf import settings
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.models import Device
 
 from core import metrics, realtime
 
@@ -107,7 +110,11 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
 
     async def connect(self) -> None:
         realtime.server_loop_record()
-        refusal = await self.authorize()
+        user, session = self.scope.get("user"), self.scope.get("session")
+        if await database_sync_to_async(second_factor_missing)(user, session):
+            refusal = UNAUTHORIZED  # a staff session that has not proven the second factor carries nothing
+        else:
+            refusal = await self.authorize()
         # Accept first so the refusal reaches the client as a close code it can act on (4401 → sign in).
         await self.accept()
         if refusal is not None:
@@ -176,7 +183,9 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
             return False
         store = import_module(settings.SESSION_ENGINE).SessionStore(key)  # read by get_user, in its thread
         user = await get_user({"session": store})
-        return user.is_authenticated and user.pk == self.user_id
+        if not (user.is_authenticated and user.pk == self.user_id):
+            return False
+        return not await database_sync_to_async(second_factor_missing)(user, store)
 
     async def send_snapshot(self) -> None:
         # Events that arrive while the snapshot is read wait behind it, so no event newer than a snapshot is sent
@@ -256,6 +265,17 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
         if self.closed:
             return  # closing: the server refuses sends after a close, and the client is going anyway
         await self.send(text_data=_encoded(event))
+
+
+def second_factor_missing(user, session) -> bool:
+    """With STAFF_2FA on, a staff session carries nothing until the second factor is proven in it, on a socket as
+    on a page (core.middleware.StaffTwoFactorMiddleware): the session must name a confirmed device of the user,
+    read as django-otp's middleware reads it."""
+    if not (settings.STAFF_2FA and user is not None and user.is_authenticated and user.is_staff):
+        return False
+    persistent_id = session.get(DEVICE_ID_SESSION_KEY) if session is not None else None
+    device = Device.from_persistent_id(persistent_id) if persistent_id else None
+    return device is None or device.user_id != user.pk or not device.confirmed
 
 
 # The last event relayed and its JSON text. The channel layer hands every socket of a process the same message
