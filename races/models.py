@@ -141,6 +141,11 @@ class WagerRace(models.Model):
         race-end rule: the clock against end_date, never the status alone."""
         return at > self.end_date
 
+    @staticmethod
+    def not_ended_q(at: datetime) -> Q:
+        """has_ended's twin as a filter: the races whose window is still open at `at`."""
+        return Q(end_date__gte=at)
+
     @property
     def measure(self) -> str:
         """Which Player counter a race counts (docs/design.md §5).

@@ -32,7 +32,7 @@ def race_join_from_bot(telegram_id: int, args: str) -> str:
         return texts.NOT_VERIFIED
     open_races = list(  # open by status and not ended by the clock (WagerRace.has_ended)
         WagerRace.objects.filter(
-            entry=WagerRace.Entry.OPT_IN, status__in=WagerRace.OPEN_STATUSES, end_date__gte=timezone.now()
+            WagerRace.not_ended_q(timezone.now()), entry=WagerRace.Entry.OPT_IN, status__in=WagerRace.OPEN_STATUSES
         ).order_by("start_date")[:10]
     )
     raw = (args or "").strip().lstrip("#")

@@ -167,8 +167,8 @@ def races_refresh_after_sync(as_of: datetime) -> RefreshReport:
     """
     report = RefreshReport()
     live = WagerRace.objects.filter(status=WagerRace.Status.LIVE)
-    report.ended = list(live.filter(end_date__lt=as_of).order_by("pk").values_list("pk", flat=True))
-    races = live.filter(start_date__lte=as_of, end_date__gte=as_of)
+    report.ended = list(live.exclude(WagerRace.not_ended_q(as_of)).order_by("pk").values_list("pk", flat=True))
+    races = live.filter(WagerRace.not_ended_q(as_of), start_date__lte=as_of)
     # Row locks serialize this with finalization: a race being finalized waits for, or skips, this sync.
     for race in races.select_for_update():
         leader_before = _leader(race)

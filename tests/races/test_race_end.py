@@ -201,3 +201,11 @@ def test_the_race_page_after_the_end_offers_no_join_and_says_the_standings_are_b
     assert "these standings are being made final" in page
     assert 'id="join-race"' not in page
     assert "Ends in" not in page
+
+
+@pytest.mark.django_db
+def test_has_ended_and_its_filter_agree_at_the_boundary():
+    now = timezone.now()
+    race = WagerRaceFactory(start_date=now - timedelta(days=1), end_date=now)
+    for at in (now - timedelta(microseconds=1), now, now + timedelta(microseconds=1)):
+        assert WagerRace.objects.filter(WagerRace.not_ended_q(at), pk=race.pk).exists() is not race.has_ended(at)
