@@ -31,13 +31,22 @@ class ImportForm(forms.Form):
     file = forms.FileField(help_text="CSV with the columns payout_id and reference (an export, filled in, works).")
 
 
+class RaceFilter(admin.RelatedFieldListFilter):
+    """The races with payouts, without the empty "-" choice a nullable source field would add (a payout of
+    another source is found by its own filter when there is one)."""
+
+    @property
+    def include_empty_choice(self) -> bool:
+        return False
+
+
 @admin.register(Payout)
 class PayoutAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("pk", "race", "rank", "destination", "amount_text", "method", "status_badge", "reference",
                     "approved_by", "paid_at")  # fmt: skip
     list_display_links = ("pk", "destination")
     amount_text = money_column("amount", "Amount")
-    list_filter = ("status", "method", "race")
+    list_filter = ("status", "method", ("race", RaceFilter))
     search_fields = ("destination", "=reference", "race__title", "=player__uid")
     list_select_related = ("race", "result", "approved_by")
     date_hierarchy = "created_at"

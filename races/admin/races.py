@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import StreamingHttpResponse
@@ -255,8 +256,16 @@ class AdjustmentForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if "race" in self.fields:  # absent on the read-only page of a saved adjustment
-            self.fields["race"].queryset = WagerRace.objects.filter(status=WagerRace.Status.LIVE)
-            self.fields["race"].help_text = "Only live races: finalized results are frozen."
+            self.fields["race"].queryset = WagerRace.objects.filter(
+                WagerRace.not_ended_q(timezone.now()), status=WagerRace.Status.LIVE
+            )
+            self.fields["race"].help_text = "Only live races that have not ended: after the end, results are frozen."
+        if "amount" in self.fields:
+            self.fields[
+                "amount"
+            ].help_text += (
+                f" Above {settings.ADJUSTMENT_REVIEW_ABOVE:,} either way, it counts once a second operator approves it."
+            )
 
     def clean_player_uid(self):
         player = Player.objects.filter(uid=self.cleaned_data["player_uid"].strip()).first()
