@@ -75,11 +75,11 @@ def http_request_record(route: str, method: str, status: int, started: float) ->
     (core.middleware.MetricsMiddleware) and the leaderboard fast path's (goatedvips.fastpath) both land here.
     The labelled children are kept per (route, method, status): `labels()` takes a lock and builds a key each
     time, a fifth of a fast-path answer's cost (routes are URL patterns, so the set stays small)."""
+    method = method if method in KNOWN_METHODS else "other"  # before the key: a client's junk never grows it
     key = (route, method, status)
     children = _http_children.get(key)
     if children is None:
-        label = method if method in KNOWN_METHODS else "other"
-        children = (HTTP_REQUESTS.labels(route, label, str(status)), HTTP_LATENCY.labels(route, label))
+        children = (HTTP_REQUESTS.labels(route, method, str(status)), HTTP_LATENCY.labels(route, method))
         _http_children[key] = children
     children[0].inc()
     children[1].observe(time.perf_counter() - started)
