@@ -88,8 +88,11 @@ def http_request_record(route: str, method: str, status: int, started: float) ->
 def route_of(request) -> str:
     """A low-cardinality label for a request: its URL pattern (`races/<int:race_id>/`), never the raw path."""
     match = getattr(request, "resolver_match", None)
-    if match is None:
-        return "unmatched"
+    return "unmatched" if match is None else route_label(match)
+
+
+def route_label(match) -> str:
+    """The label of a resolved URL (a `ResolverMatch`): its pattern, or its name where the pattern is a regex."""
     if match.route is not None:
         return "/" + match.route
     return "/" + (match.url_name or "unnamed")

@@ -1,4 +1,5 @@
-"""ASGI entry point: HTTP through Django (the leaderboard API's fast path in front), WebSockets through Channels.
+"""ASGI entry point: HTTP through Django (the page cache and the leaderboard API's fast path in front), WebSockets
+through Channels.
 
 WebSocket connections are only accepted from allowed hosts (AllowedHostsOriginValidator) and carry the
 Django session (AuthMiddlewareStack) so consumers know the signed-in user.
@@ -20,10 +21,16 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.conf import settings  # noqa: E402
 
 from goatedvips.fastpath import LeaderboardFastPath  # noqa: E402
+from goatedvips.pagecache import AnonymousPageCache  # noqa: E402
 from goatedvips.routing import websocket_urlpatterns  # noqa: E402
 
-# GET /api/v1/leaderboard/ from process memory in front of Django when it can answer exactly as Django would.
-http_app = LeaderboardFastPath(django_asgi_app) if settings.LEADERBOARD_FAST_PATH else django_asgi_app
+# In front of Django, answering only what they can answer exactly as Django would: the hottest pages for visitors
+# without cookies (Django's last answer, for up to PAGE_CACHE_SECONDS), GET /api/v1/leaderboard/ from memory.
+http_app = django_asgi_app
+if settings.PAGE_CACHE_SECONDS > 0:
+    http_app = AnonymousPageCache(http_app)
+if settings.LEADERBOARD_FAST_PATH:
+    http_app = LeaderboardFastPath(http_app)
 
 application = ProtocolTypeRouter(
     {

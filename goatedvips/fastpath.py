@@ -13,7 +13,8 @@ and hands everything else to Django unchanged:
   the API's JSON renderer satisfies; at most a plain `If-None-Match` as a conditional header; no cookies (API
   clients, overlays, proxies, and the site's own script, which fetches it with `credentials: "omit"`);
 - data this process read from the cache less than a second ago (`leaderboard_page_json_local`); when it is
-  older, the request goes through Django, which refreshes it for the next ones.
+  older, one request goes through Django, which refreshes it for the next ones, while the others are sent the
+  previous bytes (at most one second more).
 
 The headers of a fast answer are those of Django's last answer with the same status on this path (security
 headers, CSP, Vary, Cache-Control, ...), captured as Django sends them, with the per-request ones (length, ETag,
@@ -28,15 +29,11 @@ import re
 import time
 from functools import lru_cache
 
-from django.conf import settings
-from django.core.signals import setting_changed
-from django.http.request import split_domain_port, validate_host
-from django.utils.http import parse_etags
-
 from core import metrics
-from core.logs import REQUEST_ID_HEADER, request_id_for
+from core.logs import request_id_for
+from goatedvips.edge import REQUEST_ID, allowed_host, is_secure, not_modified, redirects_plain_http
 from races.api import LEADERBOARD_MAX_LIMIT as MAX_LIMIT
-from races.feed.leaderboard import leaderboard_page_json_local
+from races.feed.leaderboard import META_TTL_SECONDS, leaderboard_page_json_local
 from races.models import LeaderboardPeriod
 
 PATH = "/api/v1/leaderboard/"
@@ -46,15 +43,13 @@ PERIODS = {p.value for p in LeaderboardPeriod}
 _PLAIN_QUERY = re.compile(rb"^[A-Za-z0-9_=&]*$")
 _DIGITS = re.compile(r"^[0-9]{1,9}$")
 # Headers that belong to one response, recomputed for each fast answer.
-_REQUEST_ID = REQUEST_ID_HEADER.lower().encode()
-_PER_RESPONSE = {b"content-length", b"etag", _REQUEST_ID, b"date", b"server"}
+_PER_RESPONSE = {b"content-length", b"etag", REQUEST_ID, b"date", b"server"}
 # Django's answer depends on these (conditional GETs beyond If-None-Match; cookies: a malformed CSRF cookie is
 # replaced, a session may add Vary: Cookie). The site's own script fetches the leaderboard without cookies.
 _DJANGO_ONLY = ("if-match", "if-modified-since", "if-unmodified-since", "if-range", "range", "cookie")
 
 
-# A request's parts repeat (the same few queries, one Host, a client's Accept): each decision is remembered by its
-# input. The ones that read settings are forgotten when a setting changes (tests override them).
+# A request's parts repeat (the same few queries, a client's Accept): each decision is remembered by its input.
 @lru_cache(maxsize=1024)
 def _query(raw: bytes) -> tuple[str, int, int] | None:
     """(period, limit, offset) for a query the API accepts, or None to let Django decide."""
@@ -76,47 +71,6 @@ def _query(raw: bytes) -> tuple[str, int, int] | None:
     if not (1 <= limit <= MAX_LIMIT and 0 <= offset <= MAX_OFFSET):
         return None
     return values["period"], limit, offset
-
-
-def _allowed_host(headers: dict[bytes, bytes], scope: dict) -> bool:
-    if settings.USE_X_FORWARDED_HOST and b"x-forwarded-host" in headers:
-        return False  # Django's rules for forwarded hosts: let it decide
-    host = headers.get(b"host")
-    return host is not None and _host_allowed(host)
-
-
-@lru_cache(maxsize=64)
-def _host_allowed(host: bytes) -> bool:
-    domain, _port = split_domain_port(host.decode("latin-1"))
-    allowed = settings.ALLOWED_HOSTS
-    if settings.DEBUG and not allowed:
-        allowed = [".localhost", "127.0.0.1", "[::1]"]
-    return bool(domain) and validate_host(domain, allowed)
-
-
-def _is_secure(headers: dict[bytes, bytes], scope: dict) -> bool:
-    """request.is_secure(), from the ASGI scope."""
-    proxy = settings.SECURE_PROXY_SSL_HEADER
-    if proxy:
-        name = proxy[0].removeprefix("HTTP_").lower().replace("_", "-").encode()
-        if name in headers:
-            return headers[name].decode("latin-1").split(",")[0].strip() == proxy[1]
-    return scope.get("scheme") == "https"
-
-
-_exempt_memo: dict[tuple[str, ...], bool] = {}
-
-
-def _redirects_plain_http() -> bool:
-    """Whether Django's SecurityMiddleware redirects a plain-HTTP request for PATH to HTTPS: its own rule
-    (`SECURE_SSL_REDIRECT`, and no `SECURE_REDIRECT_EXEMPT` pattern searching the path without its leading
-    slash), decided for this one path and remembered per exemption list."""
-    if not settings.SECURE_SSL_REDIRECT:
-        return False
-    patterns = tuple(settings.SECURE_REDIRECT_EXEMPT)
-    if patterns not in _exempt_memo:
-        _exempt_memo[patterns] = any(re.compile(p).search(PATH.lstrip("/")) for p in patterns)
-    return not _exempt_memo[patterns]
 
 
 def _accepts_json(headers: dict[bytes, bytes]) -> bool:
@@ -148,21 +102,6 @@ def _etag_remembered(body: bytes) -> str:
     return etag
 
 
-def _forget(**_kwargs) -> None:
-    _host_allowed.cache_clear()
-    _exempt_memo.clear()
-
-
-setting_changed.connect(_forget, dispatch_uid="goatedvips.fastpath.settings")
-
-
-def _not_modified(if_none_match: bytes | None, etag: str) -> bool:
-    if if_none_match is None:
-        return False
-    tags = parse_etags(if_none_match.decode("latin-1"))
-    return "*" in tags or any(t.removeprefix("W/") == etag for t in tags)
-
-
 class LeaderboardFastPath:
     """ASGI middleware: answers eligible leaderboard GETs itself, passes everything else to `app`."""
 
@@ -172,6 +111,7 @@ class LeaderboardFastPath:
         # length). Secure and plain requests differ (HSTS is only sent over HTTPS).
         self.templates: dict[tuple[int, bool], tuple[list[tuple[bytes, bytes]], bool]] = {}
         self.served = 0  # fast answers (for tests and the bench)
+        self.refreshing: set[str] = set()  # periods whose memory a request through Django is refreshing now
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["path"] != PATH or scope["method"] != "GET" or scope.get("root_path"):
@@ -179,18 +119,22 @@ class LeaderboardFastPath:
         started = time.perf_counter()
         headers = dict(scope["headers"])
         query = _query(scope.get("query_string", b""))
-        secure = _is_secure(headers, scope)
+        secure = is_secure(headers, scope)
         eligible = (
             query is not None
             and not any(h.encode() in headers for h in _DJANGO_ONLY)
-            and _allowed_host(headers, scope)
-            and (secure or not _redirects_plain_http())  # else Django redirects to HTTPS
+            and allowed_host(headers, scope)
+            and (secure or not redirects_plain_http(PATH))  # else Django redirects to HTTPS
             and _accepts_json(headers)
         )
         body = leaderboard_page_json_local(*query) if eligible else None
+        if eligible and body is None and query[0] in self.refreshing:
+            # Another request is refreshing this period through Django: the previous bytes meanwhile, for at most
+            # one more second (no stampede of Django requests each time the memory turns a second old).
+            body = leaderboard_page_json_local(*query, max_age=2 * META_TTL_SECONDS)
         if body is not None:
             etag = _etag_remembered(body)
-            status = 304 if _not_modified(headers.get(b"if-none-match"), etag) else 200
+            status = 304 if not_modified(headers.get(b"if-none-match"), etag) else 200
             template = self.templates.get((status, secure))
             if template is not None:
                 await self._send(send, status, template, body if status == 200 else b"", etag, headers)
@@ -199,12 +143,19 @@ class LeaderboardFastPath:
                 return None
         if not eligible:
             return await self.app(scope, receive, send)
-        return await self.app(scope, receive, self._capturing(send, secure))
+        refresher = query[0] not in self.refreshing
+        if refresher:
+            self.refreshing.add(query[0])
+        try:
+            return await self.app(scope, receive, self._capturing(send, secure))
+        finally:
+            if refresher:
+                self.refreshing.discard(query[0])
 
     async def _send(self, send, status, template, body, etag, headers) -> None:
         fixed, with_length = template
-        request_id = request_id_for(headers.get(_REQUEST_ID, b"").decode("latin-1"))
-        out = [*fixed, (b"etag", etag.encode()), (_REQUEST_ID, request_id.encode())]
+        request_id = request_id_for(headers.get(REQUEST_ID, b"").decode("latin-1"))
+        out = [*fixed, (b"etag", etag.encode()), (REQUEST_ID, request_id.encode())]
         if with_length:
             out.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": status, "headers": out})

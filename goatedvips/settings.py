@@ -251,6 +251,9 @@ LEADERBOARD_CACHE_ROWS = 1000
 # GET /api/v1/leaderboard/ answered from process memory in front of Django (goatedvips/fastpath.py); 0 sends
 # every request through Django (same bytes, slower).
 LEADERBOARD_FAST_PATH = env.bool("LEADERBOARD_FAST_PATH", default=True)
+# Home, /leaderboard/, /races/ and race pages for visitors without cookies: Django's answer resent from process
+# memory for this many seconds (goatedvips/pagecache.py); 0 sends every request through Django.
+PAGE_CACHE_SECONDS = env.float("PAGE_CACHE_SECONDS", default=1.0)
 
 # Race engine: the bounded progress history kept per race (top N per sample).
 RACE_PROGRESS_TOP_N = 20
@@ -280,7 +283,7 @@ USE_TZ = True
 
 # --- Static files ---------------------------------------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")  # collectstatic writes here
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -187,13 +187,15 @@ def _assemble(period: str, meta: dict, encoded: list[bytes]) -> bytes:
     return head[:-1] + b',"results":[' + b",".join(encoded) + b"]}"
 
 
-def leaderboard_page_json_local(period: str, limit: int, offset: int) -> bytes | None:
+def leaderboard_page_json_local(
+    period: str, limit: int, offset: int, max_age: float = META_TTL_SECONDS
+) -> bytes | None:
     """The same bytes as `leaderboard_page_json`, from this process's memory alone — or None when that memory
-    is older than META_TTL_SECONDS, was never filled, or the page is deeper than the cached rows. No I/O: the
-    ASGI fast path (goatedvips.fastpath) calls it on the event loop and hands a None to Django, whose request
-    refreshes the memory for the next ones."""
+    is older than `max_age` (META_TTL_SECONDS unless the caller accepts older), was never filled, or the page is
+    deeper than the cached rows. No I/O: the ASGI fast path (goatedvips.fastpath) calls it on the event loop and
+    hands a None to Django, whose request refreshes the memory for the next ones."""
     seen = _meta_seen.get(period)
-    if seen is None or time.monotonic() - seen[0] >= META_TTL_SECONDS:
+    if seen is None or time.monotonic() - seen[0] >= max_age:
         return None
     meta = seen[1]
     local = _local.get(period)

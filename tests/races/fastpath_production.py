@@ -1,6 +1,6 @@
 """Run by tests/races/test_fastpath_production.py in a process of its own with the production settings (DEBUG=0,
 HTTPS reported by the balancer's X-Forwarded-Proto, HSTS, the SSL redirect with its exemptions): the real ASGI
-application, the fast path in front of Django. Prints one JSON object of what it saw."""
+application, the fast path and the page cache in front of Django. Prints one JSON object of what it saw."""
 
 from __future__ import annotations
 
@@ -16,28 +16,7 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 
-
-async def _call(app, path: str, headers: list[tuple[bytes, bytes]], query: bytes = b"") -> tuple[int, list, bytes]:
-    scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
-        "path": path, "raw_path": path.encode(), "root_path": "", "query_string": query, "headers": headers,
-        "client": ("10.0.0.9", 50000), "server": ("goatedvips.example", 80),
-    }  # fmt: skip
-    sent: list[dict] = []
-    messages = [{"type": "http.request", "body": b"", "more_body": False}]
-
-    async def receive():
-        if messages:
-            return messages.pop()
-        await asyncio.Event().wait()  # the client never disconnects while the response is sent
-
-    async def send(message):
-        sent.append(message)
-
-    await app(scope, receive, send)
-    start = next(m for m in sent if m["type"] == "http.response.start")
-    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
-    return start["status"], start["headers"], body
+from tests.asgi_http import asgi_request as _call  # noqa: E402
 
 
 def _comparable(headers: list) -> list:
@@ -49,6 +28,7 @@ def setup() -> None:
     from races.models import Player
 
     call_command("migrate", verbosity=0, interactive=False)
+    call_command("collectstatic", verbosity=0, interactive=False)  # the pages name hashed static files
     Player.objects.bulk_create(
         [Player(uid=f"prod{i:04d}", name=f"Prod{i}", wager_month=1000 - i, wager_all_time=5000 - i) for i in range(40)]
     )
@@ -58,7 +38,7 @@ def setup() -> None:
 async def main() -> dict:
     from goatedvips import asgi
 
-    fast, django_app = asgi.http_app, asgi.http_app.app
+    fast, pages, django_app = asgi.http_app, asgi.http_app.app, asgi.django_asgi_app
     https = [(b"host", b"goatedvips.example"), (b"x-forwarded-proto", b"https")]
     plain = [(b"host", b"goatedvips.example")]
     query = b"period=monthly&limit=5"
@@ -69,6 +49,9 @@ async def main() -> dict:
     redirect_fast = await _call(fast, "/api/v1/leaderboard/", plain, query)
     redirect_django = await _call(django_app, "/api/v1/leaderboard/", plain, query)
     health = await _call(fast, "/healthz", plain)
+    await _call(fast, "/leaderboard/", https)  # Django renders; the page cache keeps it
+    page = await _call(fast, "/leaderboard/", https)
+    page_reference = await _call(django_app, "/leaderboard/", https)
     return {
         "debug": __import__("django.conf").conf.settings.DEBUG,
         "first_status": first[0],
@@ -81,6 +64,13 @@ async def main() -> dict:
         "redirect_same": redirect_fast[0] == redirect_django[0] and redirect_fast[2] == redirect_django[2],
         "served_after_redirect": fast.served - served_before,
         "health": health[0],
+        "pages_served": pages.served,
+        "page_same": [
+            page[0],
+            page_reference[0],
+            page[2] == page_reference[2],
+            _comparable(page[1]) == _comparable(page_reference[1]),
+        ],
     }
 
 

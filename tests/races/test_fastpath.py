@@ -8,6 +8,7 @@ and headers (the request id aside, which is new each time).
 
 from __future__ import annotations
 
+import asyncio
 import random
 import re
 
@@ -145,3 +146,34 @@ async def test_the_fast_path_answers_with_the_documented_cache_headers_and_a_304
     assert (status, body) == (304, b"")
     assert fast.served == 2
     assert headers[b"etag"] == [etag]
+
+
+class Gate:
+    """Stands in front of Django and holds each request until opened: a slow Django answer."""
+
+    def __init__(self, app):
+        self.app, self.open, self.seen = app, asyncio.Event(), 0
+        self.open.set()
+
+    async def __call__(self, scope, receive, send):
+        self.seen += 1
+        await self.open.wait()
+        return await self.app(scope, receive, send)
+
+
+async def test_while_one_request_refreshes_the_memory_the_others_get_the_previous_bytes():
+    await sync_to_async(make_players)(30)
+    gate = Gate(get_asgi_application())
+    fast = LeaderboardFastPath(gate)
+    first = await call(fast, b"period=weekly&limit=10", HOST)  # Django's: it teaches the fast path the headers
+    await call(fast, b"period=weekly&limit=10", HOST)
+    assert (gate.seen, fast.served) == (1, 1)
+    await asyncio.sleep(1.05)  # the memory is older than a second now
+    gate.open.clear()
+    refresh = asyncio.create_task(call(fast, b"period=weekly&limit=10", HOST))
+    await asyncio.sleep(0.05)
+    meanwhile = [await call(fast, b"period=weekly&limit=10", HOST) for _ in range(5)]
+    assert (gate.seen, fast.served) == (2, 6)  # one request through Django, five from the previous bytes
+    assert all(answer[2] == first[2] for answer in meanwhile)
+    gate.open.set()
+    assert (await refresh)[2] == first[2]

@@ -13,12 +13,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_the_fast_path_answers_in_production_as_django_would(tmp_path):
+def test_the_fast_path_and_the_page_cache_answer_in_production_as_django_would(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE", "REDIS", "DJANGO_", "PYTEST"))}
     env |= {
         "DEBUG": "0", "SECRET_KEY": "p" * 50, "ALLOWED_HOSTS": "goatedvips.example",
         "CSRF_TRUSTED_ORIGINS": "https://goatedvips.example", "DJANGO_SETTINGS_MODULE": "goatedvips.settings",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}", "READ_REPLICA": "0", "DATABASE_REPLICA_URL": "",
+        "STATIC_ROOT": str(tmp_path / "static"),
     }  # fmt: skip
     done = subprocess.run(
         [sys.executable, "-m", "tests.races.fastpath_production"], cwd=ROOT, env=env, capture_output=True,
@@ -37,3 +38,6 @@ def test_the_fast_path_answers_in_production_as_django_would(tmp_path):
     assert seen["redirect_same"]
     assert seen["served_after_redirect"] == 1  # plain HTTP went to Django, which redirected
     assert seen["health"] == 200  # exempt from the redirect, as before
+    # The anonymous page cache serves in production too, the same bytes and headers as Django.
+    assert seen["pages_served"] == 1
+    assert seen["page_same"] == [200, 200, True, True]
