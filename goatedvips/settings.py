@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "vip",
     "races",
     "payouts",
+    "giveaways",
     "accounts",
     "support",
     "telegram_bot",
@@ -227,6 +228,8 @@ SYNC_INTERVAL_SECONDS = env.int("SYNC_INTERVAL_SECONDS", default=60)
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "sync-wagers": {"task": "races.sync_wagers", "schedule": float(SYNC_INTERVAL_SECONDS)},
     "race-tick": {"task": "races.race_tick", "schedule": float(env.int("RACE_TICK_SECONDS", default=30))},
+    # Raffles open and are drawn on the race tick's rhythm.
+    "raffle-tick": {"task": "giveaways.raffle_tick", "schedule": float(env.int("RACE_TICK_SECONDS", default=30))},
     # Last month's statement to every player who wants one, on the 1st at 06:00 UTC.
     "monthly-statements": {"task": "races.monthly_statements", "schedule": crontab(minute=0, hour=6, day_of_month=1)},
     # Delete rows past their retention age (goatedvips.retention), nightly.

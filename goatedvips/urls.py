@@ -17,6 +17,7 @@ api_v1 = [
     path("", include("accounts.api_urls")),
     path("", include("races.api_urls")),
     path("", include("payouts.api_urls")),
+    path("", include("giveaways.api_urls")),
     path("", include("vip.api_urls")),
     path("", include("support.api_urls")),
     path("", include("notifications.api_urls")),
@@ -42,6 +43,7 @@ moved_admin = re_path(
 urlpatterns = [
     path("", views.home, name="home"),
     path("", include("races.urls")),
+    path("", include("giveaways.urls")),
     path("accounts/", include("accounts.urls")),
     path("", include("telegram_bot.urls")),
     path("", include("vip.urls")),

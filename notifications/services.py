@@ -66,6 +66,7 @@ EVENTS: dict[str, Event] = {
     "ticket.reply": Event(Notification.Kind.SUPPORT, None, "💬 {title}:\n{body}"),
     "reward.won": Event(Notification.Kind.REWARD, None, "🎁 {title}\n{body}"),
     "payout.paid": Event(Notification.Kind.REWARD, None, "💸 {title}\n{body}"),
+    "raffle.won": Event(Notification.Kind.REWARD, None, "🎟 {title}\n{body}"),
     "statement.monthly": Event(
         Notification.Kind.SYSTEM, "monthly_statements", "", email="statement", unsubscribe="statements"
     ),

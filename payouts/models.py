@@ -14,10 +14,10 @@ class Payout(models.Model):
     """The payment of one prize: pending → approved → paid, or failed / cancelled (payouts.services); approved →
     sending while a provider has been asked to pay it (with `send_key`, the idempotency key it was given).
 
-    A payout has a source: a prize of a finalized race (`result`, and its `race`, whose pool bounds it) today; a
-    raffle winner later. One payout per prize (`result` is unique), and the payouts of one source never add up to
-    more than its pool: database triggers refuse the insert or update that would (payouts 0002), whatever
-    writes it."""
+    A payout has a source: a prize of a finalized race (`result`, and its `race`, whose pool bounds it), or a
+    raffle winner's prize (`raffle_winner`, and its `raffle`). One payout per prize (`result` and `raffle_winner`
+    are unique), and the payouts of one source never add up to more than its pool: database triggers refuse the
+    insert or update that would (payouts 0002 and 0004), whatever writes it."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -29,12 +29,19 @@ class Payout(models.Model):
 
     class Source(models.TextChoices):
         RACE = "race", "Race prize"
+        RAFFLE = "raffle", "Raffle prize"
 
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.RACE)
     result = models.OneToOneField(
         "races.RaceResult", null=True, blank=True, on_delete=models.PROTECT, related_name="payout"
     )
     race = models.ForeignKey("races.WagerRace", null=True, blank=True, on_delete=models.PROTECT, related_name="payouts")
+    raffle_winner = models.OneToOneField(
+        "giveaways.RaffleWinner", null=True, blank=True, on_delete=models.PROTECT, related_name="payout"
+    )
+    raffle = models.ForeignKey(
+        "giveaways.Raffle", null=True, blank=True, on_delete=models.PROTECT, related_name="payouts"
+    )
     player = models.ForeignKey("races.Player", on_delete=models.PROTECT, related_name="payouts")
     amount = models.DecimalField(**MONEY)
     method = models.CharField(max_length=32, default="manual", help_text="The payout provider that pays it.")
@@ -67,9 +74,10 @@ class Payout(models.Model):
                 condition=~Q(status="paid") | (~Q(reference="") & Q(paid_at__isnull=False)),
                 name="payout_paid_has_reference",
             ),
-            # Each source names the prize it pays and the pool that bounds it (a raffle adds its own case).
+            # Each source names the prize it pays and the pool that bounds it, and nothing of another source.
             models.CheckConstraint(
-                condition=Q(source="race", result__isnull=False, race__isnull=False),
+                condition=Q(source="race", result__isnull=False, race__isnull=False, raffle__isnull=True)
+                | Q(source="raffle", raffle_winner__isnull=False, raffle__isnull=False, race__isnull=True),
                 name="payout_source_complete",
             ),
         ]

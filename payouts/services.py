@@ -99,6 +99,27 @@ def payouts_create_for_race(sender=None, *, race: WagerRace, results: Iterable[R
     return len(rows)
 
 
+def payouts_create_for_raffle(*, raffle, winners: Iterable, **kwargs) -> int:
+    """A pending payout per raffle winner with a prize (called by the raffle draw, in its transaction). `raffle`
+    and `winners` are the giveaways app's rows (that app sits above this one)."""
+    method = payout_provider().name
+    rows = [
+        Payout(
+            source=Payout.Source.RAFFLE,
+            raffle_winner=w,
+            raffle=raffle,
+            player_id=w.player_id,
+            amount=w.prize,
+            method=method,
+            destination=w.name,
+        )
+        for w in winners
+        if w.prize > 0
+    ]
+    Payout.objects.bulk_create(rows, batch_size=500)
+    return len(rows)
+
+
 def _clean_reference(reference: str) -> str:
     reference = (reference or "").strip()
     if not reference:

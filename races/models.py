@@ -29,6 +29,17 @@ from races.feed.models import (  # noqa: F401  (re-exported: races.models.Player
 from races.validators import validate_prize_distribution
 
 
+def window_ended(end: datetime, at: datetime) -> bool:
+    """The one end-of-window rule (races, raffles): a window that closes at `end` has ended at `at` once the
+    clock is past it. Nothing that happens or arrives after `end` counts (joins, adjustments, data)."""
+    return at > end
+
+
+def window_open_q(field: str, at: datetime) -> Q:
+    """window_ended's twin as a filter: the rows whose window (ending at `field`) is still open at `at`."""
+    return Q(**{f"{field}__gte": at})
+
+
 class WagerRace(models.Model):
     class Type(models.TextChoices):
         WEEKLY = "weekly", "Weekly"
@@ -139,12 +150,12 @@ class WagerRace(models.Model):
         """Whether the race's window closed before `at`: nothing that happens or arrives after end_date counts
         (joins, adjustments, recomputes, data), whatever the status says until the tick finalizes it. The one
         race-end rule: the clock against end_date, never the status alone."""
-        return at > self.end_date
+        return window_ended(self.end_date, at)
 
     @staticmethod
     def not_ended_q(at: datetime) -> Q:
         """has_ended's twin as a filter: the races whose window is still open at `at`."""
-        return Q(end_date__gte=at)
+        return window_open_q("end_date", at)
 
     @property
     def measure(self) -> str:

@@ -21,17 +21,24 @@ from vip.selectors import tier_reached_sql
 
 logger = logging.getLogger(__name__)
 
-# A period counter never goes down inside the window of a race that counts it: when it does, upstream reset it
-# (or sent a partial figure), and the race keeps the figure it had measured (docs/races.md, "Time").
-_KEEP = "CASE WHEN rp.id IS NOT NULL AND {counter} < rp.measured THEN rp.measured ELSE {counter} END"
+
+def kept_sql(figure: str, previous: str) -> str:
+    """The reset defence, as SQL: a figure never goes down inside the window that counts it. When it does,
+    upstream reset it (or sent a partial figure), and what was measured before (`previous`, NULL when nothing
+    was) is kept (docs/races.md, "Time"). Races and raffles both measure through it."""
+    return f"CASE WHEN {previous} IS NOT NULL AND {figure} < {previous} THEN {previous} ELSE {figure} END"
+
+
+def growth_sql(all_time: str, baseline: str) -> str:
+    """Wager growth since a window opened, as SQL: the all-time figure over the one recorded at the start (none
+    recorded: a player new to the feed, all of it), never negative."""
+    return f"CASE WHEN {all_time} > COALESCE({baseline}, 0) THEN {all_time} - COALESCE({baseline}, 0) ELSE 0 END"
+
+
 _VALUE = {
-    RaceMeasure.MONTH: _KEEP.format(counter="p.wager_month"),
-    RaceMeasure.WEEK: _KEEP.format(counter="p.wager_week"),
-    # Growth since the race went live; never negative even if upstream corrects a counter downwards.
-    RaceMeasure.GROWTH: (
-        "CASE WHEN p.wager_all_time > COALESCE(rp.baseline_all_time, 0) "
-        "THEN p.wager_all_time - COALESCE(rp.baseline_all_time, 0) ELSE 0 END"
-    ),
+    RaceMeasure.MONTH: kept_sql("p.wager_month", "rp.measured"),
+    RaceMeasure.WEEK: kept_sql("p.wager_week", "rp.measured"),
+    RaceMeasure.GROWTH: growth_sql("p.wager_all_time", "rp.baseline_all_time"),
 }
 # Who counts in a race (its entry rules, docs/races.md "Entry"): everyone, or those who joined an opt-in race;
 # and with a minimum tier, only players whose all-time wager reaches it.

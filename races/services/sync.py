@@ -29,6 +29,7 @@ from races.feed.models import Player
 from races.feed.ranks import player_ranks_recompute
 from races.feed.volume import feed_volume, volume_collapse_reason, wager_day_record
 from races.services.standings import races_refresh_after_sync
+from races.signals import feed_synced
 from vip.services import tier_climbs_notify
 
 logger = logging.getLogger(__name__)
@@ -106,6 +107,7 @@ def _races_refresh(result: SyncResult, volume: dict[str, Decimal], fetched_at: d
         return
     refresh = races_refresh_after_sync(fetched_at)
     result.races, result.counter_resets, result.races_ended = refresh.races, refresh.resets, refresh.ended
+    feed_synced.send(sender=None, as_of=fetched_at)  # raffle tickets, measured by the same rules
 
 
 def _log_notes(result: SyncResult) -> tuple[list[str], dict]:

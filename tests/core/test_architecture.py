@@ -18,7 +18,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 # Lowest layer first: an app may import only the apps listed before it (docs/architecture.md).
-LAYERS = ["core", "notifications", "vip", "races", "payouts", "accounts", "support", "telegram_bot", "goatedvips"]
+LAYERS = [
+    "core", "notifications", "vip", "races", "payouts", "giveaways",
+    "accounts", "support", "telegram_bot", "goatedvips",
+]  # fmt: skip
 # Packages inside an app that sit below the rest of it: their modules import nothing else of the app.
 INNER_LAYERS = {"races.feed": "races"}
 
