@@ -57,6 +57,9 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "accounts.telegramlinktoken": ("view",),
         "core.auditentry": ("view",),
         "waffle.switch": ("view", "change"),
+        "giveaways.raffle": ("view", "add", "change"),  # cancelled, never deleted (the seed was committed)
+        "giveaways.raffleentry": ("view",),
+        "giveaways.rafflewinner": ("view",),
     },
     SUPPORT: {
         "support.supportticket": ("view", "change"),

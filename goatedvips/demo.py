@@ -15,6 +15,8 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.services import verification_approve, verification_request_create
 from core.models import AuditEntry
+from giveaways.models import Raffle, RaffleEntry
+from giveaways.services import raffle_draw, raffle_open
 from notifications.services import notification_preferences_get
 from races.models import Player, WagerRace
 from races.services.sync import sync_wagers
@@ -56,6 +58,7 @@ class DemoReport:
     accounts: list[tuple[str, str | None]] = field(default_factory=list)
     sync_note: str = ""
     demo_player: str = ""
+    raffles: list[str] = field(default_factory=list)
 
 
 def _month_window(now: datetime) -> tuple[datetime, datetime]:
@@ -176,7 +179,47 @@ def seed_demo(*, progress: Callable[[str], None] = lambda _msg: None) -> DemoRep
     _seed_players(report)
     progress("The demo account: a verified Goated player, so it can claim codes and spin…")
     _link_demo_account(report)
+    progress("Raffles: this week's ticket raffle, an open giveaway and last week's drawn one…")
+    _seed_raffles(report, timezone.now())
     return report
+
+
+def _raffle(title: str, **fields) -> tuple[Raffle, bool]:
+    return Raffle.objects.get_or_create(title=title, defaults=fields)
+
+
+def _seed_raffles(report: DemoReport, now: datetime) -> None:
+    """Raffles after the players: an open wager raffle counts tickets from each sync of the moving demo feed."""
+    monday = (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+    weekly, _ = _raffle(
+        f"Ticket raffle, week of {monday:%d %b}", starts_at=monday, ends_at=monday + timedelta(days=7),
+        prize_pool=Decimal("250.00"), winners_count=5, ticket_wager=Decimal("500.00"),
+        prize_distribution={"1": 40, "2": 25, "3": 15, "4": 10, "5": 10},
+        description="Every $500 you wager on Goated this week is a ticket. Five winners, drawn Monday 00:00 UTC.",
+    )  # fmt: skip
+    raffle_open(weekly.pk, now=now)
+    giveaway, _ = _raffle(
+        "Community giveaway: $50 Goated tip", starts_at=now - timedelta(hours=2), ends_at=now + timedelta(days=3),
+        prize_pool=Decimal("50.00"), winners_count=1, ticket_wager=Decimal("0"), prize_distribution={"1": 100},
+        description="One free ticket for every verified player who presses Enter. Drawn live on stream.",
+    )  # fmt: skip
+    raffle_open(giveaway.pk, now=now)
+    drawn, made_drawn = _raffle(
+        "Last week's giveaway: $60 for 3 winners", starts_at=monday - timedelta(days=7),
+        ends_at=monday - timedelta(days=1), prize_pool=Decimal("60.00"), winners_count=3, ticket_wager=Decimal("0"),
+        prize_distribution={"1": 50, "2": 30, "3": 20},
+    )  # fmt: skip
+    if made_drawn:
+        raffle_open(drawn.pk, now=drawn.starts_at)
+        players = list(Player.objects.order_by("-wager_all_time")[:24])
+        RaffleEntry.objects.bulk_create(
+            RaffleEntry(raffle=drawn, player=p, baseline_all_time=0, measured=0, tickets=1, entered_at=drawn.starts_at)
+            for p in players
+        )  # fmt: skip
+        raffle_draw(drawn.pk, now=drawn.ends_at + timedelta(seconds=1))
+    for raffle in (weekly, giveaway, drawn):
+        raffle.refresh_from_db()
+        report.raffles.append(f"{raffle.title} ({raffle.status})")
 
 
 def _link_demo_account(report: DemoReport) -> None:

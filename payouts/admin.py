@@ -42,30 +42,34 @@ class RaceFilter(admin.RelatedFieldListFilter):
 
 @admin.register(Payout)
 class PayoutAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    list_display = ("pk", "race", "rank", "destination", "amount_text", "method", "status_badge", "reference",
+    list_display = ("pk", "won_in", "rank", "destination", "amount_text", "method", "status_badge", "reference",
                     "approved_by", "paid_at")  # fmt: skip
     list_display_links = ("pk", "destination")
     amount_text = money_column("amount", "Amount")
     list_filter = ("status", "method", ("race", RaceFilter))
-    search_fields = ("destination", "=reference", "race__title", "=player__uid")
-    list_select_related = ("race", "result", "approved_by")
+    search_fields = ("destination", "=reference", "race__title", "raffle__title", "=player__uid")
+    list_select_related = ("race", "result", "raffle", "raffle_winner", "approved_by")
     date_hierarchy = "created_at"
     actions = ["approve", "mark_paid", "send_to_provider", "fail", "retry", "cancel", "export_csv"]
-    readonly_fields = ("race", "result", "player", "amount", "method", "destination", "status", "reference", "note",
-                       "approved_by", "approved_at", "paid_by", "paid_at", "send_key", "created_at",
-                       "updated_at")  # fmt: skip
+    readonly_fields = ("source", "race", "result", "raffle", "raffle_winner", "player", "amount", "method",
+                       "destination", "status", "reference", "note", "approved_by", "approved_at", "paid_by", "paid_at",
+                       "send_key", "created_at", "updated_at")  # fmt: skip
     fields = readonly_fields
     change_list_template = "admin/payouts/payout/change_list.html"
 
     def has_add_permission(self, request):
-        return False  # a payout comes from a finalized race, never by hand
+        return False  # a payout comes from a finalized race or a drawn raffle, never by hand
 
     def has_delete_permission(self, request, obj=None):
         return False  # cancel instead: the record stays
 
+    @admin.display(description="Won in", ordering="race__title")
+    def won_in(self, obj):
+        return f"{obj.prize_of} (raffle)" if obj.raffle_id else obj.prize_of
+
     @admin.display(description="Rank", ordering="result__rank")
     def rank(self, obj):
-        return f"#{obj.result.rank}"
+        return f"#{obj.place}"
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, obj):
@@ -139,7 +143,9 @@ class PayoutAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
     @admin.action(description="Export selected payouts as CSV", permissions=["view"])
     def export_csv(self, request, queryset):
-        rows = queryset.select_related("race", "result", "player").order_by("race_id", "result__rank")
+        rows = queryset.select_related("race", "result", "raffle", "raffle_winner", "player").order_by(
+            "race_id", "raffle_id", "result__rank", "raffle_winner__position"
+        )
         response = HttpResponse(payout_service.payouts_csv(rows), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="payouts-{timezone.now():%Y%m%d-%H%M}.csv"'
         return response

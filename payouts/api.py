@@ -18,8 +18,10 @@ NOT_SIGNED_IN = OpenApiResponse(ErrorSerializer, description="Sign in first")
 
 class PayoutSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="pk")
-    race = serializers.SerializerMethodField()
-    rank = serializers.IntegerField(source="result.rank")
+    source = serializers.CharField(help_text="race or raffle")
+    race = serializers.SerializerMethodField(help_text="The race the prize was won in (null for a raffle prize).")
+    raffle = serializers.SerializerMethodField(help_text="The raffle the prize was won in (null for a race prize).")
+    rank = serializers.IntegerField(source="place", help_text="The rank in the race or the position drawn.")
     amount = serializers.DecimalField(max_digits=14, decimal_places=2)
     status = serializers.CharField()
     destination = serializers.CharField()
@@ -29,7 +31,12 @@ class PayoutSerializer(serializers.Serializer):
 
     @extend_schema_field({"type": "object", "properties": {"id": {"type": "integer"}, "title": {"type": "string"}}})
     def get_race(self, payout):
-        return {"id": payout.race_id, "title": payout.race.title}
+        return {"id": payout.race_id, "title": payout.race.title} if payout.race_id else None
+
+    @extend_schema_field({"type": "object", "nullable": True,
+                          "properties": {"id": {"type": "integer"}, "title": {"type": "string"}}})  # fmt: skip
+    def get_raffle(self, payout):
+        return {"id": payout.raffle_id, "title": payout.raffle.title} if payout.raffle_id else None
 
     def get_reference(self, payout) -> str:
         return payout.reference if payout.status == Payout.Status.PAID else ""

@@ -85,3 +85,17 @@ class Payout(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount} to {self.destination} ({self.get_status_display()})"
+
+    # What the prize was won in, whatever the source: for messages, lists and exports.
+    @property
+    def prize_of(self) -> str:
+        return self.race.title if self.race_id else self.raffle.title
+
+    @property
+    def place(self) -> int:
+        """The rank in the race, or the position drawn in the raffle."""
+        return self.result.rank if self.result_id else self.raffle_winner.position
+
+    @property
+    def prize_path(self) -> str:
+        return f"/races/{self.race_id}/" if self.race_id else f"/raffles/{self.raffle_id}/"

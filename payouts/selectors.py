@@ -12,5 +12,7 @@ def payouts_for_user(user) -> QuerySet[Payout]:
     if not getattr(user, "player_id", None):
         return Payout.objects.none()
     return (
-        Payout.objects.filter(player_id=user.player_id).select_related("race", "result").order_by("-created_at", "-pk")
+        Payout.objects.filter(player_id=user.player_id)
+        .select_related("race", "result", "raffle", "raffle_winner")
+        .order_by("-created_at", "-pk")
     )

@@ -155,7 +155,7 @@ def _transition(
     report = PayoutReport()
     with transaction.atomic():
         payouts = Payout.objects.select_for_update(of=("self",)).filter(pk__in=list(ids)).order_by("pk")
-        for payout in payouts.select_related("race", "player__site_user"):
+        for payout in payouts.select_related("race", "raffle", "player__site_user"):
             if payout.status not in allowed_from:
                 report.skipped[payout.pk] = f"#{payout.pk} is {payout.get_status_display().lower()}: {WHY_NOT[action]}"
             elif why := _duty_refusal(action, payout, actor):
@@ -199,9 +199,9 @@ def _apply(payout: Payout, action: str, to: str, *, actor, references, note: str
 def _tell_paid(payout: Payout) -> None:
     notify(
         getattr(payout.player, "site_user", None), "payout.paid",
-        title=f"Your prize for {payout.race.title} was paid",
+        title=f"Your prize for {payout.prize_of} was paid",
         body=f"{money_text(payout.amount)} to {payout.destination} on Goated (reference {payout.reference}).",
-        url=f"/races/{payout.race_id}/", dedupe_key=f"payout-paid:{payout.pk}",
+        url=payout.prize_path, dedupe_key=f"payout-paid:{payout.pk}",
     )  # fmt: skip
 
 
@@ -296,15 +296,15 @@ def _send_one(provider, payout: Payout, *, actor, source: str) -> str:
 
 # --- CSV ---------------------------------------------------------------------------------------------------------
 
-EXPORT_COLUMNS = ["payout_id", "race", "rank", "player", "destination", "amount", "method", "status", "reference",
-                  "approved_at", "paid_at"]  # fmt: skip
+EXPORT_COLUMNS = ["payout_id", "source", "won_in", "place", "player", "destination", "amount", "method", "status",
+                  "reference", "approved_at", "paid_at"]  # fmt: skip
 MAX_IMPORT_BYTES = 1024 * 1024
 
 
 def payouts_csv(payouts: Iterable[Payout]) -> str:
     """Names, destinations and references are text from players and the feed: `csv_text` keeps them inert."""
     rows = ([
-        p.pk, p.race.title, p.result.rank, p.player.name, p.destination, cents(p.amount), p.method, p.status,
+        p.pk, p.source, p.prize_of, p.place, p.player.name, p.destination, cents(p.amount), p.method, p.status,
         p.reference, p.approved_at.isoformat() if p.approved_at else "", p.paid_at.isoformat() if p.paid_at else "",
     ] for p in payouts)  # fmt: skip
     return csv_text([EXPORT_COLUMNS, *rows])

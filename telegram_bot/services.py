@@ -18,6 +18,8 @@ from core.errors import ServiceError
 from core.models import AuditEntry
 from core.ratelimit import rate_count
 from core.text import tg_html
+from giveaways.models import Raffle
+from giveaways.services import raffle_enter
 from notifications.models import BotUser
 from races.models import RaceEntry, WagerRace
 from races.services.entries import race_join
@@ -52,6 +54,35 @@ def race_join_from_bot(telegram_id: int, args: str) -> str:
     except ServiceError as exc:
         return tg_html("{}", exc.message)
     return tg_html("✅ You're in <b>{}</b>. Your wagers count from now on.", entry.race.title)
+
+
+def raffle_enter_from_bot(telegram_id: int, args: str) -> str:
+    """/enter [raffle id]: the site account linked to this Telegram account enters a giveaway (the only open one
+    when no id is given), by the same rules as the site. The answer, in Telegram HTML."""
+    user = site_user_for(telegram_id)
+    if user is None:
+        return "Link your site account first: Settings → Telegram on the site."
+    giveaways = list(
+        Raffle.objects.filter(Raffle.not_ended_q(timezone.now()), status=Raffle.Status.OPEN, ticket_wager=0)
+        .order_by("ends_at")[:10]
+    )  # fmt: skip
+    raw = (args or "").strip().lstrip("#")
+    if raw:
+        if not raw.isdigit() or len(raw) > 9:
+            return "Send /enter followed by the giveaway number, like /enter 4."
+        raffle_id = int(raw)
+    elif len(giveaways) == 1:
+        raffle_id = giveaways[0].pk
+    elif not giveaways:
+        return "No giveaway is open right now. /raffle lists the raffles, where your wagers earn tickets."
+    else:
+        lines = [tg_html("#{} {}", r.pk, r.title) for r in giveaways]
+        return "Several giveaways are open. Send /enter with the number:\n" + "\n".join(lines)
+    try:
+        raffle_enter(raffle_id, user, source=AuditEntry.Source.BOT)
+    except ServiceError as exc:
+        return tg_html("{}", exc.message)
+    return tg_html("🎟 You're in <b>{}</b> with one ticket. Good luck!", Raffle.objects.get(pk=raffle_id).title)
 
 
 # --- the community group: moderation and the flood guard --------------------------------------------------------

@@ -13,6 +13,7 @@ from accounts.models import VerificationRequest
 from accounts.selectors import player_for, site_user_for
 from core.money import money_text
 from core.text import tg_html
+from giveaways.selectors import raffle_tickets_of, raffles_open
 from races.feed.leaderboard import leaderboard_around, leaderboard_page
 from races.models import LeaderboardPeriod
 from races.selectors.players import LOOKUP_MAX, players_lookup
@@ -27,6 +28,8 @@ HELP = (
     "/check_stats <i>name or uid</i> – a player's public figures\n"
     "/bonuscodes – bonus codes you can claim\n"
     "/join [race number] – join an opt-in race\n"
+    "/raffle – open raffles and your tickets\n"
+    "/enter [raffle number] – enter a giveaway (one ticket)\n"
     "/notify on|off – race and account messages from me\n"
     "/verify <i>goated name</i> – link your Goated account (private chat)\n"
     "/play – join Goated with our code\n"
@@ -205,3 +208,27 @@ def request_text(r: VerificationRequest) -> str:
     if r.player:
         feed = f"month {money_text(r.player.wager_month)}, all-time {money_text(r.player.wager_all_time)}"
     return tg_html("#{} {} claims <b>{}</b> ({})", r.pk, who, r.goated_name, feed)
+
+
+def raffle_text(telegram_id: int) -> str:
+    """/raffle: the open raffles, what each gives tickets for, the sender's tickets when they are linked."""
+    raffles = raffles_open()
+    if not raffles:
+        return (
+            "No raffle is open right now. New ones are posted in the channel and at " + settings.SITE_URL + "/raffles/"
+        )
+    player = player_for(telegram_id)
+    lines = ["<b>Open raffles</b>"]
+    for raffle in raffles[:10]:
+        how = f"giveaway: /enter {raffle.pk} for a ticket" if raffle.is_giveaway else (
+            f"1 ticket per {money_text(raffle.ticket_wager)} wagered"
+        )  # fmt: skip
+        lines.append(tg_html(
+            "#{} <b>{}</b> – {} for {} winner(s), {}; drawn {} UTC", raffle.pk, raffle.title,
+            money_text(raffle.prize_pool), raffle.winners_count, how, raffle.ends_at.strftime("%d %b %H:%M"),
+        ))  # fmt: skip
+        if player is not None:
+            lines.append(tg_html("   your tickets: <b>{}</b>", f"{raffle_tickets_of(raffle, player):,}"))
+    if player is None:
+        lines.append("Link your Goated account (/verify) to see your tickets.")
+    return "\n".join(lines)

@@ -223,7 +223,8 @@
         tr.appendChild(el("td", step.hmac, "mono"));
         tr.appendChild(el("td", step.number + " mod " + step.total, "mono"));
         tr.appendChild(el("td", step.pick));
-        tr.appendChild(el("td", step.winner.uid + " (" + step.winner.tickets + " tickets)"));
+        var n = step.winner.tickets;
+        tr.appendChild(el("td", step.winner.uid + " (" + n + (n === 1 ? " ticket)" : " tickets)")));
         body.appendChild(tr);
       });
       table.appendChild(body);

@@ -165,6 +165,29 @@
     });
   }
 
+  /* A raffle page: on any event of its socket, the page's live parts (tickets, leaders, winners, status) are
+     fetched again as HTML (with the visitor's own tickets) and swapped in place. */
+  function liveRaffle(root) {
+    var id = root.getAttribute("data-raffle"), busy = false;
+    var parts = ["raffle", "my-tickets", "leaders", "winners", "fairness"];
+    function refresh() {
+      if (busy) return;
+      busy = true;
+      fetch(location.pathname, { headers: { "Accept": "text/html" } })
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (html) {
+          if (!html) return;
+          var fresh = new DOMParser().parseFromString(html, "text/html");
+          parts.forEach(function (part) {
+            var now = document.getElementById(part), next = fresh.getElementById(part);
+            if (now && next) { now.replaceWith(next); cue(next); }
+          });
+        })
+        .finally(function () { busy = false; });
+    }
+    liveSocket("/ws/raffles/" + id + "/", refresh);
+  }
+
   /* --- rank over time chart ---------------------------------------------------------------------------- */
   var COLORS = ["#D7FF00", "#60A5FA", "#F472B6", "#34D399", "#FBBF24", "#A78BFA", "#F87171", "#22D3EE", "#FB923C", "#E5E7EB"];
   function chart(box) {
@@ -208,6 +231,7 @@
     setInterval(tickCountdowns, 1000);
     document.querySelectorAll("[data-live-board]").forEach(liveBoard);
     document.querySelectorAll("[data-live-race]").forEach(liveRace);
+    document.querySelectorAll("[data-raffle]").forEach(liveRaffle);
     document.querySelectorAll("[data-progress-chart]").forEach(chart);
   });
 })();

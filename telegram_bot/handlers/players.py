@@ -163,6 +163,14 @@ async def join(message: Message, command: CommandObject) -> None:
     await message.answer(await sync_to_async(services.race_join_from_bot)(message.from_user.id, command.args or ""))
 
 
+async def raffle(message: Message) -> None:
+    await message.answer(await sync_to_async(texts.raffle_text)(message.from_user.id))
+
+
+async def enter(message: Message, command: CommandObject) -> None:
+    await message.answer(await sync_to_async(services.raffle_enter_from_bot)(message.from_user.id, command.args or ""))
+
+
 def router_create() -> Router:
     router = Router(name="player")
     router.message.register(start_with_token, CommandStart(deep_link=True))
@@ -175,6 +183,8 @@ def router_create() -> Router:
     router.message.register(bonus_codes, Command("bonuscodes"), flags=BONUS_CODES)
     router.message.register(play, Command("play"))
     router.message.register(join, Command("join"))
+    router.message.register(raffle, Command("raffle"))
+    router.message.register(enter, Command("enter"))
     router.message.register(check_stats, Command("check_stats"))
     router.message.register(website, Command("website"))
     router.message.register(notify, Command("notify"))

@@ -1,5 +1,6 @@
 """Every registered model's changelist and add page: 200 for staff, a login redirect for everyone else."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -9,6 +10,8 @@ from rest_framework.authtoken.models import Token
 
 from accounts.models import TelegramLinkToken
 from core.audit import audit_record
+from giveaways.models import Raffle, RaffleEntry
+from giveaways.services import raffle_draw, raffle_open
 from notifications.models import (
     BotUser,
     Broadcast,
@@ -80,6 +83,11 @@ def some_rows(db):
     WagerAdjustment.objects.create(race=race, player=players[0], amount=Decimal("-5"), reason="Fraud reversal")
     RaceEntry.objects.create(race=race, player=players[2])
     feed_token_store("eyJhbGciOiJIUzI1NiJ9.e30.sig", actor=None)
+    raffle = Raffle.objects.create(title="Goat raffle", starts_at=race.start_date, ends_at=race.end_date,
+                                   prize_pool=Decimal("10"), ticket_wager=Decimal("0"))  # fmt: skip
+    raffle_open(raffle.pk, now=race.start_date)
+    RaffleEntry.objects.create(raffle=raffle, player=players[0], baseline_all_time=0, measured=0, tickets=1)
+    raffle_draw(raffle.pk, now=race.end_date + timedelta(seconds=1))  # a winner, and its payout in the queue
 
 
 def test_every_app_model_is_registered_in_admin():
@@ -93,6 +101,7 @@ def test_every_app_model_is_registered_in_admin():
         "vip.WheelSpin", "support.SupportTicket", "support.TicketMessage", "accounts.VerificationRequest",
         "notifications.BotUser", "accounts.TelegramLinkToken", "notifications.Broadcast", "notifications.EmailLog",
         "payouts.Payout", "races.WagerAdjustment", "races.RaceEntry", "races.FeedCredential",
+        "giveaways.Raffle", "giveaways.RaffleEntry",
     }  # fmt: skip
     assert expected <= labels
 

@@ -19,6 +19,7 @@ from waffle.models import Switch
 
 from accounts.models import TelegramLinkToken
 from core.audit import audit_record
+from giveaways.models import Raffle, RaffleEntry
 from notifications.models import (
     BotUser,
     Broadcast,
@@ -123,6 +124,21 @@ def _entries(n):
         RaceEntry.objects.create(race=race, player=player, user=f.UserFactory())
 
 
+def _raffles(n):
+    start = timezone.now()
+    return [
+        Raffle.objects.create(title=f"Raffle {next(SEQ)}", starts_at=start, ends_at=start + timedelta(days=1),
+                              prize_pool=Decimal(10))
+        for _ in range(n)
+    ]  # fmt: skip
+
+
+def _raffle_entries(n):
+    (raffle,) = _raffles(1)
+    for player in f.PlayerFactory.create_batch(n):
+        RaffleEntry.objects.create(raffle=raffle, player=player, baseline_all_time=0, measured=0, tickets=1)
+
+
 def _per_user(model, **kw):
     def build(n):
         for user in f.UserFactory.create_batch(n):
@@ -155,6 +171,8 @@ BUILDERS = {
     "payouts.payout": _payouts,
     "races.wageradjustment": _adjustments,
     "races.raceentry": _entries,
+    "giveaways.raffle": _raffles,
+    "giveaways.raffleentry": _raffle_entries,
     "races.feedcredential": lambda n: [feed_token_store(f"token-{next(SEQ)}", actor=None) for _ in range(n)],
     "vip.viptier": _tiers,
     "vip.bonuscode": lambda n: f.BonusCodeFactory.create_batch(n),

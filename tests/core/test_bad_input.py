@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
+from decimal import Decimal
 from urllib.parse import quote
 
 import pytest
 from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
+from giveaways.models import Raffle
 from tests.factories import BonusCodeFactory, StaffFactory, SupportTicketFactory, UserFactory, WagerRaceFactory
 
 NUL, SURROGATE = "a\x00b", "\ud800"
@@ -54,7 +58,8 @@ ROUTES = _routes()
 
 
 def _sample(template: str, names) -> str:
-    values = {"race_id": "1", "ticket_id": "1", "object_id": "1", "id": "1", "code": "HELLO1", "uid": "u1"}
+    values = {"race_id": "1", "ticket_id": "1", "object_id": "1", "id": "1", "code": "HELLO1", "uid": "u1",
+              "raffle_id": "1"}  # fmt: skip
     return template.format(*(values.get(n, "x") for n in names))
 
 
@@ -62,6 +67,9 @@ def _sample(template: str, names) -> str:
 def world(db):
     """Something behind most routes, and a client of each kind."""
     WagerRaceFactory(pk=1)
+    start = timezone.now()
+    Raffle.objects.create(pk=1, title="Fuzz raffle", starts_at=start, ends_at=start + timedelta(days=1),
+                          prize_pool=Decimal("10"))  # fmt: skip
     BonusCodeFactory(code="HELLO1")
     player = UserFactory(username="fuzzer", email_verified=True, verification_status="verified")
     SupportTicketFactory(pk=1, user=player)

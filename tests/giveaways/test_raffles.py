@@ -269,3 +269,34 @@ def test_the_real_sync_counts_tickets_in_its_own_transaction(upstream):  # noqa:
     upstream(feed_rows(alpha=("0", "0", "1350"), beta=("0", "0", "120")))
     call_command("sync_wagers", verbosity=0)
     assert tickets(raffle) == {"alpha": 3, "beta": 1}
+
+
+@pytest.mark.django_db
+def test_a_raffle_prize_goes_through_the_payout_queue_like_a_race_prize(
+    client, django_capture_on_commit_callbacks, api_client
+):
+    from notifications.models import Notification
+    from payouts import services as payouts
+    from tests.factories import staff_member
+
+    raffle = _drawable(winners_count=1)
+    raffle_draw(raffle.pk, now=NOV_8 + timedelta(seconds=1))
+    winner = RaffleWinner.objects.get(raffle=raffle)
+    user = UserFactory(player=winner.player)
+    approver, cashier = staff_member("Operators"), staff_member("Operators")
+    payout = Payout.objects.get(raffle=raffle)
+    assert payouts.payouts_approve([payout.pk], actor=approver).changed == [payout.pk]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert payouts.payouts_mark_paid([payout.pk], actor=cashier, reference="TIP-R1").changed == [payout.pk]
+    note = Notification.objects.get(user=user, title__startswith="Your prize for")
+    assert note.title == f"Your prize for {raffle.title} was paid"
+    assert note.url == f"/raffles/{raffle.pk}/"
+    csv = payouts.payouts_csv(Payout.objects.filter(pk=payout.pk))
+    assert csv.splitlines()[1].startswith(f"{payout.pk},raffle,{raffle.title},1,")
+    api_client.force_authenticate(user)
+    mine = api_client.get("/api/v1/me/payouts/").json()["results"][0]
+    assert (mine["source"], mine["race"], mine["raffle"]["id"], mine["rank"]) == ("raffle", None, raffle.pk, 1)
+    client.force_login(approver)
+    listing = client.get("/admin/payouts/payout/")
+    assert listing.status_code == 200
+    assert f"{raffle.title} (raffle)" in listing.content.decode()

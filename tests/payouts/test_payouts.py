@@ -202,7 +202,8 @@ def test_players_see_their_payout_on_the_race_page_their_profile_and_the_api(fin
     body = client.get("/api/v1/me/payouts/").json()
     assert body["count"] == 1
     assert body["results"][0] | {"created_at": None, "paid_at": None} == {
-        "id": payout.pk, "race": {"id": finished.pk, "title": finished.title}, "rank": 1, "amount": "250.00",
+        "id": payout.pk, "source": "race", "race": {"id": finished.pk, "title": finished.title}, "raffle": None,
+        "rank": 1, "amount": "250.00",
         "status": "paid", "destination": "Nace", "reference": "TIP-9", "created_at": None, "paid_at": None,
     }  # fmt: skip
     # Another winner sees only their own, still pending, without a reference.

@@ -4,7 +4,7 @@ from goatedvips.demo import seed_demo
 
 
 class Command(BaseCommand):
-    help = "Load demo data: players, a live monthly race, next week's race, bonus codes, wheel, staff accounts."
+    help = "Load demo data: players, races, raffles, bonus codes, wheel segments, staff accounts."
 
     def handle(self, *args, **options):
         report = seed_demo(progress=lambda msg: self.stdout.write(f"  {msg}"))
@@ -18,6 +18,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Account 'demo' is linked to the Goated player {report.demo_player} (verified).")
         for race in report.races:
             self.stdout.write(f"Race: {race}")
+        for raffle in report.raffles:
+            self.stdout.write(f"Raffle: {raffle}")
         for username, password in report.accounts:
             if password:
                 self.stdout.write(
