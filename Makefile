@@ -54,16 +54,19 @@ seed: migrate
 run: seed
 	$(PY) manage.py serve --host $(HOST) --port $(PORT)
 
-# The production topology on this machine: PostgreSQL + Redis, a proxy on :8000 in front of two uvicorn processes,
-# a worker, beat (and the bot with a token). Metrics of every process are summed (PROMETHEUS_MULTIPROC_DIR).
+# The production topology on this machine: PostgreSQL + Redis, nginx on :8000 and :8443 (TLS, a self-signed
+# certificate in var/nginx/tls; deploy/nginx.conf) in front of two uvicorn processes, a worker, beat (and the bot
+# with a token). nginx serves /static/ from STATIC_ROOT. Metrics of every process are summed (PROMETHEUS_MULTIPROC_DIR).
 SCALED_DB ?= postgres://postgres@127.0.0.1:5432/goatedvips
-SCALED_ENV := DATABASE_URL=$(SCALED_DB) REDIS_URL=redis://127.0.0.1:6379/1 PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/var/prometheus
+SCALED_ENV := DATABASE_URL=$(SCALED_DB) REDIS_URL=redis://127.0.0.1:6379/1 PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/var/prometheus \
+	TRUSTED_PROXY_HOPS=1
 run-scaled: $(VENV)/.dev services
 	psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='goatedvips'" | grep -q 1 || \
 		createdb -h 127.0.0.1 -U postgres goatedvips
 	rm -rf var/prometheus && mkdir -p var/prometheus
 	$(SCALED_ENV) $(PY) manage.py migrate --noinput
 	$(SCALED_ENV) $(PY) manage.py seed_demo
+	$(SCALED_ENV) $(PY) manage.py collectstatic --noinput -v0
 	$(SCALED_ENV) PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/honcho start -f Procfile.scaled
 
 # 200 simulated users for 60 s against the scaled topology (started and stopped here); figures: docs/performance.md.

@@ -1,15 +1,21 @@
 """Load test: simulated users browsing the site and holding live sockets, against the scaled topology.
 
     .venv/bin/python bench/load.py --start-topology [--users 200] [--seconds 60]
-    .venv/bin/python bench/load.py --url http://127.0.0.1:8000          # a topology already running
+    .venv/bin/python bench/load.py --url https://127.0.0.1:8443         # a topology already running (nginx, TLS)
 
 Each simulated user loops for the duration: a weighted mix of pages and API calls (home, leaderboard, race
 page, player page, leaderboard and race API) with 0.5-2 s of "reading" between them, as people do. A quarter of
 the users also hold a live leaderboard socket and a race socket the whole time (they receive the sync events:
 the topology syncs every 10 s here). Errors are 5xx answers, failed connections or timeouts, and sockets the
 server closed before the end. Prints requests per second, latency percentiles per kind and the error counts;
-exits non-zero if anything failed. With --start-topology it runs `Procfile.scaled` (proxy + 2 uvicorn + worker +
+exits non-zero if anything failed. With --start-topology it runs `Procfile.scaled` (nginx + 2 uvicorn + worker +
 beat) on a PostgreSQL database of its own (goatedvips_bench) and Redis db 2, and stops it afterwards.
+
+Every request goes over TLS to nginx (deploy/nginx.conf; the local self-signed certificate, so the client does not
+verify it), which sets X-Forwarded-Proto, X-Forwarded-For and Host as in production; the client adds no proxy
+header of its own. The load generator shares the machine with the topology: its CPU share (this process's CPU
+time over the wall time of the run times the cores) is printed with the figures, with the topology's CPU per kind
+of process and the load average.
 """
 
 from __future__ import annotations
@@ -18,7 +24,9 @@ import argparse
 import asyncio
 import os
 import random
+import resource
 import signal
+import ssl
 import statistics
 import subprocess
 import sys
@@ -48,11 +56,17 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
 
 
+# The local topology's certificate is self-signed (scripts/nginx_conf.py): encrypted, not verified (loopback only).
+UNVERIFIED = ssl.create_default_context()
+UNVERIFIED.check_hostname = False
+UNVERIFIED.verify_mode = ssl.CERT_NONE
+
+
 def wait_up(url: str, seconds: float = 90) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
-            with urlopen(f"{url}/healthz", timeout=2) as response:  # noqa: S310 (http://127.0.0.1 only)
+            with urlopen(f"{url}/healthz", timeout=2, context=UNVERIFIED) as response:  # noqa: S310 (loopback only)
                 if response.status == 200:
                     return
         except OSError:
@@ -60,11 +74,13 @@ def wait_up(url: str, seconds: float = 90) -> None:
     raise SystemExit(f"{url} did not come up")
 
 
-def start_topology(port: int) -> tuple[subprocess.Popen, str]:
+def start_topology(port: int, tls_port: int) -> tuple[subprocess.Popen, str]:
     env = {
         **os.environ, "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{BENCH_DB}",
         "REDIS_URL": "redis://127.0.0.1:6379/2", "PROMETHEUS_MULTIPROC_DIR": str(ROOT / "var" / "prometheus-bench"),
-        "PORT": str(port), "SYNC_INTERVAL_SECONDS": "10", "LOG_LEVEL": "WARNING", **production.ENV,
+        "PORT": str(port), "TLS_PORT": str(tls_port), "NGINX_PREFIX": "var/nginx-bench",
+        "TRUSTED_PROXY_HOPS": "1",  # nginx, the one proxy of ours
+        "SYNC_INTERVAL_SECONDS": "10", "LOG_LEVEL": "WARNING", **production.ENV,
         "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ.get('PATH', '')}",
     }  # fmt: skip
     subprocess.run(["psql", PG_ADMIN, "-qc", f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)"], check=True)
@@ -74,14 +90,16 @@ def start_topology(port: int) -> tuple[subprocess.Popen, str]:
     metrics_dir.mkdir(parents=True, exist_ok=True)
     for old in metrics_dir.glob("*.db"):
         old.unlink()
-    for command in (["migrate", "--noinput", "-v0"], ["seed_demo"]):
+    for command in (["migrate", "--noinput", "-v0"], ["seed_demo"], ["collectstatic", "--noinput", "-v0"]):
         subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True, capture_output=True)
     with open(ROOT / "var" / "bench-topology.log", "w") as log:  # the child keeps its own copy of the handle
         honcho = subprocess.Popen(
             [str(ROOT / ".venv" / "bin" / "honcho"), "start", "-f", "Procfile.scaled"], cwd=ROOT, env=env,
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
+    for web in ("http://127.0.0.1:8001", "http://127.0.0.1:8002"):  # each process first: nginx would count a
+        wait_up(web)  # process still starting as failed (max_fails) and leave it out for fail_timeout
+    url = f"https://127.0.0.1:{tls_port}"
     wait_up(url)
     return honcho, url
 
@@ -92,6 +110,26 @@ def stop_topology(honcho: subprocess.Popen) -> None:
         honcho.wait(30)
     except subprocess.TimeoutExpired:
         os.killpg(honcho.pid, signal.SIGKILL)
+
+
+def tree_cpu(root: int) -> Counter:
+    """CPU seconds so far of a process and all its descendants (the topology under honcho), by kind of process."""
+    tick, procs = os.sysconf("SC_CLK_TCK"), {}
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            argv = (proc / "cmdline").read_bytes().decode(errors="replace").split("\0")
+            command = " ".join(Path(arg).name for arg in argv[:2])  # "python uvicorn", "nginx: worker process"
+        except (OSError, IndexError):  # not a process, or it ended meanwhile
+            continue
+        procs[int(proc.name)] = (int(fields[1]), command, (int(fields[11]) + int(fields[12])) / tick)
+    cpu, tree = Counter(), {root}
+    for _ in range(5):  # honcho → shell → process → its workers
+        tree |= {pid for pid, (ppid, _c, _s) in procs.items() if ppid in tree}
+    for pid in tree & procs.keys():
+        _ppid, command, seconds = procs[pid]
+        cpu[next((k for k in ("nginx", "uvicorn", "celery", "honcho") if k in command), "other")] += seconds
+    return cpu
 
 
 class Stats:
@@ -148,9 +186,12 @@ async def listener(session, url: str, path: str, until: float, stats: Stats) -> 
 async def run(url: str, users: int, seconds: int) -> Stats:
     import aiohttp
 
-    print(production.SETTINGS_LINE)
-    connector = aiohttp.TCPConnector(limit=0)
-    async with aiohttp.ClientSession(connector=connector, headers=production.HEADERS) as session:
+    print(
+        "settings: production (DEBUG=0, SECURE_SSL_REDIRECT on, HSTS, the real middleware); requests go over TLS "
+        "to nginx, which sets X-Forwarded-Proto/-For and Host"
+    )
+    connector = aiohttp.TCPConnector(limit=0, ssl=UNVERIFIED)
+    async with aiohttp.ClientSession(connector=connector) as session:
         async with session.get(f"{url}/api/v1/races/current/") as response:
             race = (await response.json())["id"]
         async with session.get(f"{url}/api/v1/leaderboard/?period=all_time&limit=100") as response:
@@ -184,23 +225,48 @@ def report(stats: Stats, users: int, seconds: int) -> int:
     return 1 if errors else 0
 
 
+def measure(honcho: subprocess.Popen | None) -> dict:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return {
+        "wall": time.monotonic(), "client": usage.ru_utime + usage.ru_stime, "load": os.getloadavg(),
+        "topology": tree_cpu(honcho.pid) if honcho is not None else Counter(),
+    }  # fmt: skip
+
+
+def report_cpu(before: dict, after: dict) -> None:
+    """Whose CPU the run used: the load generator's share of the machine says how far the figures can be judged."""
+    wall, cores = after["wall"] - before["wall"], os.cpu_count() or 1
+    client = after["client"] - before["client"]
+    print(f"load generator CPU: {client:.1f} s over {wall:.1f} s wall = {client / wall:.2f} cores, "
+          f"{100 * client / (wall * cores):.0f} % of the machine's {cores} cores")  # fmt: skip
+    if after["topology"]:
+        used = {kind: after["topology"][kind] - before["topology"][kind] for kind in sorted(after["topology"])}
+        print("topology CPU: " + ", ".join(f"{kind} {s:.1f} s ({100 * s / (wall * cores):.0f} %)"
+                                           for kind, s in used.items()))  # fmt: skip
+    print("load average (1, 5, 15 min): before " + " ".join(f"{v:.2f}" for v in before["load"])
+          + ", after " + " ".join(f"{v:.2f}" for v in after["load"]))  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--url", default="http://127.0.0.1:8000")
+    parser.add_argument("--url", default="https://127.0.0.1:8443")
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--start-topology", action="store_true")
-    parser.add_argument("--port", type=int, default=8010, help="the proxy's port with --start-topology")
+    parser.add_argument("--port", type=int, default=8010, help="nginx's HTTP port with --start-topology")
+    parser.add_argument("--tls-port", type=int, default=8453, help="nginx's HTTPS port with --start-topology")
     args = parser.parse_args()
     honcho = None
     url = args.url
     if args.start_topology:
-        print("starting the scaled topology (proxy, 2 uvicorn, worker, beat) …", flush=True)
-        honcho, url = start_topology(args.port)
+        print("starting the scaled topology (nginx, 2 uvicorn, worker, beat) …", flush=True)
+        honcho, url = start_topology(args.port, args.tls_port)
     try:
+        before = measure(honcho)
         stats = asyncio.run(run(url, args.users, args.seconds))
+        after = measure(honcho)
         if honcho is not None:
-            with urlopen(f"{url}/metrics", timeout=10) as response:  # noqa: S310 (loopback: allowed to scrape)
+            with urlopen(f"{url}/metrics", timeout=10, context=UNVERIFIED) as response:  # noqa: S310 (loopback)
                 lines = [line for line in response.read().decode().splitlines()
                          if line.startswith(("goatedvips_http_requests_total", "goatedvips_sync_runs_total"))
                          and not line.endswith(" 0.0")]  # fmt: skip
@@ -210,7 +276,9 @@ def main() -> None:
     finally:
         if honcho is not None:
             stop_topology(honcho)
-    sys.exit(report(stats, args.users, args.seconds))
+    status = report(stats, args.users, args.seconds)
+    report_cpu(before, after)
+    sys.exit(status)
 
 
 if __name__ == "__main__":
