@@ -186,10 +186,21 @@ def test_static_files_are_served_by_nginx_with_long_cache_headers(edge):
 
 
 def test_sign_in_posts_are_rate_limited_at_the_edge(edge):
+    """30 a minute per address (one every 2 s) with a burst of 10: on a busy machine a slot may come back while the
+    requests are sent, so the bound allows one more per 2 s of sending."""
     _http_port, https_port = edge
+    started = time.monotonic()
     statuses = [_get(https_port, "/accounts/login/", method="POST")[0].status for _ in range(14)]
+    elapsed = time.monotonic() - started
     assert statuses[:11] == [200] * 11  # one at the rate, then the burst of 10
-    assert set(statuses[11:]) == {429}
+    assert 429 in statuses
+    assert statuses.count(200) <= 11 + int(elapsed / 2) + 1
+    assert set(statuses) == {200, 429}
     assert _get(https_port, "/accounts/login/")[0].status == 200  # reading the form is not limited
-    assert _get(https_port, "/api/v1/auth/token/", method="POST")[0].status == 429  # one zone, one budget
-    assert _get(https_port, "/api/v1/leaderboard/", method="POST")[0].status == 200
+    assert _get(https_port, "/api/v1/leaderboard/", method="POST")[0].status == 200  # other POSTs are not either
+    shared = []  # one zone, one budget: right after a refused sign-in the token endpoint is refused too
+    for _ in range(3):
+        while _get(https_port, "/accounts/login/", method="POST")[0].status != 429:
+            pass
+        shared.append(_get(https_port, "/api/v1/auth/token/", method="POST")[0].status)
+    assert 429 in shared
