@@ -124,6 +124,7 @@ bench-sync: $(VENV)/.dev services
 bench-fanout: $(VENV)/.dev services
 	$(PY) bench/fanout.py --clients 1000 --servers 2 --client-procs 2
 	$(PY) bench/fanout.py --clients 5000 --servers 4 --client-procs 4 --rounds 30
+	$(PY) bench/fanout.py --freshness --clients 5000 --servers 4 --client-procs 4 --rounds 30
 
 bench-pages: $(VENV)/.dev services
 	$(PY) bench/pages.py
