@@ -6,9 +6,11 @@ raises `FeedError` with a one-line reason; nothing here touches the database.
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import re
+import ssl
 import time
 import unicodedata
 from collections.abc import Iterable
@@ -103,6 +105,13 @@ class _Transient(Exception):
     pass
 
 
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """The TLS context of every fetch, built once per process: loading the CA bundle (httpx's default, certifi)
+    for each fetch took 180-310 ms on a loaded 2-core machine, the longest single step of a small sync."""
+    return httpx.create_ssl_context()
+
+
 def feed_fetch(url: str, token: str = "") -> bytes:
     """GET the feed with bounded, jittered retries on network errors, timeouts and 5xx; FeedError otherwise."""
     headers = {"Accept": "application/json", "User-Agent": "GoatedVIPs-sync/1"}
@@ -111,7 +120,7 @@ def feed_fetch(url: str, token: str = "") -> bytes:
     timeout = httpx.Timeout(settings.FEED_READ_TIMEOUT, connect=settings.FEED_CONNECT_TIMEOUT)
     attempts = settings.FEED_MAX_RETRIES + 1
     last = "no attempt made"
-    with httpx.Client(timeout=timeout, follow_redirects=False) as client:
+    with httpx.Client(timeout=timeout, follow_redirects=False, verify=_tls()) as client:
         for attempt in range(attempts):
             if attempt:
                 time.sleep(_retry_delay(attempt - 1))
