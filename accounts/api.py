@@ -9,9 +9,10 @@ from rest_framework import permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import selectors, services
+from accounts import privacy, selectors, services
 from core.api import ErrorSerializer
 from core.ratelimit import password_brake
+from races.feed.names import display_of
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -79,10 +80,27 @@ class MeSerializer(serializers.Serializer):
     telegram_username = serializers.CharField()
     telegram_linked = serializers.SerializerMethodField()
     player = PlayerRefSerializer(allow_null=True)
+    name_display = serializers.SerializerMethodField(
+        help_text="How your Goated name appears to others: full, masked or hidden (null without a linked player)."
+    )
     is_staff = serializers.BooleanField()
+
+    def get_name_display(self, user) -> str | None:
+        choice = privacy.name_display_of(user)
+        return None if choice is None else display_of(choice)
 
     def get_telegram_linked(self, user) -> bool:
         return user.telegram_id is not None
+
+
+class MePatchSerializer(serializers.Serializer):
+    name_display = serializers.ChoiceField(choices=privacy.NAME_DISPLAYS)
+
+    def validate(self, attrs):
+        unknown = set(self.initial_data) - set(self.fields) if isinstance(self.initial_data, dict) else set()
+        if unknown:
+            raise serializers.ValidationError({name: ["Not a field you can change here."] for name in sorted(unknown)})
+        return attrs
 
 
 class MeView(APIView):
@@ -92,4 +110,15 @@ class MeView(APIView):
 
     @extend_schema(responses={200: MeSerializer, 401: OpenApiResponse(ErrorSerializer, description="Not signed in")})
     def get(self, request):
+        return Response(MeSerializer(selectors.user_profile(request.user.pk)).data)
+
+    @extend_schema(
+        request=MePatchSerializer,
+        responses={200: MeSerializer, 400: OpenApiResponse(ErrorSerializer, description="Bad value"),
+                   409: OpenApiResponse(ErrorSerializer, description="not_linked: no Goated player linked")},
+    )  # fmt: skip
+    def patch(self, request):
+        data = MePatchSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        privacy.name_display_set(request.user, data.validated_data["name_display"])
         return Response(MeSerializer(selectors.user_profile(request.user.pk)).data)

@@ -17,7 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
-from accounts import services, telegram_login
+from accounts import privacy, services, telegram_login
 from accounts.forms import GoatedClaimForm, NewsletterForm, PreferencesForm, ProfileForm, RegisterForm
 from accounts.two_factor import (
     totp_confirm,
@@ -28,9 +28,11 @@ from accounts.two_factor import (
     two_factor_verify,
 )
 from core.errors import ServiceError
+from core.models import AuditEntry
 from core.ratelimit import password_braked, posted_username
 from notifications.newsletter import newsletter_subscribe as newsletter_subscribe_address
 from notifications.services import notification_preferences_get
+from races.feed.names import ANONYMOUS, display_of, masked
 
 # Documented in docs/site.md (Accounts): per client IP.
 LOGIN_RATE = "10/m"
@@ -141,6 +143,14 @@ def account_settings(request: HttpRequest) -> HttpResponse:
                 messages.success(request, saved[section])
                 return redirect("accounts:settings")
             profile_form, prefs_form = (form, prefs_form) if section == "profile" else (profile_form, form)
+        elif section == "privacy":
+            try:
+                privacy.name_display_set(user, request.POST.get("name_display", ""), source=AuditEntry.Source.SERVICE)
+            except ServiceError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, "Saved: your name appears that way everywhere within a minute.")
+                return redirect("accounts:settings")
         elif section == "claim":
             claim_form = GoatedClaimForm(request.POST, prefix="claim")
             if claim_form.is_valid():
@@ -158,8 +168,19 @@ def account_settings(request: HttpRequest) -> HttpResponse:
         "prefs_form": prefs_form,
         "claim_form": claim_form,
         "telegram_link": _telegram_link(user),
+        "name_display": _name_display_options(user),
     }
     return render(request, "accounts/settings.html", context, status=400 if request.method == "POST" else 200)
+
+
+def _name_display_options(user) -> dict | None:
+    """The choices with what each looks like for this player, and the current one (None without a player)."""
+    choice = privacy.name_display_of(user)
+    if choice is None:
+        return None
+    name = user.player.name
+    options = [("full", "My Goated name", name), ("masked", "Masked", masked(name)), ("hidden", "Hidden", ANONYMOUS)]
+    return {"options": options, "current": display_of(choice)}
 
 
 def _telegram_link(user) -> str | None:

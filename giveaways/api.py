@@ -23,7 +23,7 @@ ENTER_RATE = "10/m"
 class WinnerSerializer(serializers.Serializer):
     position = serializers.IntegerField()
     uid = serializers.CharField()
-    name = serializers.CharField()
+    name = serializers.CharField(source="public", help_text="The public name (masked or hidden if they chose so).")
     tickets = serializers.IntegerField()
     prize = serializers.DecimalField(max_digits=14, decimal_places=2)
 

@@ -24,7 +24,7 @@ def _raffle_snapshot(raffle_id: int) -> dict | None:
         "tickets_total": sum(row.tickets for row in entries),
         "leaders": [{"uid": row.uid, "name": row.name, "tickets": row.tickets} for row in leaders],
         "winners": [
-            {"position": w.position, "uid": w.uid, "name": w.name, "tickets": w.tickets, "prize": str(w.prize)}
+            {"position": w.position, "uid": w.uid, "name": w.public, "tickets": w.tickets, "prize": str(w.prize)}
             for w in selectors.raffle_winners(raffle)
         ],
     }

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from giveaways.models import Raffle, RaffleEntry, RaffleWinner
+from races.feed.names import public_name_expr
 from vip.selectors import players_reaching_q
 
 
@@ -22,9 +23,9 @@ class EntryRow:
 def _rows(entries) -> list[EntryRow]:
     return [
         EntryRow(pk, player_id, uid, name, tickets)
-        for pk, player_id, uid, name, tickets in entries.values_list(
-            "pk", "player_id", "player__uid", "player__name", "tickets"
-        )
+        for pk, player_id, uid, name, tickets in entries.annotate(
+            public=public_name_expr("player__name", "player")
+        ).values_list("pk", "player_id", "player__uid", "public", "tickets")
     ]
 
 
@@ -54,7 +55,9 @@ def raffle_tickets_of(raffle: Raffle, player) -> int:
 
 
 def raffle_winners(raffle: Raffle) -> list[RaffleWinner]:
-    return list(RaffleWinner.objects.filter(raffle=raffle).order_by("position"))
+    """The winners in position order, each with `public`: the name anyone may see (the row keeps the real one)."""
+    winners = RaffleWinner.objects.filter(raffle=raffle).annotate(public=public_name_expr("name", "player"))
+    return list(winners.order_by("position"))
 
 
 def raffle_list(*, status: str | None = None) -> QuerySet[Raffle]:

@@ -21,7 +21,7 @@ from core.audit import audit_record, audit_snapshot
 from core.errors import Conflict, Forbidden, NotFound
 from core.models import AuditEntry
 from core.money import money_text
-from giveaways import realtime
+from giveaways import realtime, selectors
 from giveaways.draw import Entry, draw_winners, entries_digest
 from giveaways.models import Raffle, RaffleEntry, RaffleWinner
 from giveaways.selectors import raffle_entries
@@ -219,6 +219,10 @@ def _draw(raffle_id: int, now: datetime, *, actor, source: str) -> Drawn:
     digest = entries_digest(entries)
     RaffleEntry.objects.filter(raffle=raffle, pk__in=[row.entry_id for row in rows]).update(in_draw=True)
     by_uid = {row.uid: row for row in rows}
+    drawn = draw_winners(raffle.server_seed, entries, raffle.winners_count)
+    # The winner rows keep the real Goated name (the prize is paid to it; pages show the public one).
+    ids = [by_uid[entry.uid].player_id for entry in drawn]
+    real_names = dict(Player.objects.filter(pk__in=ids).values_list("pk", "name"))
     prizes = prize_table(raffle.prize_pool, raffle.prize_distribution)
     winners = [
         RaffleWinner(
@@ -226,12 +230,12 @@ def _draw(raffle_id: int, now: datetime, *, actor, source: str) -> Drawn:
             position=position,
             player_id=by_uid[entry.uid].player_id,
             uid=entry.uid,
-            name=by_uid[entry.uid].name,
+            name=real_names[by_uid[entry.uid].player_id],
             tickets=entry.tickets,
             prize=prizes.get(position, Decimal("0")),
             created_at=now,
         )
-        for position, entry in enumerate(draw_winners(raffle.server_seed, entries, raffle.winners_count), start=1)
+        for position, entry in enumerate(drawn, start=1)
     ]
     RaffleWinner.objects.bulk_create(winners)
     raffle.status, raffle.drawn_at, raffle.entries_digest = Raffle.Status.DRAWN, now, digest
@@ -253,7 +257,7 @@ def _after_draw(raffle_id: int) -> None:
 def raffle_winners_notify(raffle_id: int) -> int:
     """Tell each winner once (each row is claimed), and post the draw in the announcement channel once."""
     raffle = Raffle.objects.get(pk=raffle_id)
-    winners = list(RaffleWinner.objects.filter(raffle=raffle).order_by("position"))
+    winners = selectors.raffle_winners(raffle)
     linked = {
         p.pk: p.site_user
         for p in Player.objects.filter(raffle_wins__raffle=raffle, site_user__isnull=False).select_related("site_user")
@@ -272,7 +276,7 @@ def raffle_winners_notify(raffle_id: int) -> int:
                 dedupe_key=f"raffle-won:{raffle.pk}",
             )  # fmt: skip
             told += note is not None
-    names = ", ".join(f"#{w.position} {w.name}" for w in winners) or "no entries, no winners"
+    names = ", ".join(f"#{w.position} {w.public}" for w in winners) or "no entries, no winners"
     announce(
         f"raffle-drawn:{raffle.pk}", f"🎟 {raffle.title} is drawn: {names}. Check the draw: /raffles/{raffle.pk}/verify/"
     )

@@ -15,6 +15,7 @@ from core.money import money_text
 from core.text import tg_html
 from giveaways.selectors import raffle_tickets_of, raffles_open
 from races.feed.leaderboard import leaderboard_around, leaderboard_page
+from races.feed.names import player_public_name
 from races.models import LeaderboardPeriod
 from races.selectors.players import LOOKUP_MAX, players_lookup
 from races.selectors.races import race_current, race_position
@@ -111,8 +112,8 @@ def check_stats_text(query: str) -> str:
     player = found[0]
     owner = getattr(player, "site_user", None)
     if owner is not None and not owner.show_stats:
-        return tg_html("<b>{}</b> keeps their stats private.", player.name)
-    return "\n".join([tg_html("<b>{}</b>", player.name), *_figures(player)])
+        return tg_html("<b>{}</b> keeps their stats private.", player_public_name(player))
+    return "\n".join([tg_html("<b>{}</b>", player_public_name(player)), *_figures(player)])
 
 
 def website_text() -> str:

@@ -21,6 +21,7 @@ from core.db_router import primary_only
 from core.errors import NotFound
 from core.money import cents
 from races.feed.models import PERIOD_FIELD, RANK_FIELD, LeaderboardPeriod, Player, TransformationLog
+from races.feed.names import public_name_expr
 from vip.selectors import TierTable
 
 logger = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ def leaderboard_queryset(period: str) -> QuerySet[Player]:
     return Player.objects.filter(**{f"{wager}__gt": 0}).order_by(f"-{wager}", "first_seen", "uid")
 
 
+# Every name a leaderboard shows is the public one (races.feed.names: public_name_expr), read with the row.
 DEEP_OFFSET = 1000  # from here on a page first finds its uids in the index alone, then reads those rows
 
 
@@ -47,9 +49,15 @@ def _page(period: str, offset: int, limit: int, tiers: TierTable) -> list[dict]:
         # Skipping 50,000 rows through the index reads 50,000 table rows; skipping them in the index alone
         # (every ordering column and the uid are in player_lb_*) reads none: 21 ms -> 7 ms at offset 50,000.
         keys = ordered.values_list("uid", flat=True)[offset : offset + limit]
-        rows = ordered.filter(uid__in=keys).values_list("uid", "name", field, "wager_all_time")
+        rows = (
+            ordered.filter(uid__in=keys)
+            .annotate(public=public_name_expr())
+            .values_list("uid", "public", field, "wager_all_time")
+        )
     else:
-        rows = ordered.values_list("uid", "name", field, "wager_all_time")[offset : offset + limit]
+        rows = ordered.annotate(public=public_name_expr()).values_list("uid", "public", field, "wager_all_time")[
+            offset : offset + limit
+        ]
     return [
         {
             "rank": offset + 1 + i,
@@ -240,8 +248,8 @@ def _neighbours(period: str, me: dict, n: int, *, above: bool) -> list[tuple]:
     wager = PERIOD_FIELD[LeaderboardPeriod(period)]
     mine = Player.objects.filter(pk=me["id"]).order_by()
     w, seen, uid = (Subquery(mine.values(column)[:1]) for column in (wager, "first_seen", "uid"))
-    columns = ("uid", "name", wager, "wager_all_time")
-    ranked = Player.objects.filter(**{f"{wager}__gt": 0})
+    columns = ("uid", "public", wager, "wager_all_time")
+    ranked = Player.objects.filter(**{f"{wager}__gt": 0}).annotate(public=public_name_expr())
     if above:
         nearer = Q(**{f"{wager}__gt": w}) | Q(first_seen__lt=seen) | Q(first_seen=seen, uid__lt=uid)
         walk = ranked.filter(nearer, **{f"{wager}__gte": w}).order_by(wager, "-first_seen", "-uid")
@@ -261,7 +269,7 @@ def leaderboard_around(period: str, uid: str | None, n: int = 5, *, player_id: i
     wager, rank_field = PERIOD_FIELD[LeaderboardPeriod(period)], RANK_FIELD[LeaderboardPeriod(period)]
     me = (
         Player.objects.filter(**({"uid": uid} if player_id is None else {"pk": player_id}))
-        .values("id", "uid", "name", wager, "wager_all_time", rank=F(f"ranks__{rank_field}"))
+        .values("id", "uid", wager, "wager_all_time", public=public_name_expr(), rank=F(f"ranks__{rank_field}"))
         .first()
     )
     if me is None:
@@ -280,7 +288,7 @@ def leaderboard_around(period: str, uid: str | None, n: int = 5, *, player_id: i
         return {"rank": position, "uid": row_uid, "name": name, "wagered": str(cents(wagered)),
                 "tier": tiers.name_for(all_time)}  # fmt: skip
 
-    mine = (me["uid"], me["name"], me[wager], me["wager_all_time"])
+    mine = (me["uid"], me["public"], me[wager], me["wager_all_time"])
     rows = [row(rank - i - 1, v) for i, v in reversed(list(enumerate(above)))]
     rows.append(row(rank, mine))
     rows.extend(row(rank + i + 1, v) for i, v in enumerate(below))

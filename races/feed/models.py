@@ -40,6 +40,9 @@ RANK_FIELD = {
 }
 
 
+NAME_CHOICES = [("full", "Full name"), ("masked", "Masked (Lu****88)"), ("hidden", "Hidden (Anonymous)")]
+
+
 class Player(models.Model):
     """One row per uid of the affiliate's referral feed."""
 
@@ -47,6 +50,10 @@ class Player(models.Model):
     # No plain index: every name lookup is case-blind (iexact, icontains) and uses the trigram index on
     # UPPER(name) (races.0007); two unused btrees only slowed every sync down.
     name = models.CharField(max_length=64)
+    # How the name appears to others (races.feed.names): the linked player's choice, "" for the site's default;
+    # db_default so the sync's own INSERTs, which never name these columns, leave them as they are.
+    name_display = models.CharField(max_length=8, blank=True, default="", db_default="", choices=NAME_CHOICES)
+    hidden_until = models.DateTimeField(null=True, blank=True, help_text="Self-excluded until then: name hidden.")
     wager_today = models.DecimalField(**WAGER, validators=NON_NEGATIVE)
     wager_week = models.DecimalField(**WAGER, validators=NON_NEGATIVE)
     wager_month = models.DecimalField(**WAGER, validators=NON_NEGATIVE)

@@ -9,6 +9,7 @@ from django.db.models import Count, QuerySet, Window
 
 from core.money import cents
 from races.feed.leaderboard import leaderboard_queryset
+from races.feed.names import player_public_name, public_name_expr
 from races.models import PERIOD_FIELD, RANK_FIELD, LeaderboardPeriod, Player, RaceParticipant, RaceResult, WagerRace
 from vip.selectors import TierTable
 
@@ -17,7 +18,16 @@ def leaderboard_search(period: str, query: str) -> QuerySet[Player]:
     """Ranked players whose name contains `query`, in global rank order (ranks stay the global ones)."""
     wager, rank = PERIOD_FIELD[LeaderboardPeriod(period)], RANK_FIELD[LeaderboardPeriod(period)]
     shown = ("uid", "name", wager, "wager_all_time", f"ranks__{rank}")  # what `leaderboard_rows` reads
-    return leaderboard_queryset(period).filter(name__icontains=query).select_related("ranks").only(*shown)
+    # Only the name a visitor can see matches (a masked or hidden player is not found by their real name); the
+    # real name's filter comes first, where the trigram index on UPPER(name) serves it.
+    return (
+        leaderboard_queryset(period)
+        .filter(name__icontains=query)
+        .annotate(public=public_name_expr())
+        .filter(public__icontains=query)
+        .select_related("ranks")
+        .only(*shown)
+    )
 
 
 def leaderboard_search_page(period: str, query: str, limit: int, offset: int) -> tuple[list[Player], int]:
@@ -36,7 +46,7 @@ def leaderboard_rows(period: str, players) -> list[dict]:
         {
             "rank": getattr(p, rank_field),
             "uid": p.uid,
-            "name": p.name,
+            "name": p.public,
             "wagered": str(cents(getattr(p, field))),
             "tier": tiers.name_for(p.wager_all_time),
         }
@@ -55,6 +65,7 @@ class PlayerProfile:
     races: list[RaceResult]
     live_entries: list[RaceParticipant]
     user: object | None  # the linked site user, only if they chose to show their profile
+    name: str = ""  # the public name (races.feed.names)
 
 
 def player_profile(uid: str) -> PlayerProfile | None:
@@ -68,6 +79,7 @@ def player_profile(uid: str) -> PlayerProfile | None:
     ]
     user = getattr(player, "site_user", None)
     return PlayerProfile(
+        name=player_public_name(player),
         player=player,
         periods=periods,
         tier=progress.current,
@@ -101,4 +113,6 @@ def players_lookup(query: str) -> list[Player]:
     by_uid = list(players.filter(uid=query)[:1])
     if by_uid:
         return by_uid
-    return list(players.filter(name__iexact=query).order_by("-wager_all_time", "uid")[:LOOKUP_MAX])
+    # By the name others can see: a masked or hidden player is found by uid only.
+    named = players.filter(name__iexact=query).annotate(public=public_name_expr()).filter(public__iexact=query)
+    return list(named.order_by("-wager_all_time", "uid")[:LOOKUP_MAX])

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from core.errors import NotFound
 from core.money import cents
+from races.feed.names import public_name_expr
 from races.models import Player, RaceParticipant, RaceProgressSample, RaceResult, WagerRace
 from races.prizes import prize_for, prize_table
 from races.validators import parse_prize_distribution
@@ -96,15 +97,18 @@ def race_prize_rows(race: WagerRace) -> list[dict]:
 # --- standings ------------------------------------------------------------------------------------------------
 
 
-_RESULT_FIELDS = ("rank", "uid", "name", "wagered", "prize", "prize_eligible")
-_LIVE_FIELDS = ("rank", "player__uid", "player__name", "wagered", "prize_eligible")
+# The name a row shows is the public one (races.feed.names), of the result's snapshot or the live player.
+_RESULT_FIELDS = ("rank", "uid", "public", "wagered", "prize", "prize_eligible")
+_LIVE_FIELDS = ("rank", "player__uid", "public", "wagered", "prize_eligible")
 
 
 def _result_rows(results) -> list[StandingRow]:
     """Rows of final results, reading only the columns a row shows."""
     return [
         StandingRow(rank, uid, name, cents(wagered), prize, eligible)
-        for rank, uid, name, wagered, prize, eligible in results.values_list(*_RESULT_FIELDS)
+        for rank, uid, name, wagered, prize, eligible in results.annotate(
+            public=public_name_expr("name", "player")
+        ).values_list(*_RESULT_FIELDS)
     ]
 
 
@@ -113,7 +117,9 @@ def _live_rows(participants, prizes: dict[int, Decimal]) -> list[StandingRow]:
     instances of participants and players carry a dozen fields each)."""
     return [
         StandingRow(rank, uid, name, cents(wagered), prize_for(prizes, rank, eligible), eligible)
-        for rank, uid, name, wagered, eligible in participants.values_list(*_LIVE_FIELDS)
+        for rank, uid, name, wagered, eligible in participants.annotate(
+            public=public_name_expr("player__name", "player")
+        ).values_list(*_LIVE_FIELDS)
     ]
 
 
@@ -201,12 +207,19 @@ def race_position(race: WagerRace, player_id: int, *, n: int = 1) -> RacePositio
     return RacePosition(row=row, around=around, target=target)
 
 
-def race_results(race: WagerRace) -> list[RaceResult]:
-    return list(RaceResult.objects.filter(race=race).order_by("rank"))
+def race_results(race: WagerRace) -> list[StandingRow]:
+    """Every final result of a race, with public names."""
+    return _result_rows(RaceResult.objects.filter(race=race).order_by("rank"))
 
 
 def race_progress(race: WagerRace) -> list[RaceProgressSample]:
-    return list(RaceProgressSample.objects.filter(race=race).order_by("taken_at"))
+    """The samples, their stored names replaced by today's public ones (a choice made later applies to them)."""
+    samples = list(RaceProgressSample.objects.filter(race=race).order_by("taken_at"))
+    uids = {row[0] for sample in samples for row in sample.standings}
+    public = dict(Player.objects.filter(uid__in=uids).annotate(public=public_name_expr()).values_list("uid", "public"))
+    for sample in samples:
+        sample.standings = [[uid, public.get(uid, name), *rest] for uid, name, *rest in sample.standings]
+    return samples
 
 
 # --- export ---------------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from core.money import money_text
 from notifications.email import absolute
 from notifications.services import announce, notify
 from races import realtime
+from races.feed.names import player_public_name
 from races.models import HistoricalRace, Player, RaceParticipant, RaceResult, WagerRace
 from races.prizes import prize_for, prize_table
 from races.services.standings import race_baselines_record, race_standings_recompute
@@ -144,7 +145,9 @@ def race_finalize(
                after={"status": race.status, "results": report.results, "paid": report.paid, "forced": force,
                       "next_race": report.next_race_id})  # fmt: skip
         _after_finalize_on_commit(race.pk)
-        podium = "; ".join(f"{r.rank}. {r.name} {money_text(r.prize)}" for r in results[:3] if r.prize > 0)
+        podium = "; ".join(
+            f"{r.rank}. {player_public_name(r.player)} {money_text(r.prize)}" for r in results[:3] if r.prize > 0
+        )
         announce(f"race-results:{race.pk}", f"🏆 {race.title} is over. {podium or 'No prizes this time.'}")
     logger.info("race %s finalized: %s results, %s paid", race_id, report.results, report.paid)
     return report

@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from core.money import cents
 from notifications.services import announce, notify
 from races import realtime
+from races.feed.names import player_public_name
 from races.models import Player, RaceMeasure, RaceParticipant, RaceProgressSample, WagerRace
 from vip.selectors import tier_reached_sql
 
@@ -225,11 +226,11 @@ def race_new_leader_notify(
     )  # fmt: skip
     if previous is not None and getattr(previous, "site_user", None) is not None:
         notify(
-            previous.site_user, "race.overtaken", title=f"{leader.name} overtook you in {race.title}",
+            previous.site_user, "race.overtaken", title=f"{player_public_name(leader)} overtook you in {race.title}",
             body="You are second now. The race is still on!", url=f"/races/{race.pk}/",
             dedupe_key=f"race-overtaken:{race.pk}:{leader.pk}",
         )  # fmt: skip
-    announce(f"race-leader:{race.pk}:{leader.pk}", f"🥇 {leader.name} now leads {race.title}.",
+    announce(f"race-leader:{race.pk}:{leader.pk}", f"🥇 {player_public_name(leader)} now leads {race.title}.",
              gap_key=f"race-leader:{race.pk}", gap_seconds=LEADER_POST_GAP_SECONDS, at=at)  # fmt: skip
 
 
