@@ -96,7 +96,8 @@ def _world():
     race_finalize(done.pk, now=now)
     races_refresh_after_sync(now)
     raffle = Raffle.objects.create(title="Crawl raffle", starts_at=now - timedelta(days=3),
-                                   ends_at=now - timedelta(hours=1), prize_pool=Decimal("10"), winners_count=2)  # fmt: skip
+                                   ends_at=now - timedelta(hours=1), prize_pool=Decimal("10"),
+                                   winners_count=2)  # fmt: skip
     raffle_open(raffle.pk, now=raffle.starts_at)
     for p in (masked_player, hidden_player):
         RaffleEntry.objects.create(raffle=raffle, player=p, baseline_all_time=0, measured=0, tickets=1)

@@ -26,7 +26,8 @@ def test_bot_answers_carry_public_names_only(tg, feed_updates):
     feed_updates(
         message("/leaderboard", user_id=PLAYER_TG), message("/stats", user_id=PLAYER_TG),
         message("/check_stats SecretMaskedName", user_id=PLAYER_TG),
-        message("/check_stats SecretHiddenName", user_id=PLAYER_TG), message("/check_stats maskeduid", user_id=PLAYER_TG),
+        message("/check_stats SecretHiddenName", user_id=PLAYER_TG),
+        message("/check_stats maskeduid", user_id=PLAYER_TG),
     )  # fmt: skip
     leaderboard, stats, by_masked, by_hidden, by_uid = tg.sent(PLAYER_TG)[-5:]
     for answer in (leaderboard, stats, by_uid):
