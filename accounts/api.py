@@ -9,7 +9,8 @@ from rest_framework import permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import privacy, selectors, services
+from accounts import privacy, selectors, selfexclusion, services
+from accounts.models import SelfExclusion
 from core.api import ErrorSerializer
 from core.ratelimit import password_brake
 from races.feed.names import display_of
@@ -83,6 +84,7 @@ class MeSerializer(serializers.Serializer):
     name_display = serializers.SerializerMethodField(
         help_text="How your Goated name appears to others: full, masked or hidden (null without a linked player)."
     )
+    self_excluded_until = serializers.DateTimeField(allow_null=True, help_text="Self-excluded until then (or null).")
     is_staff = serializers.BooleanField()
 
     def get_name_display(self, user) -> str | None:
@@ -122,3 +124,36 @@ class MeView(APIView):
         data.is_valid(raise_exception=True)
         privacy.name_display_set(request.user, data.validated_data["name_display"])
         return Response(MeSerializer(selectors.user_profile(request.user.pk)).data)
+
+
+class SelfExclusionRequestSerializer(serializers.Serializer):
+    period = serializers.ChoiceField(choices=SelfExclusion.Period.values)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+
+
+class SelfExclusionSerializer(serializers.Serializer):
+    period = serializers.CharField()
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField(allow_null=True, help_text="Null: permanent.")
+
+
+class SelfExclusionView(APIView):
+    """Step away: no rewards, entries, promotional or race messages, and a hidden name for the period (1d, 7d, 30d,
+    180d, permanent). It cannot be shortened or lifted early. Your password confirms it."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        request=SelfExclusionRequestSerializer,
+        responses={201: SelfExclusionSerializer, 400: OpenApiResponse(ErrorSerializer, description="Bad input"),
+                   409: OpenApiResponse(ErrorSerializer, description="cannot_shorten"),
+                   429: OpenApiResponse(ErrorSerializer, description="Too many password attempts")},
+    )  # fmt: skip
+    def post(self, request):
+        data = SelfExclusionRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        password_brake(request, request.user.get_username())
+        exclusion = selfexclusion.self_exclusion_start(
+            request.user, data.validated_data["period"], password=data.validated_data["password"]
+        )
+        return Response(SelfExclusionSerializer(exclusion).data, status=201)

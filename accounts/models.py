@@ -40,6 +40,9 @@ class User(AbstractUser):
     )
     email_verified = models.BooleanField(default=False)
     last_active = models.DateTimeField(null=True, blank=True)
+    # Self-excluded until then (accounts.selfexclusion: a far-future date for a permanent one); rewards, entries and
+    # promotional or race messages are refused while it is in the future (vip.selectors.reward_refusal).
+    self_excluded_until = models.DateTimeField(null=True, blank=True, editable=False)
     # Part of every session's hash: raising it ends all sessions of the account ("sign out everywhere").
     sessions_epoch = models.PositiveIntegerField(default=0, editable=False)
 
@@ -162,3 +165,30 @@ class TelegramLinkToken(models.Model):
 
     def __str__(self) -> str:
         return f"Telegram link code for {self.user} ({'used' if self.used_at else 'unused'})"
+
+
+class SelfExclusion(models.Model):
+    """One self-exclusion a player chose (accounts.selfexclusion). It cannot be shortened or lifted early; only a
+    superuser can lift one, with a reason (audited)."""
+
+    class Period(models.TextChoices):
+        DAY = "1d", "1 day"
+        WEEK = "7d", "7 days"
+        MONTH = "30d", "30 days"
+        HALF_YEAR = "180d", "180 days"
+        PERMANENT = "permanent", "Permanent"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="self_exclusions")
+    period = models.CharField(max_length=16, choices=Period.choices)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField(null=True, blank=True, help_text="Empty: permanent.")
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    lift_reason = models.CharField(max_length=500, blank=True)
+    end_announced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-starts_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user} self-excluded {self.get_period_display().lower()} from {self.starts_at:%Y-%m-%d}"

@@ -17,8 +17,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
-from accounts import privacy, services, telegram_login
+from accounts import privacy, selfexclusion, services, telegram_login
 from accounts.forms import GoatedClaimForm, NewsletterForm, PreferencesForm, ProfileForm, RegisterForm
+from accounts.models import SelfExclusion
 from accounts.two_factor import (
     totp_confirm,
     totp_device_pending,
@@ -151,6 +152,16 @@ def account_settings(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, "Saved: your name appears that way everywhere within a minute.")
                 return redirect("accounts:settings")
+        elif section == "self_exclusion":
+            try:
+                selfexclusion.self_exclusion_start(user, request.POST.get("period", ""),
+                                                   password=request.POST.get("password", ""),
+                                                   source=AuditEntry.Source.SERVICE)  # fmt: skip
+            except ServiceError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, "Done. Take care — rewards, entries and promotions are closed until it ends.")
+                return redirect("accounts:settings")
         elif section == "claim":
             claim_form = GoatedClaimForm(request.POST, prefix="claim")
             if claim_form.is_valid():
@@ -169,6 +180,8 @@ def account_settings(request: HttpRequest) -> HttpResponse:
         "claim_form": claim_form,
         "telegram_link": _telegram_link(user),
         "name_display": _name_display_options(user),
+        "exclusion": selfexclusion.self_exclusion_active(user),
+        "exclusion_periods": SelfExclusion.Period.choices,
     }
     return render(request, "accounts/settings.html", context, status=400 if request.method == "POST" else 200)
 

@@ -30,7 +30,7 @@ from payouts.services import payouts_create_for_raffle
 from races.models import Player
 from races.prizes import prize_table
 from races.services.standings import growth_sql, kept_sql
-from vip.selectors import reward_refusal, tier_reached
+from vip.selectors import reward_refusal, self_exclusion_refusal, tier_reached
 
 logger = logging.getLogger(__name__)
 
@@ -153,6 +153,9 @@ def raffle_enter(raffle_id: int, user, *, now: datetime | None = None, source: s
     raffle = Raffle.objects.select_related("min_tier").filter(pk=raffle_id).first()
     if raffle is None:
         raise NotFound(f"Raffle {raffle_id} does not exist.")
+    excluded = self_exclusion_refusal(user, now)  # before every other rule
+    if excluded is not None:
+        raise Forbidden(excluded.message, code=excluded.code)
     if not raffle.is_giveaway:
         raise Conflict(
             "This is a wager raffle: tickets come from your wagers on Goated, there is nothing to enter.",

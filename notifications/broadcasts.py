@@ -26,7 +26,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import get_connection
 from django.db import IntegrityError, transaction
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from core.audit import audit_record
@@ -93,9 +93,12 @@ def broadcast_races() -> QuerySet:
 
 
 def audience_users(audience: str, params: dict) -> QuerySet:
-    """The accounts an audience means (before anyone's preferences are applied)."""
+    """The accounts an audience means (before anyone's preferences are applied). A broadcast is promotional:
+    self-excluded players (accounts.selfexclusion) are never in it."""
     User = get_user_model()
-    users = User.objects.filter(is_active=True)
+    users = User.objects.filter(is_active=True).filter(
+        Q(self_excluded_until__isnull=True) | Q(self_excluded_until__lte=timezone.now())
+    )
     if audience == Audience.EVERYONE:
         return users
     if audience == Audience.VERIFIED:

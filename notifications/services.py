@@ -71,6 +71,15 @@ EVENTS: dict[str, Event] = {
         Notification.Kind.SYSTEM, "monthly_statements", "", email="statement", unsubscribe="statements"
     ),
 }
+# The topics a self-excluded player (accounts.selfexclusion) hears nothing of: promotions, races, tier climbs.
+QUIET_WHEN_EXCLUDED = {"promotional_offers", "wager_race_updates", "vip_status_changes"}
+
+
+def _self_excluded(user) -> bool:
+    until = getattr(user, "self_excluded_until", None)
+    return until is not None and until > timezone.now()
+
+
 # The channel preference of each channel other than the site.
 CHANNELS = {"telegram": "push_notifications", "email": "email_notifications"}
 
@@ -139,6 +148,8 @@ def notify(user, event: str, *, title: str, body: str = "", url: str = "", dedup
     spec = EVENTS[event]
     if user is None or not user.is_active:
         return None
+    if spec.topic in QUIET_WHEN_EXCLUDED and _self_excluded(user):
+        return None  # a player who chose to step away gets no promotional or race message, on any channel
     prefs = _preferences(user)
     if spec.topic and not getattr(prefs, spec.topic):
         return None

@@ -193,8 +193,21 @@ class Refusal:
     message: str
 
 
+def self_exclusion_refusal(user, now=None) -> Refusal | None:
+    """A self-excluded player (accounts.selfexclusion) is refused every reward and entry, before any other rule."""
+    until = getattr(user, "self_excluded_until", None)
+    if until is not None and until > (now or timezone.now()):
+        when = "for good" if until.year >= 9999 else f"until {until:%d %b %Y %H:%M} UTC"
+        return Refusal("self_excluded", f"You chose to step away {when}: rewards and entries are closed until then.")
+    return None
+
+
 def reward_refusal(user) -> Refusal | None:
-    """Rewards are for real players: a confirmed email and a verified linked Goated player (None: eligible)."""
+    """Rewards are for real players: not self-excluded, a confirmed email and a verified linked Goated player
+    (None: eligible)."""
+    refusal = self_exclusion_refusal(user)
+    if refusal is not None:
+        return refusal
     if not user.email_verified:
         return Refusal(
             "email_unconfirmed",

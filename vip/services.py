@@ -34,6 +34,7 @@ from vip.selectors import (
     bonus_code_visible,
     players_reaching_q,
     reward_refusal,
+    self_exclusion_refusal,
     wager_shortfall,
     wheel_segments,
 )
@@ -63,6 +64,9 @@ def bonus_code_claim(user, raw_code: str) -> BonusCodeClaim:
     """Claim a code once per user and at most one code of a generated batch per user, never beyond its limit,
     whatever the concurrency (a conditional UPDATE of the counter plus the claim row, unique per code and user
     and per batch and user, in one transaction)."""
+    excluded = self_exclusion_refusal(user)  # before every other rule, the code's own included
+    if excluded is not None:
+        raise RewardRefused(excluded.message, code=excluded.code)
     code = BonusCode.objects.select_related("min_tier").filter(code=(raw_code or "").strip().upper()).first()
     if code is None or not bonus_code_visible(code, user):
         raise NotFound("There is no such bonus code.")  # a members-only code does not reveal itself

@@ -257,6 +257,8 @@ def race_join_refusal(
     `entries` is the race's entry count when the caller has it (the service counts under the race's lock)."""
     if player is None:
         return JoinRefusal("not_linked", "Link your Goated account first (Account → Goated account).")
+    if player.hidden_until is not None and player.hidden_until > now:  # self-excluded (accounts.selfexclusion)
+        return JoinRefusal("self_excluded", "You chose to step away: races cannot be joined until it ends.")
     if race.entry != WagerRace.Entry.OPT_IN:
         return JoinRefusal("not_opt_in", "Everyone counts in this race: there is nothing to join.")
     if race.status not in WagerRace.OPEN_STATUSES:

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from core.errors import Conflict, NotFound, ServiceError
+from core.errors import Conflict, Forbidden, NotFound, ServiceError
 from races import realtime
 from races.models import Player, RaceEntry, WagerRace
 from races.selectors.races import JoinRefusal, race_join_refusal
@@ -23,6 +23,8 @@ class JoinRefused(ServiceError):
 def _refused(refusal: JoinRefusal) -> ServiceError:
     if refusal.code == "race_over":  # the code a finished race answers with everywhere
         return Conflict(refusal.message, code=refusal.code)
+    if refusal.code == "self_excluded":  # 403, as every reward and entry path answers it
+        return Forbidden(refusal.message, code=refusal.code)
     return JoinRefused(refusal.message, code=refusal.code)
 
 
