@@ -1,15 +1,20 @@
-"""The v1 API root: links to each resource and to the schema and docs."""
+"""The v1 API root (links to each resource and to the schema and docs) and the account export."""
 
 from __future__ import annotations
 
 from django.urls import NoReverseMatch
-from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers
+from django.utils.decorators import method_decorator
+from django_ratelimit.decorators import ratelimit
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import permissions, serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
+from goatedvips.export import account_export
+
+EXPORT_RATE = "5/h"  # an export reads every table about the account
 # Named routes listed by the API root, in display order.
 ROOT_LINKS = {
     "leaderboard": "api:leaderboard",
@@ -20,6 +25,7 @@ ROOT_LINKS = {
     "support_tickets": "api:ticket-list",
     "notifications": "api:notification-list",
     "me": "api:me",
+    "raffles": "api:raffle-list",
     "auth_token": "api:auth-token",
     "schema": "schema",
     "docs": "swagger-ui",
@@ -43,3 +49,18 @@ class ApiRootView(APIView):
             except NoReverseMatch:  # a subsystem that is switched off or not built yet
                 continue
         return Response({"name": "GoatedVIPs API", "version": "v1", "links": links})
+
+
+@method_decorator(ratelimit(group="account-export", key="user", rate=EXPORT_RATE, block=True), name="get")
+class AccountExportView(APIView):
+    """Everything stored about your account, as one JSON document (goatedvips/export.py says what is in it)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses={200: OpenApiResponse(description="The export document"),
+                              429: OpenApiResponse(description="At most a few exports an hour")})  # fmt: skip
+    def get(self, request):
+        response = Response(account_export(request.user))
+        response["Content-Disposition"] = f'attachment; filename="goatedvips-export-{request.user.pk}.json"'
+        response["Cache-Control"] = "no-store"
+        return response

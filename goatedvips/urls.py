@@ -3,7 +3,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from goatedvips import health, views
-from goatedvips.api import ApiRootView
+from goatedvips.api import AccountExportView, ApiRootView
 
 admin.site.site_header = "GoatedVIPs back office"
 admin.site.site_title = "GoatedVIPs admin"
@@ -14,6 +14,7 @@ admin.site.enable_nav_sidebar = False
 
 api_v1 = [
     path("", ApiRootView.as_view(), name="root"),
+    path("me/export/", AccountExportView.as_view(), name="me-export"),
     path("", include("accounts.api_urls")),
     path("", include("races.api_urls")),
     path("", include("payouts.api_urls")),

@@ -80,7 +80,9 @@ def test_every_reward_and_entry_path_answers_self_excluded_first(api_client, exc
     assert (join.status_code, join.json()["error"]["code"]) == (403, "self_excluded")
     # Still there: history and support.
     assert api_client.get("/api/v1/me/payouts/").status_code == 200
-    ticket = api_client.post("/api/v1/support/tickets/", {"subject": "Help", "description": "I need help."}, format="json")
+    ticket = api_client.post(
+        "/api/v1/support/tickets/", {"subject": "Help", "description": "I need help."}, format="json"
+    )
     assert ticket.status_code == 201
 
 
