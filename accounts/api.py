@@ -9,7 +9,7 @@ from rest_framework import permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import privacy, selectors, selfexclusion, services
+from accounts import erasure, privacy, selectors, selfexclusion, services
 from accounts.models import SelfExclusion
 from core.api import ErrorSerializer
 from core.ratelimit import password_brake
@@ -95,6 +95,10 @@ class MeSerializer(serializers.Serializer):
         return user.telegram_id is not None
 
 
+class EraseRequestSerializer(serializers.Serializer):
+    password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+
+
 class MePatchSerializer(serializers.Serializer):
     name_display = serializers.ChoiceField(choices=privacy.NAME_DISPLAYS)
 
@@ -113,6 +117,20 @@ class MeView(APIView):
     @extend_schema(responses={200: MeSerializer, 401: OpenApiResponse(ErrorSerializer, description="Not signed in")})
     def get(self, request):
         return Response(MeSerializer(selectors.user_profile(request.user.pk)).data)
+
+    @extend_schema(
+        request=EraseRequestSerializer,
+        responses={204: None, 400: OpenApiResponse(ErrorSerializer, description="Wrong or missing password"),
+                   429: OpenApiResponse(ErrorSerializer, description="Too many password attempts")},
+    )  # fmt: skip
+    def delete(self, request):
+        """Erase your personal data (docs/privacy.md): the account can no longer sign in; payouts, claims and
+        audit rows stay under a pseudonym."""
+        data = EraseRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        password_brake(request, request.user.get_username())
+        erasure.account_erase(request.user, password=data.validated_data["password"])
+        return Response(status=204)
 
     @extend_schema(
         request=MePatchSerializer,

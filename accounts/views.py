@@ -17,7 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
-from accounts import privacy, selfexclusion, services, telegram_login
+from accounts import erasure, privacy, selfexclusion, services, telegram_login
 from accounts.forms import GoatedClaimForm, NewsletterForm, PreferencesForm, ProfileForm, RegisterForm
 from accounts.models import SelfExclusion
 from accounts.two_factor import (
@@ -162,6 +162,15 @@ def account_settings(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, "Done. Take care — rewards, entries and promotions are closed until it ends.")
                 return redirect("accounts:settings")
+        elif section == "erase":
+            try:
+                erasure.account_erase(user, password=request.POST.get("password", ""), source=AuditEntry.Source.SERVICE)
+            except ServiceError as exc:
+                messages.error(request, exc.message)
+            else:
+                logout(request)
+                messages.success(request, "Your personal data is erased and the account is closed. Take care.")
+                return redirect("home")
         elif section == "claim":
             claim_form = GoatedClaimForm(request.POST, prefix="claim")
             if claim_form.is_valid():

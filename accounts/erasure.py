@@ -1,0 +1,120 @@
+"""Erasure (issue 35): `DELETE /api/v1/me/` with the password forgets a person and keeps what must be kept.
+
+Personal data is erased: the account's identity (username → a tombstone, email, names, bio, Telegram, password,
+sessions, API tokens, 2FA devices, link tokens), its preferences, notifications and newsletter rows, its Telegram
+bot record, the text of its support tickets (support receives accounts.signals.account_erased). Records the operator
+must keep — payouts, claims, spins, results, raffle entries, audit rows — stay, attached to the account now named by
+its pseudonym (`erased-<id>`); inside audit rows the personal values (the actor label, the account's own fields in
+before/after) are replaced by the pseudonym: the one rewrite of audit rows ever allowed, itself audited. The linked
+feed player is unlinked and hidden for good (the person asked to be forgotten). The account can no longer sign in.
+
+ERASED and KEPT say, field by field, what happens to every field of the account; tests/accounts/test_erasure.py
+fails when a field of the user model is in neither.
+"""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+
+from accounts.models import TelegramLinkToken, User, VerificationRequest
+from accounts.signals import account_erased
+from core.audit import audit_record
+from core.errors import ServiceError
+from core.models import AuditEntry
+from notifications.models import BotUser, EmailLog, NewsletterSubscription, Notification, NotificationPreferences
+from races.feed.models import Player
+
+# Every field of the user model: erased (set to the value here, or a callable of the user) or kept, with why.
+ERASED = {
+    "username": lambda user: pseudonym_of(user),
+    "email": lambda user: f"{pseudonym_of(user)}@erased.invalid",  # unique and never deliverable
+    "first_name": "", "last_name": "", "display_name": "", "bio": "", "profile_color": "#D7FF00",
+    "telegram_id": None, "telegram_username": "", "player": None, "show_stats": False, "email_verified": False,
+    "last_active": None, "is_active": False, "password": "!", "last_login": None,
+}  # fmt: skip
+KEPT = {
+    "id": "the pseudonymous reference of every record kept",
+    "date_joined": "when the account existed: kept with the records (not personal on its own)",
+    "is_staff": "a role, not personal data",
+    "is_superuser": "a role, not personal data",
+    "verification_status": "whether a claim was approved: kept with the claim records",
+    "sessions_epoch": "raised to end every session, not personal",
+    "self_excluded_until": "a responsible-play decision the operator must keep honouring",
+}
+# Keys of the account's own fields inside audit rows (before/after) that are personal.
+PERSONAL_KEYS = {"username", "email", "first_name", "last_name", "display_name", "bio", "telegram_id",
+                 "telegram_username", "goated_name", "destination", "name"}  # fmt: skip
+
+
+def pseudonym_of(user: User) -> str:
+    return f"erased-{user.pk}"
+
+
+def _scrub(data, pseudonym: str):
+    if isinstance(data, dict):
+        return {
+            key: pseudonym if key in PERSONAL_KEYS and value not in (None, "") else _scrub(value, pseudonym)
+            for key, value in data.items()
+        }
+    if isinstance(data, list):
+        return [_scrub(v, pseudonym) for v in data]
+    return data
+
+
+def _audit_rewrite(user: User, old_names: set[str], pseudonym: str) -> int:
+    """Replace the person's values inside audit rows that name them (as actor or as subject)."""
+    about = Q(actor=user) | Q(target_type=User._meta.label_lower, target_id=str(user.pk))
+    rewritten = 0
+    for entry in AuditEntry.objects.filter(about):
+        entry.actor_label = pseudonym if entry.actor_id == user.pk else entry.actor_label
+        if entry.target_type == User._meta.label_lower and entry.target_id == str(user.pk):
+            entry.target_repr = pseudonym
+        entry.before, entry.after = _scrub(entry.before, pseudonym), _scrub(entry.after, pseudonym)
+        for name in old_names:
+            if name and name in entry.note:
+                entry.note = entry.note.replace(name, pseudonym)
+        entry.save(update_fields=["actor_label", "target_repr", "before", "after", "note"])
+        rewritten += 1
+    return rewritten
+
+
+@transaction.atomic
+def account_erase(user: User, *, password: str, source: str = AuditEntry.Source.API) -> str:
+    """Erase the signed-in person's data after checking their password; returns the pseudonym."""
+    if not password or not user.check_password(password):
+        raise ServiceError("That is not your password.", fields={"password": ["Wrong password."]})
+    user = User.objects.select_for_update().get(pk=user.pk)
+    pseudonym = pseudonym_of(user)
+    old = {user.username, user.email, user.display_name, user.telegram_username}
+    player_id, telegram_id, email = user.player_id, user.telegram_id, user.email
+    for field, value in ERASED.items():
+        setattr(user, field if field != "player" else "player_id", value(user) if callable(value) else value)
+    user.set_unusable_password()
+    user.sessions_epoch += 1
+    user.save()
+    Token.objects.filter(user=user).delete()
+    TelegramLinkToken.objects.filter(user=user).delete()
+    for device_model in _otp_device_models():
+        device_model.objects.filter(user=user).delete()
+    NotificationPreferences.objects.filter(user=user).delete()
+    Notification.objects.filter(user=user).delete()
+    NewsletterSubscription.objects.filter(email__iexact=email).delete()
+    EmailLog.objects.filter(to__iexact=email).update(to=f"{pseudonym}@erased.invalid")
+    if telegram_id:
+        BotUser.objects.filter(telegram_id=telegram_id).delete()
+    VerificationRequest.objects.filter(user=user).update(telegram_id=None, telegram_username="", admin_notes="")
+    if player_id is not None:
+        Player.objects.filter(pk=player_id).update(name_display="hidden")
+    account_erased.send(sender=User, user=user, pseudonym=pseudonym)
+    rewritten = _audit_rewrite(user, old, pseudonym)
+    audit_record(actor=None, action="account.erase", target=user, after={"pseudonym": pseudonym,
+                 "audit_rows_rewritten": rewritten, "at": timezone.now().isoformat()}, source=source)  # fmt: skip
+    return pseudonym
+
+
+def _otp_device_models():
+    return [apps.get_model(label) for label in ("otp_totp.TOTPDevice", "otp_static.StaticDevice")]
