@@ -99,6 +99,9 @@ class EraseRequestSerializer(serializers.Serializer):
     password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
 
 
+NOT_SIGNED_IN = OpenApiResponse(ErrorSerializer, description="Not signed in")
+
+
 class MePatchSerializer(serializers.Serializer):
     name_display = serializers.ChoiceField(choices=privacy.NAME_DISPLAYS)
 
@@ -121,7 +124,7 @@ class MeView(APIView):
     @extend_schema(
         request=EraseRequestSerializer,
         responses={204: None, 400: OpenApiResponse(ErrorSerializer, description="Wrong or missing password"),
-                   429: OpenApiResponse(ErrorSerializer, description="Too many password attempts")},
+                   401: NOT_SIGNED_IN, 429: OpenApiResponse(ErrorSerializer, description="Too many password attempts")},
     )  # fmt: skip
     def delete(self, request):
         """Erase your personal data (docs/privacy.md): the account can no longer sign in; payouts, claims and
@@ -135,6 +138,7 @@ class MeView(APIView):
     @extend_schema(
         request=MePatchSerializer,
         responses={200: MeSerializer, 400: OpenApiResponse(ErrorSerializer, description="Bad value"),
+                   401: NOT_SIGNED_IN,
                    409: OpenApiResponse(ErrorSerializer, description="not_linked: no Goated player linked")},
     )  # fmt: skip
     def patch(self, request):
@@ -164,6 +168,7 @@ class SelfExclusionView(APIView):
     @extend_schema(
         request=SelfExclusionRequestSerializer,
         responses={201: SelfExclusionSerializer, 400: OpenApiResponse(ErrorSerializer, description="Bad input"),
+                   401: NOT_SIGNED_IN,
                    409: OpenApiResponse(ErrorSerializer, description="cannot_shorten"),
                    429: OpenApiResponse(ErrorSerializer, description="Too many password attempts")},
     )  # fmt: skip

@@ -126,6 +126,26 @@ def resend_verification(request: HttpRequest) -> HttpResponse:
     return redirect("accounts:settings")
 
 
+# The privacy sections of the settings page: (what the form does, what to say when it is done, where to go next).
+PRIVACY_ACTIONS = {
+    "privacy": (
+        lambda user, data: privacy.name_display_set(user, data.get("name_display", ""), source=SITE),
+        "Saved: your name appears that way everywhere within a minute.", "accounts:settings",
+    ),
+    "self_exclusion": (
+        lambda user, data: selfexclusion.self_exclusion_start(
+            user, data.get("period", ""), password=data.get("password", ""), source=SITE
+        ),
+        "Done. Take care — rewards, entries and promotions are closed until it ends.", "accounts:settings",
+    ),
+    "erase": (
+        lambda user, data: erasure.account_erase(user, password=data.get("password", ""), source=SITE),
+        "Your personal data is erased and the account is closed. Take care.", "home",
+    ),
+}  # fmt: skip
+SITE = AuditEntry.Source.SERVICE
+
+
 @login_required
 def account_settings(request: HttpRequest) -> HttpResponse:
     user = request.user
@@ -144,33 +164,17 @@ def account_settings(request: HttpRequest) -> HttpResponse:
                 messages.success(request, saved[section])
                 return redirect("accounts:settings")
             profile_form, prefs_form = (form, prefs_form) if section == "profile" else (profile_form, form)
-        elif section == "privacy":
+        elif section in PRIVACY_ACTIONS:
+            act, done, to = PRIVACY_ACTIONS[section]
             try:
-                privacy.name_display_set(user, request.POST.get("name_display", ""), source=AuditEntry.Source.SERVICE)
+                act(user, request.POST)
             except ServiceError as exc:
                 messages.error(request, exc.message)
             else:
-                messages.success(request, "Saved: your name appears that way everywhere within a minute.")
-                return redirect("accounts:settings")
-        elif section == "self_exclusion":
-            try:
-                selfexclusion.self_exclusion_start(user, request.POST.get("period", ""),
-                                                   password=request.POST.get("password", ""),
-                                                   source=AuditEntry.Source.SERVICE)  # fmt: skip
-            except ServiceError as exc:
-                messages.error(request, exc.message)
-            else:
-                messages.success(request, "Done. Take care — rewards, entries and promotions are closed until it ends.")
-                return redirect("accounts:settings")
-        elif section == "erase":
-            try:
-                erasure.account_erase(user, password=request.POST.get("password", ""), source=AuditEntry.Source.SERVICE)
-            except ServiceError as exc:
-                messages.error(request, exc.message)
-            else:
-                logout(request)
-                messages.success(request, "Your personal data is erased and the account is closed. Take care.")
-                return redirect("home")
+                if section == "erase":
+                    logout(request)
+                messages.success(request, done)
+                return redirect(to)
         elif section == "claim":
             claim_form = GoatedClaimForm(request.POST, prefix="claim")
             if claim_form.is_valid():

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.utils.decorators import method_decorator
 from django_ratelimit.decorators import ratelimit
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
@@ -72,6 +72,8 @@ def _raffle(raffle_id: int) -> Raffle:
 
 
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such raffle")
+BAD_INPUT = OpenApiResponse(ErrorSerializer, description="Bad query parameter")
+STATUS_PARAM = OpenApiParameter("status", str, enum=list(Raffle.Status.values))
 
 
 class RaffleListView(PublicCacheMixin, ListAPIView):
@@ -79,6 +81,10 @@ class RaffleListView(PublicCacheMixin, ListAPIView):
 
     permission_classes = [permissions.AllowAny]
     serializer_class = RaffleSerializer
+
+    @extend_schema(parameters=[STATUS_PARAM], responses={200: RaffleSerializer(many=True), 400: BAD_INPUT})
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
         wanted = self.request.query_params.get("status")
@@ -101,7 +107,13 @@ class RaffleEntriesView(PublicCacheMixin, APIView):
 
     permission_classes = [permissions.AllowAny]
 
-    @extend_schema(responses={200: EntrySerializer(many=True), 404: NOT_FOUND})
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("limit", int, description="1 to 100 (default 25)"),
+            OpenApiParameter("offset", int, description="0 to 10,000,000"),
+        ],
+        responses={200: EntrySerializer(many=True), 400: BAD_INPUT, 404: NOT_FOUND},
+    )
     def get(self, request, raffle_id: int):
         rows = selectors.raffle_entries(_raffle(raffle_id))
         paginator = LimitOffsetPagination()

@@ -58,6 +58,7 @@ class AccountExportView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
     @extend_schema(responses={200: OpenApiResponse(description="The export document"),
+                              401: OpenApiResponse(description="Not signed in"),
                               429: OpenApiResponse(description="At most a few exports an hour")})  # fmt: skip
     def get(self, request):
         response = Response(account_export(request.user))

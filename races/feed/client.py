@@ -237,12 +237,32 @@ def _preferred(a: FeedRow, b: FeedRow) -> FeedRow:
     return a if key(a) >= key(b) else b
 
 
+class _Rejected(NamedTuple):
+    """A row the parser already found invalid (feed_parse validates each row object as it is decoded)."""
+
+    reason: str
+
+
+def _row_hook(obj: dict) -> object:
+    """json's object_hook: an object that is a row of the feed (it has a uid) becomes its FeedRow — or the reason it
+    is invalid — the moment it is decoded, so 500,000 row dicts (and their `wagered` dicts) never exist at once:
+    the peak memory of a large feed is its FeedRows, not its parse tree. Every other object stays a dict."""
+    if "uid" not in obj:
+        return obj
+    try:
+        return feed_row_validate(obj)
+    except ValueError as exc:
+        return _Rejected(str(exc))
+
+
 def feed_rows_clean(items: Iterable[object], received: int) -> FeedBatch:
     batch = FeedBatch(rows=[], received=received)
     by_uid: dict[str, FeedRow] = {}
     for item in items:
         try:
-            row = feed_row_validate(item)
+            if type(item) is _Rejected:
+                raise ValueError(item.reason)
+            row = item if type(item) is FeedRow else feed_row_validate(item)
         except ValueError as exc:
             batch.rejected += 1
             if len(batch.reject_reasons) < REJECT_SAMPLE:
@@ -269,7 +289,7 @@ def feed_parse(body: bytes) -> FeedBatch:
     if stripped == b"<":
         raise FeedError("upstream sent an HTML page instead of JSON (error page or login wall?)")
     try:
-        payload = json.loads(body, parse_float=Decimal, parse_constant=lambda _name: _INVALID)
+        payload = json.loads(body, parse_float=Decimal, parse_constant=lambda _name: _INVALID, object_hook=_row_hook)
     except (ValueError, RecursionError) as exc:
         raise FeedError(f"invalid JSON ({_short(exc)})") from None
     rows = _rows_of(payload)
