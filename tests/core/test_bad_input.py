@@ -87,6 +87,8 @@ def _check(failures: list, response, what: str) -> None:
 
 
 @pytest.mark.django_db
+# Every route × three clients × a dozen requests: about a minute alone, more while CI runs three suites at once.
+@pytest.mark.timeout(360)
 def test_every_route_answers_options_a_foreign_host_and_bad_parameters_without_a_5xx(world):
     failures: list[str] = []
     for template, names in ROUTES:
