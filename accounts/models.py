@@ -27,7 +27,8 @@ class User(AbstractUser):
     show_stats = models.BooleanField(
         default=True,
         help_text="Your bio, colour and site name on your public player page, and your figures when someone asks "
-        "the Telegram bot (/check_stats). Leaderboard wagers come from Goated and are always public.",
+        "the Telegram bot (/check_stats). Leaderboard wagers come from Goated and are public; how your Goated name "
+        "shows beside them (full, masked or hidden) is your choice in the privacy section.",
     )
     telegram_id = models.BigIntegerField(null=True, blank=True, unique=True)
     telegram_username = models.CharField(max_length=32, blank=True)
