@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "races",
     "payouts",
     "giveaways",
+    "overlays",
     "accounts",
     "support",
     "telegram_bot",
@@ -78,6 +79,7 @@ MIDDLEWARE = [
     # Before anything reads the request: NUL bytes and unstorable text are a 400, never a 500 deeper down.
     "core.middleware.RejectUnstorableInputMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "overlays.middleware.CookielessOverlayMiddleware",  # /overlay/: no cookie read, none set
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

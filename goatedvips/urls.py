@@ -45,6 +45,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("", include("races.urls")),
     path("", include("giveaways.urls")),
+    path("", include("overlays.urls")),
     path("accounts/", include("accounts.urls")),
     path("", include("telegram_bot.urls")),
     path("", include("vip.urls")),

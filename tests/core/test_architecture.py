@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 # Lowest layer first: an app may import only the apps listed before it (docs/architecture.md).
 LAYERS = [
-    "core", "notifications", "vip", "races", "payouts", "giveaways",
+    "core", "notifications", "vip", "races", "payouts", "giveaways", "overlays",
     "accounts", "support", "telegram_bot", "goatedvips",
 ]  # fmt: skip
 # Packages inside an app that sit below the rest of it: their modules import nothing else of the app.
