@@ -11,13 +11,16 @@
   var reduced = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
   var POLL_MS = 4000, RESNAPSHOT_MS = 60000, GONE = 4404;
   var PERIODS = { today: "Today", weekly: "This week", monthly: "This month", all_time: "All time" };
-  var last = null, lastVersion = 0, deadline = null, countdownNode = null;
+  var last = null, lastVersion = 0, deadline = null, countdownNodes = [];
 
   /* --- formatting -------------------------------------------------------------------------------------- */
-  function money(text) {
+  /* Amounts cut (never rounded up): wagers in whole dollars, prizes with cents only when they have some. */
+  function money(text, whole) {
     var n = Number(text);
     if (!isFinite(n)) return "$" + text;
-    return "$" + n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+    var cents = Math.floor(n * 100 + 1e-6) / 100, digits = whole || cents % 1 === 0 ? 0 : 2;
+    if (whole) cents = Math.floor(cents);
+    return "$" + cents.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
   }
 
   function duration(seconds) {
@@ -45,15 +48,15 @@
 
   /* --- the countdown --------------------------------------------------------------------------------------- */
   function setCountdown(node, seconds, prefix) {
-    countdownNode = node;
+    countdownNodes = node ? [node] : [];
     deadline = typeof seconds === "number" ? { at: Date.now() + seconds * 1000, prefix: prefix || "" } : null;
     tick();
   }
 
   function tick() {
-    if (!countdownNode || !deadline) return;
+    if (!countdownNodes.length || !deadline) return;
     var left = (deadline.at - Date.now()) / 1000;
-    countdownNode.textContent = left > 0 ? deadline.prefix + duration(left) : "Ended";
+    countdownNodes.forEach(function (node) { node.textContent = left > 0 ? deadline.prefix + duration(left) : "Ended"; });
   }
 
   /* --- the panel and its rows (keyed by uid, so a rank change moves the row) ---------------------------- */
@@ -144,10 +147,10 @@
       return;
     }
     var count = head(race.title);
-    if (race.status === "live") setCountdown(count, race.time_left_seconds, "");
+    if (race.status === "live") setCountdown(count, race.time_left_seconds, "Ends in ");
     else { setCountdown(null, null); count.textContent = race.status === "completed" ? "Final" : ""; }
     drawRows(race.rows.map(function (r) {
-      return { uid: r.uid, rank: r.rank, name: r.name, figure: money(r.wagered), prize: Number(r.prize) > 0 ? money(r.prize) : "" };
+      return { uid: r.uid, rank: r.rank, name: r.name, figure: money(r.wagered, true), prize: Number(r.prize) > 0 ? money(r.prize) : "" };
     }), true);
     note(race.rows.length ? "" : "No wagers yet. Be the first!");
   }
@@ -158,7 +161,7 @@
     setCountdown(null, null);
     head("Leaderboard", PERIODS[board.period] || board.period);
     drawRows(board.rows.map(function (r) {
-      return { uid: r.uid, rank: r.rank, name: r.name, figure: money(r.wagered) };
+      return { uid: r.uid, rank: r.rank, name: r.name, figure: money(r.wagered, true) };
     }), false);
     note(board.rows.length ? "" : "No wagers yet in this period.");
   }
@@ -199,9 +202,10 @@
   }
 
   function drawTicker(data) {
-    root.textContent = "";
+    var moving = root.querySelector(".ticker-track");
+    if (!moving) root.textContent = "";
     panel = null;
-    var bar = el("div", "ticker"), track = el("div", "ticker-track"), race = data.race;
+    var bar = el("div", "ticker"), track = el("div", "ticker-copy"), race = data.race;
     if (race) {
       var left = el("span", "countdown");
       track.append(tickerItem(race.title, [["figure", "Prize pool " + money(race.prize_pool)]]));
@@ -210,7 +214,7 @@
       track.append(ends);
       setCountdown(left, race.status === "live" ? race.time_left_seconds : null, "");
       race.rows.forEach(function (r) {
-        var parts = [["name", "#" + r.rank + " " + r.name], ["figure", money(r.wagered)]];
+        var parts = [["name", "#" + r.rank + " " + r.name], ["figure", money(r.wagered, true)]];
         if (Number(r.prize) > 0) parts.push(["prize", "wins " + money(r.prize)]);
         track.append(tickerItem("", parts));
       });
@@ -221,14 +225,21 @@
     if (board && board.rows.length) {
       track.append(tickerItem(PERIODS[board.period] || board.period, []));
       board.rows.forEach(function (r) {
-        track.append(tickerItem("", [["name", "#" + r.rank + " " + r.name], ["figure", money(r.wagered)]]));
+        track.append(tickerItem("", [["name", "#" + r.rank + " " + r.name], ["figure", money(r.wagered, true)]]));
       });
     }
-    bar.append(track);
+    // Two copies side by side scroll by one copy's width, then start again: a loop without a seam.
+    var copy = track.cloneNode(true);
+    countdownNodes = countdownNodes.concat(Array.prototype.slice.call(copy.querySelectorAll(".countdown")));
+    tick();
+    if (moving) { moving.replaceChildren(track, copy); return; } // new figures; the scroll goes on where it was
+    moving = el("div", "ticker-track");
+    moving.append(track, copy);
+    bar.append(moving);
     root.append(bar);
     // The same speed whatever the length: about 8 characters a second at the chosen size.
     var seconds = Math.max(20, Math.round(track.textContent.length / 8));
-    track.style.setProperty("--ticker-seconds", seconds + "s");
+    moving.style.setProperty("--ticker-seconds", seconds + "s");
   }
 
   var DRAW = { race: drawRace, leaderboard: drawLeaderboard, raffle: drawRaffle, ticker: drawTicker };
@@ -248,7 +259,7 @@
     stopPolling();
     root.textContent = "";
     panel = null;
-    countdownNode = null;
+    countdownNodes = [];
     html.setAttribute("data-state", "revoked");
   }
 
