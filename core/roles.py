@@ -60,6 +60,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "giveaways.raffle": ("view", "add", "change"),  # cancelled, never deleted (the seed was committed)
         "giveaways.raffleentry": ("view",),
         "giveaways.rafflewinner": ("view",),
+        "overlays.overlaylink": ("view", "add", "change"),  # stream overlays: revoke and rotate are changes
     },
     SUPPORT: {
         "support.supportticket": ("view", "change"),

@@ -21,6 +21,7 @@ from notifications.models import (
     Notification,
     NotificationPreferences,
 )
+from overlays.models import OverlayLink
 from payouts.models import Payout
 from races.feed.credentials import feed_token_store
 from races.models import (
@@ -88,6 +89,7 @@ def some_rows(db):
     raffle_open(raffle.pk, now=race.start_date)
     RaffleEntry.objects.create(raffle=raffle, player=players[0], baseline_all_time=0, measured=0, tickets=1)
     raffle_draw(raffle.pk, now=race.end_date + timedelta(seconds=1))  # a winner, and its payout in the queue
+    OverlayLink.objects.create(kind="race", label="Main scene")
 
 
 def test_every_app_model_is_registered_in_admin():

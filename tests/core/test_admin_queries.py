@@ -28,6 +28,7 @@ from notifications.models import (
     Notification,
     NotificationPreferences,
 )
+from overlays.models import OverlayLink
 from payouts.models import Payout
 from races.feed.credentials import feed_token_store
 from races.models import (
@@ -191,6 +192,7 @@ BUILDERS = {
     ],
     "accounts.verificationrequest": lambda n: f.VerificationRequestFactory.create_batch(n, player=f.PlayerFactory()),
     "waffle.switch": lambda n: [Switch.objects.create(name=f"extra-{next(SEQ)}") for _ in range(n)],
+    "overlays.overlaylink": lambda n: [OverlayLink.objects.create(kind="leaderboard") for _ in range(n)],
 }
 MODELS = sorted(admin.site._registry, key=lambda m: m._meta.label_lower)
 

@@ -23,6 +23,7 @@ CHECKED_MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",  # headers copied; the HTTPS redirect is left to Django
     "core.middleware.RejectUnstorableInputMiddleware",  # the fast path accepts only plain [A-Za-z0-9_=&] queries
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "overlays.middleware.CookielessOverlayMiddleware",  # /overlay/ paths only
     "django.contrib.sessions.middleware.SessionMiddleware",  # requests with cookies are left to Django
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
