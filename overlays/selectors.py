@@ -104,7 +104,7 @@ def _raffle_data(raffle: Raffle | None, n: int) -> dict | None:
             for i, r in enumerate(raffles.raffle_leaders(raffle, limit=n), start=1)
         ],
         "winners": [
-            {"position": w.position, "uid": w.uid, "name": w.name, "tickets": w.tickets, "prize": str(w.prize)}
+            {"position": w.position, "uid": w.uid, "name": w.public, "tickets": w.tickets, "prize": str(w.prize)}
             for w in winners[:n]
         ],
     }

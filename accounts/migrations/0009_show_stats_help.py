@@ -4,15 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0008_self_exclusion'),
+        ("accounts", "0008_self_exclusion"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='user',
-            name='show_stats',
-            field=models.BooleanField(default=True, help_text='Your bio, colour and site name on your public player page, and your figures when someone asks the Telegram bot (/check_stats). Leaderboard wagers come from Goated and are public; how your Goated name shows beside them (full, masked or hidden) is your choice in the privacy section.'),
+            model_name="user",
+            name="show_stats",
+            field=models.BooleanField(
+                default=True,
+                help_text="Your bio, colour and site name on your public player page, and your figures when someone asks the Telegram bot (/check_stats). Leaderboard wagers come from Goated and are public; how your Goated name shows beside them (full, masked or hidden) is your choice in the privacy section.",
+            ),
         ),
     ]

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from giveaways.models import Raffle, RaffleEntry
 from giveaways.services import raffle_draw, raffle_open
+from overlays.models import OverlayLink
 from races.feed.leaderboard import leaderboard_cache_refresh
 from races.feed.names import ANONYMOUS, masked, public_name, public_name_expr
 from races.feed.ranks import player_ranks_recompute
@@ -120,6 +121,9 @@ def test_no_public_surface_shows_a_masked_or_hidden_player_s_real_name():
         f"/api/v1/races/{live.pk}/around/?uid=hiddenuid", "/api/v1/races/current/", f"/api/v1/raffles/{raffle.pk}/",
         f"/api/v1/raffles/{raffle.pk}/entries/", "/api/v1/raffles/",
     ]  # fmt: skip
+    for kind, extra in (("race", {}), ("leaderboard", {}), ("ticker", {}), ("raffle", {"raffle": raffle})):
+        link = OverlayLink.objects.create(kind=kind, **extra)
+        urls += [f"/overlay/{link.token}/{kind}/", f"/overlay/{link.token}/{kind}/data.json"]
     seen = {}
     for url in urls:
         response = client.get(url)
