@@ -61,6 +61,8 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "giveaways.raffleentry": ("view",),
         "giveaways.rafflewinner": ("view",),
         "overlays.overlaylink": ("view", "add", "change"),  # stream overlays: revoke and rotate are changes
+        "growth.campaign": ("view", "add", "change", "delete"),
+        "growth.referralclickday": ("view",),
     },
     SUPPORT: {
         "support.supportticket": ("view", "change"),

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from accounts.models import VerificationRequest
 from core.charts import Chart, Series
+from growth.selectors import referral_click_rows
 from payouts.models import Payout
 from races.feed.selectors import sync_duration, sync_errors
 from races.models import HistoricalRace, WagerDay
@@ -152,6 +153,12 @@ CHARTS: dict[str, Callable[[int, datetime], Chart]] = {
     "support": support_times,
     "sync-duration": sync_duration,
     "sync-errors": sync_errors,
+}
+
+
+# Exports that are tables, not a chart's numbers: key → (the permission it needs, its rows for `days`).
+TABLES: dict[str, tuple[str, Callable[[int, datetime], list[tuple]]]] = {
+    "referral-clicks": ("growth.view_referralclickday", lambda days, now: referral_click_rows(_days(days, now)[0])),
 }
 
 

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "overlays",
     "accounts",
     "support",
+    "growth",
     "telegram_bot",
     "goatedvips",
 ]
@@ -214,7 +215,9 @@ if REDIS_URL:
             }
         }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "goatedvips"}}
+    # 10,000 entries, not Django's 300: a day's referral visitor sightings (growth/services.py) live here too.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "goatedvips",
+                          "OPTIONS": {"MAX_ENTRIES": 10_000}}}  # fmt: skip
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"

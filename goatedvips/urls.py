@@ -51,6 +51,7 @@ urlpatterns = [
     path("", include("vip.urls")),
     path("", include("support.urls")),
     path("", include("notifications.urls")),
+    path("", include("growth.urls")),
     path("", include((pages, "pages"))),
     path("favicon.ico", views.favicon, name="favicon"),
     path("healthz", health.healthz, name="healthz"),

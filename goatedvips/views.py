@@ -19,7 +19,7 @@ from core.api import error_body
 from core.csv_export import csv_text
 from core.metrics import metrics_text
 from core.ratelimit import client_ip, password_braked, posted_username
-from goatedvips.analytics import CHARTS, PERIODS, analytics_charts
+from goatedvips.analytics import CHARTS, PERIODS, TABLES, analytics_charts
 from races.feed.leaderboard import leaderboard_top
 from races.selectors.races import race_current, race_next, race_standings
 
@@ -108,17 +108,22 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 def analytics_csv(request: HttpRequest, key: str) -> HttpResponse:
-    """One dashboard chart's numbers as CSV (?days=30|90): the same builder as the chart."""
-    if not request.user.has_perm("races.view_wagerrace"):
+    """One dashboard chart's numbers as CSV (?days=30|90): the same builder as the chart; or one of the tables
+    (`referral-clicks`: day, campaign, clicks, unique visitors)."""
+    if not request.user.has_perm(TABLES[key][0] if key in TABLES else "races.view_wagerrace"):
         raise PermissionDenied
-    if key not in CHARTS:
+    if key not in CHARTS and key not in TABLES:
         raise Http404("No such chart")
     raw = request.GET.get("days", str(PERIODS[0]))
     if raw not in {str(p) for p in PERIODS}:
         return HttpResponse(f"days must be one of {', '.join(map(str, PERIODS))}.\n", status=400,
                             content_type="text/plain; charset=utf-8")  # fmt: skip
-    (chart,) = analytics_charts(int(raw), keys=[key])
-    response = HttpResponse(csv_text(chart.csv_rows()), content_type="text/csv; charset=utf-8")
+    if key in TABLES:
+        rows = TABLES[key][1](int(raw), timezone.now())
+    else:
+        (chart,) = analytics_charts(int(raw), keys=[key])
+        rows = chart.csv_rows()
+    response = HttpResponse(csv_text(rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{key}-{raw}d-{timezone.now():%Y%m%d}.csv"'
     return response
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from django.conf import settings
 
+from growth.selectors import referral_link
+
 LEADERBOARD_BUTTONS = [("today", "Today"), ("weekly", "Week"), ("monthly", "Month"), ("all_time", "All time")]
 
 
@@ -17,7 +19,7 @@ def _button(text: str, view: str, argument: str, owner: int) -> InlineKeyboardBu
 def help_keyboard(owner: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
-            [InlineKeyboardButton(text="🎰 Play", url=settings.REFERRAL_URL),
+            [InlineKeyboardButton(text="🎰 Play", url=referral_link("telegram-help")),
              InlineKeyboardButton(text="🌐 Website", url=settings.SITE_URL)],
             [_button("📊 Stats", "go", "stats", owner), _button("🏆 Leaderboard", "lb", "monthly", owner)],
             [_button("🏁 Race", "race", "top", owner), _button("🎁 Codes", "go", "codes", owner)],

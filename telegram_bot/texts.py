@@ -14,6 +14,7 @@ from accounts.selectors import player_for, site_user_for
 from core.money import money_text
 from core.text import tg_html
 from giveaways.selectors import raffle_tickets_of, raffles_open
+from growth.selectors import referral_link
 from races.feed.leaderboard import leaderboard_around, leaderboard_page
 from races.feed.names import player_public_name
 from races.models import LeaderboardPeriod
@@ -200,7 +201,7 @@ CODES_SHOWN = 10
 
 
 def play_text() -> str:
-    return tg_html("Join Goated with our code and race for prizes: {}", settings.REFERRAL_URL)
+    return tg_html("Join Goated with our code and race for prizes: {}", referral_link("telegram-play"))
 
 
 def request_text(r: VerificationRequest) -> str:

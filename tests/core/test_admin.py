@@ -12,6 +12,7 @@ from accounts.models import TelegramLinkToken
 from core.audit import audit_record
 from giveaways.models import Raffle, RaffleEntry
 from giveaways.services import raffle_draw, raffle_open
+from growth.models import Campaign, ReferralClickDay
 from notifications.models import (
     BotUser,
     Broadcast,
@@ -90,6 +91,9 @@ def some_rows(db):
     RaffleEntry.objects.create(raffle=raffle, player=players[0], baseline_all_time=0, measured=0, tickets=1)
     raffle_draw(raffle.pk, now=race.end_date + timedelta(seconds=1))  # a winner, and its payout in the queue
     OverlayLink.objects.create(kind="race", label="Main scene")
+    Campaign.objects.create(slug="goat-stream", name="Goat stream", note="Friday stream")
+    ReferralClickDay.objects.create(day=race.start_date.date(), campaign="goat-stream", clicks=5, unique_visitors=3)
+    ReferralClickDay.objects.create(day=race.start_date.date(), campaign="", clicks=2, unique_visitors=2)
 
 
 def test_every_app_model_is_registered_in_admin():
@@ -103,7 +107,7 @@ def test_every_app_model_is_registered_in_admin():
         "vip.WheelSpin", "support.SupportTicket", "support.TicketMessage", "accounts.VerificationRequest",
         "notifications.BotUser", "accounts.TelegramLinkToken", "notifications.Broadcast", "notifications.EmailLog",
         "payouts.Payout", "races.WagerAdjustment", "races.RaceEntry", "races.FeedCredential",
-        "giveaways.Raffle", "giveaways.RaffleEntry",
+        "giveaways.Raffle", "giveaways.RaffleEntry", "growth.Campaign", "growth.ReferralClickDay",
     }  # fmt: skip
     assert expected <= labels
 

@@ -20,6 +20,7 @@ from waffle.models import Switch
 from accounts.models import TelegramLinkToken
 from core.audit import audit_record
 from giveaways.models import Raffle, RaffleEntry
+from growth.models import Campaign, ReferralClickDay
 from notifications.models import (
     BotUser,
     Broadcast,
@@ -191,6 +192,14 @@ BUILDERS = {
         for _ in range(n)
     ],
     "accounts.verificationrequest": lambda n: f.VerificationRequestFactory.create_batch(n, player=f.PlayerFactory()),
+    "growth.campaign": lambda n: [
+        Campaign.objects.create(slug=f"stream-{next(SEQ)}", name="Stream", created_by=f.StaffFactory())
+        for _ in range(n)
+    ],
+    "growth.referralclickday": lambda n: [
+        ReferralClickDay.objects.create(day=timezone.now().date(), campaign=f"post-{next(SEQ)}", clicks=3)
+        for _ in range(n)
+    ],
     "waffle.switch": lambda n: [Switch.objects.create(name=f"extra-{next(SEQ)}") for _ in range(n)],
     "overlays.overlaylink": lambda n: [OverlayLink.objects.create(kind="leaderboard") for _ in range(n)],
 }

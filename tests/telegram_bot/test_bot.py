@@ -75,7 +75,7 @@ def test_leaderboard_and_play(tg, feed_updates):
     feed_updates(message("/leaderboard", user_id=PLAYER_TG), message("/play", user_id=PLAYER_TG))
     board, play = tg.sent(PLAYER_TG)[-2:]
     assert "1. Top&lt;b&gt;Goat – $5,000" in board  # feed names are escaped
-    assert "https://goated.example/r/VIP" in play
+    assert "/go/telegram-play/" in play  # the referral link, counted under its campaign
 
 
 def test_join_enters_an_opt_in_race_or_says_why_not(tg, feed_updates):
@@ -561,7 +561,7 @@ def test_race_winners_get_a_telegram_dm_when_linked_and_allowed(tg):
 
 @pytest.mark.parametrize(
     ("command", "expected"),
-    [("/help", "/stats"), ("/leaderboard", "this month"), ("/play", "goated.example"), ("/stats", "/verify"),
+    [("/help", "/stats"), ("/leaderboard", "this month"), ("/play", "/go/telegram-play/"), ("/stats", "/verify"),
      ("/race", "No race is live"), ("/bonuscodes", "No bonus codes"), ("/pending", "for staff")],
 )  # fmt: skip
 def test_commands_also_answer_in_group_chats(tg, feed_updates, command, expected):

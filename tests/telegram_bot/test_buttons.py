@@ -34,7 +34,7 @@ def test_help_has_buttons_for_the_main_things_scoped_to_who_asked(tg, feed_updat
     rows = keyboard(calls(tg, "sendMessage")[-1])
     flat = {b["text"]: b for row in rows for b in row}
     assert set(flat) == {"🎰 Play", "🌐 Website", "📊 Stats", "🏆 Leaderboard", "🏁 Race", "🎁 Codes"}
-    assert flat["🎰 Play"]["url"] == "https://goated.example/r/VIP"
+    assert flat["🎰 Play"]["url"].endswith("/go/telegram-help/")  # REFERRAL_URL, counted
     assert flat["🏆 Leaderboard"]["callback_data"] == f"lb:monthly:{PLAYER_TG}"
     assert "/check_stats" in tg.last(PLAYER_TG)
 
