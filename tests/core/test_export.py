@@ -44,6 +44,7 @@ STAFF_SIDE = {
     ("otp_totp.TOTPDevice", "user"), ("payouts.Payout", "approved_by"), ("payouts.Payout", "paid_by"),
     ("races.FeedCredential", "created_by"), ("races.WagerAdjustment", "created_by"),
     ("races.WagerAdjustment", "reviewed_by"), ("support.SupportTicket", "assigned_to"), ("vip.BonusCode", "created_by"),
+    ("growth.Campaign", "created_by"), ("overlays.OverlayLink", "created_by"),
 }  # fmt: skip
 
 
