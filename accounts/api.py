@@ -17,10 +17,15 @@ from races.feed.names import display_of
 
 
 class TokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
+    # Credentials are taken as typed: a username of spaces is a wrong username (401-style answer), not bad input.
+    username = serializers.CharField(max_length=150, trim_whitespace=False)
     password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
     otp = serializers.CharField(
-        max_length=64, required=False, default="", help_text="Staff accounts (STAFF_2FA): the code from the app."
+        max_length=64,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="Staff accounts (STAFF_2FA): the code from the app.",
     )
 
 

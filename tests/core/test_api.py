@@ -130,6 +130,6 @@ def test_unknown_page_is_an_html_404(client, settings):
 
 @pytest.mark.django_db
 def test_wrong_method_is_a_json_405(player_api):
-    response = player_api.delete("/api/v1/me/")
+    response = player_api.put("/api/v1/me/")  # GET, PATCH and DELETE (erasure) only
     assert response.status_code == 405
-    assert response.json() == {"error": {"code": "method_not_allowed", "message": 'Method "DELETE" not allowed.'}}
+    assert response.json() == {"error": {"code": "method_not_allowed", "message": 'Method "PUT" not allowed.'}}
