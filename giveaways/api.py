@@ -53,7 +53,7 @@ class RaffleSerializer(serializers.ModelSerializer):
         return WinnerSerializer(selectors.raffle_winners(raffle), many=True).data
 
 
-class EntrySerializer(serializers.Serializer):
+class RaffleEntrySerializer(serializers.Serializer):
     uid = serializers.CharField()
     name = serializers.CharField()
     tickets = serializers.IntegerField()
@@ -112,13 +112,13 @@ class RaffleEntriesView(PublicCacheMixin, APIView):
             OpenApiParameter("limit", int, description="1 to 100 (default 25)"),
             OpenApiParameter("offset", int, description="0 to 10,000,000"),
         ],
-        responses={200: EntrySerializer(many=True), 400: BAD_INPUT, 404: NOT_FOUND},
+        responses={200: RaffleEntrySerializer(many=True), 400: BAD_INPUT, 404: NOT_FOUND},
     )
     def get(self, request, raffle_id: int):
         rows = selectors.raffle_entries(_raffle(raffle_id))
         paginator = LimitOffsetPagination()
         page = paginator.paginate_queryset(rows, request, view=self)
-        return paginator.get_paginated_response(EntrySerializer(page, many=True).data)
+        return paginator.get_paginated_response(RaffleEntrySerializer(page, many=True).data)
 
 
 @method_decorator(

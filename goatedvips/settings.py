@@ -263,11 +263,8 @@ LEADERBOARD_FAST_PATH = env.bool("LEADERBOARD_FAST_PATH", default=True)
 # memory for this many seconds (goatedvips/pagecache.py); 0 sends every request through Django.
 PAGE_CACHE_SECONDS = env.float("PAGE_CACHE_SECONDS", default=1.0)
 
-# How feed players without a choice of their own appear on public surfaces: full (their Goated name) or masked
-# (Lu****88); races.feed.names.
+# Feed players without a choice of their own appear as: full or masked (races.feed.names; races.E002 checks it).
 PUBLIC_NAME_DISPLAY = env.str("PUBLIC_NAME_DISPLAY", default="full")
-if PUBLIC_NAME_DISPLAY not in ("full", "masked"):
-    raise ImproperlyConfigured("PUBLIC_NAME_DISPLAY must be full or masked.")
 
 # Race engine: the bounded progress history kept per race (top N per sample).
 RACE_PROGRESS_TOP_N = 20
@@ -359,6 +356,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RaceStatusEnum": "races.models.WagerRace.Status",
         "TicketStatusEnum": "support.models.SupportTicket.Status",
+        "LeaderboardPeriodEnum": "races.feed.leaderboard.PERIODS",
     },
 }
 

@@ -37,3 +37,11 @@ def token_encryption_key_set(app_configs=None, **kwargs):
             id="races.W001",
         )
     ]
+
+
+@register()
+def public_name_display_valid(app_configs=None, **kwargs):
+    if settings.PUBLIC_NAME_DISPLAY in ("full", "masked"):
+        return []
+    return [Error(f"PUBLIC_NAME_DISPLAY is {settings.PUBLIC_NAME_DISPLAY!r}.", hint="Set it to full or masked.",
+                  id="races.E002")]  # fmt: skip
