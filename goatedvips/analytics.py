@@ -23,7 +23,7 @@ from core.charts import Chart, Series
 from growth.selectors import referral_click_rows
 from payouts.models import Payout
 from races.feed.selectors import sync_duration, sync_errors
-from races.models import HistoricalRace, WagerDay
+from races.models import HistoricalRace, Player, WagerDay
 from support.models import SupportTicket, TicketMessage
 from vip.models import BonusCodeClaim, WheelSpin
 
@@ -76,6 +76,17 @@ def signups_and_verifications(days: int, now: datetime) -> Chart:
     series = [Series("Sign-ups", signups), Series("Verifications approved", verified)]
     return Chart("signups", "Sign-ups and verifications per day", [d.isoformat() for d in _days(days, now)], series,
                  x_title="day (UTC)")  # fmt: skip
+
+
+def new_referred_players(days: int, now: datetime) -> Chart:
+    """Referral conversions: players whose first appearance in the feed (`first_seen`) fell on each day, with the
+    running weekly total (the last 7 days, that day included)."""
+    daily = _per_day(Player.objects.all(), "first_seen", days + 6, now)
+    weekly = [sum(daily[i - 6 : i + 1]) for i in range(6, len(daily))]
+    return Chart("new-players", "New referred players per day (first seen in the feed)",
+                 [d.isoformat() for d in _days(days, now)],
+                 [Series("New that day", daily[6:]), Series("New in the last 7 days", weekly)], x_title="day (UTC)",
+                 empty="No player has appeared in the feed in this period.")  # fmt: skip
 
 
 def _races(days: int, now: datetime) -> list[HistoricalRace]:
@@ -147,6 +158,7 @@ CHARTS: dict[str, Callable[[int, datetime], Chart]] = {
     "wager-volume": wager_volume,
     "active-players": active_players,
     "signups": signups_and_verifications,
+    "new-players": new_referred_players,
     "race-participation": race_participation,
     "race-prizes": race_prizes,
     "rewards": rewards_issued,

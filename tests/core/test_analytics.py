@@ -14,11 +14,11 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from goatedvips.analytics import CHARTS
+from goatedvips.analytics import CHARTS, new_referred_players
 from goatedvips.history import history_generate
 from races.feed.volume import wager_day_record
 from races.models import WagerDay
-from tests.factories import staff_member
+from tests.factories import PlayerFactory, staff_member
 
 pytestmark = pytest.mark.django_db
 MARK = re.compile(r'<(?:rect|circle) [^>]*data-series="([^"]*)" data-label="([^"]*)" data-value="([^"]*)"')
@@ -101,3 +101,19 @@ def test_the_transformation_log_page_shows_sync_duration_and_failures(client, hi
     page = client.get(reverse("admin:races_transformationlog_changelist")).content.decode()
     assert _drawn(page, "sync-duration")
     assert _drawn(page, "sync-errors")
+
+
+@pytest.mark.django_db
+def test_new_referred_players_count_first_appearances_per_day_and_over_seven_days():
+    now = datetime(2026, 12, 7, 12, tzinfo=UTC)
+    for days_ago, count in ((0, 2), (1, 1), (6, 3), (7, 4), (40, 5)):
+        for _ in range(count):
+            PlayerFactory(first_seen=now - timedelta(days=days_ago))
+    chart = new_referred_players(30, now)
+    daily, weekly = (series.values for series in chart.series)
+    assert len(chart.labels) == len(daily) == len(weekly) == 30
+    assert chart.labels[-1] == "2026-12-07"
+    assert daily[-1] == 2
+    assert daily[-2] == 1
+    assert weekly[-1] == 2 + 1 + 3  # today and the six days before it: the player of 7 days ago is outside
+    assert sum(daily) == 2 + 1 + 3 + 4  # 40 days ago is outside the 30 days
