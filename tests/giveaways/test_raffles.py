@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from core.models import AuditEntry
@@ -41,7 +41,12 @@ def wager_raffle(**kwargs) -> Raffle:
 
 
 def set_all_time(as_of: datetime, figures: dict[str, str]) -> list[int]:
-    """What a sync does: new all-time counters, then the raffle hook (inside one transaction in a real sync)."""
+    """What a sync does: new all-time counters, then the raffle hook, inside one transaction as in a real sync."""
+    with transaction.atomic():
+        return _set_all_time(as_of, figures)
+
+
+def _set_all_time(as_of: datetime, figures: dict[str, str]) -> list[int]:
     for uid, all_time in figures.items():
         Player.objects.update_or_create(
             uid=uid, defaults={"name": f"N{uid}", "wager_all_time": Decimal(all_time), "last_seen": as_of},
