@@ -3,7 +3,6 @@ event, closed by revoking or rotating the link."""
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
 import pytest
@@ -13,7 +12,6 @@ from django.utils import timezone
 
 from giveaways import realtime as raffle_realtime
 from giveaways.models import Raffle, RaffleWinner
-from goatedvips.asgi import application
 from overlays.realtime import overlay_group
 from overlays.services import overlay_link_create, overlay_link_revoke, overlay_link_rotate
 from races import realtime as race_realtime
@@ -22,19 +20,13 @@ from races.feed.ranks import player_ranks_recompute
 from races.models import Player, RaceParticipant
 from tests.overlays.conftest import make_board
 from tests.realtime.servers import session_key_for
+from tests.realtime.test_consumers import open_socket
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
-ORIGIN = [(b"origin", b"http://localhost")]
 
 
 async def connect(token: str, headers: list | None = None) -> tuple[WebsocketCommunicator, dict]:
-    ws = WebsocketCommunicator(application, f"/ws/overlay/{token}/", headers=ORIGIN + (headers or []))
-    connected, _ = await ws.connect(timeout=5)
-    assert connected
-    first = await ws.receive_output(timeout=5)
-    if first["type"] == "websocket.close":
-        return ws, {"closed": first.get("code")}
-    return ws, json.loads(first["text"])
+    return await open_socket(f"/ws/overlay/{token}/", headers or [])
 
 
 async def closed_with(ws: WebsocketCommunicator) -> int | None:

@@ -29,8 +29,13 @@ def _session_cookie(user) -> list[tuple[bytes, bytes]]:
 
 
 async def connect(path: str, user=None) -> tuple[WebsocketCommunicator, dict | None]:
-    headers = ORIGIN + (await sync_to_async(_session_cookie)(user) if user else [])
-    ws = WebsocketCommunicator(application, path, headers=headers)
+    return await open_socket(path, await sync_to_async(_session_cookie)(user) if user else [])
+
+
+async def open_socket(path: str, headers: list) -> tuple[WebsocketCommunicator, dict]:
+    """A socket through the real ASGI application from an allowed origin, and its first message: the snapshot, or
+    {"closed": code} when the server refused it."""
+    ws = WebsocketCommunicator(application, path, headers=ORIGIN + headers)
     connected, _ = await ws.connect(timeout=5)
     assert connected
     first = await ws.receive_output(timeout=5)
