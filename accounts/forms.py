@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import UserCreationForm
 
 from accounts.models import User
@@ -35,9 +36,24 @@ class ProfileForm(forms.ModelForm):
 
 
 class PreferencesForm(forms.ModelForm):
+    """The six toggles; the Telegram one only where the site has a bot (otherwise it would promise nothing)."""
+
     class Meta:
         model = NotificationPreferences
         fields = NotificationPreferences.TOGGLES
+        labels = {
+            "wager_race_updates": "Wager race updates",
+            "vip_status_changes": "VIP status changes",
+            "promotional_offers": "Promotional offers",
+            "monthly_statements": "Monthly statements",
+            "email_notifications": "Email notifications",
+            "push_notifications": "Telegram notifications",
+        }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not settings.TELEGRAM_BOT_TOKEN:
+            del self.fields["push_notifications"]
 
 
 class GoatedClaimForm(forms.Form):

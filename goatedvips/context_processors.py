@@ -3,6 +3,7 @@ from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest
 
 from core.features import feature_states, maintenance_note, switches_read
+from growth.code import referral_code
 from notifications.selectors import notifications_unread_count
 
 
@@ -24,6 +25,7 @@ def site(request: HttpRequest) -> dict:
         "UNREAD_NOTIFICATIONS": notifications_unread_count(user) if user is not None and user.is_authenticated else 0,
         "SITE_NAME": settings.SITE_NAME,
         "REFERRAL_URL": settings.REFERRAL_URL,
+        "REFERRAL_CODE": referral_code(),
         "TELEGRAM_BOT_USERNAME": settings.TELEGRAM_BOT_USERNAME,
         "TELEGRAM_LOGIN_ENABLED": bool(settings.TELEGRAM_BOT_TOKEN),
         # Read only where a template asks, then once per render: {% if FEATURE_ON.wheel %}.

@@ -93,7 +93,7 @@ def _seed_races(report: DemoReport, now: datetime) -> None:
             "title": f"{start:%B %Y} Monthly Race",
             "status": WagerRace.Status.LIVE,
             "end_date": end,
-            "prize_pool": Decimal("500.00"),
+            "prize_pool": Decimal("5000.00"),
             "min_wager": Decimal("1000.00"),
             "prize_distribution": MONTHLY_DISTRIBUTION,
             "recurrence": WagerRace.Recurrence.MONTHLY,
@@ -112,11 +112,11 @@ def _seed_races(report: DemoReport, now: datetime) -> None:
             "title": f"Weekly Sprint from {wstart:%d %b}",
             "status": WagerRace.Status.UPCOMING,
             "end_date": wend,
-            "prize_pool": Decimal("200.00"),
+            "prize_pool": Decimal("1000.00"),
             "min_wager": Decimal("250.00"),
             "prize_distribution": WEEKLY_DISTRIBUTION,
             "recurrence": WagerRace.Recurrence.WEEKLY,
-            "description": "A one-week sprint: the top 3 of the week split $200.",
+            "description": "A one-week sprint: the top 3 of the week split $1,000.",
         },
     )
     report.races.append(f"{weekly.title} ({weekly.status}, {'created' if created else 'exists'})")

@@ -21,7 +21,7 @@ from core.metrics import metrics_text
 from core.ratelimit import client_ip, password_braked, posted_username
 from goatedvips.analytics import CHARTS, PERIODS, TABLES, analytics_charts
 from races.feed.leaderboard import leaderboard_top
-from races.selectors.races import race_current, race_next, race_standings
+from races.selectors.races import podium_tier_colors, race_current, race_here, race_next, race_standings
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -32,7 +32,13 @@ def home(request: HttpRequest) -> HttpResponse:
     race = race_current() or race_next()
     podium = race_standings(race, limit=3)[1] if race and race.is_live else []
     mvps = [(label, (leaderboard_top(period, 1) or [None])[0]) for period, label in MVP_PERIODS]
-    context = {"race": race, "podium": podium, "mvps": mvps, "top_players": leaderboard_top(limit=10)}
+    player_id = request.user.player_id if request.user.is_authenticated else None
+    here = race_here(race, player_id) if race and race.is_live else None
+    context = {
+        "race": race, "podium": podium, "mvps": mvps, "top_players": leaderboard_top(limit=10),
+        "podium_colors": podium_tier_colors([s.uid for s in podium]) if podium else {},
+        "position": here["position"] if here else None, "linked": player_id is not None,
+    }  # fmt: skip
     return render(request, "home.html", context)
 
 

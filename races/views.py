@@ -22,6 +22,7 @@ from vip.selectors import TierTable
 BOARD_PAGE_SIZE = 50
 SEARCH_MAX = 40
 HERE_ROWS = 2  # rows above and below in a "you are here" block
+STANDINGS_PAGE = 100  # rows of a race's standings per page
 
 
 def _my_player(request: HttpRequest) -> int | None:
@@ -97,28 +98,30 @@ def race_detail(request: HttpRequest, race_id: int) -> HttpResponse:
         race = races.race_get(race_id)
     except NotFound:
         raise Http404("No such race") from None
-    total, standings = races.race_standings(race, limit=100)
+    page = _page_number(request)
+    total, standings = races.race_standings(race, limit=STANDINGS_PAGE, offset=(page - 1) * STANDINGS_PAGE)
+    if page > 1 and not standings:  # past the last page: the first one, as the leaderboard does
+        page, (total, standings) = 1, races.race_standings(race, limit=STANDINGS_PAGE)
+    podium = standings[:3] if page == 1 else races.race_standings(race, limit=3)[1]
+    here = races.race_here(race, _my_player(request), HERE_ROWS)
     context = {
         "race": race,
         "standings": standings,
         "standings_total": total,
-        "podium": standings[:3],
+        "standings_from": (page - 1) * STANDINGS_PAGE + 1,
+        "standings_to": (page - 1) * STANDINGS_PAGE + len(standings),
+        "standings_pages": Paginator(range(total), STANDINGS_PAGE).get_page(page) if total else None,
+        "podium": podium,
+        "podium_colors": races.podium_tier_colors([s.uid for s in podium]) if podium else {},
         "prizes": races.race_prize_rows(race),
         "time_left": races.race_time_left(race),
         # Ended by the clock, not yet finalized by the tick: the standings shown are the final ones to be.
         "ended": race.status == WagerRace.Status.LIVE and race.has_ended(timezone.now()),
         "entry": races.race_entry_state(race, request.user),
-        "here": _race_here(race, _my_player(request)),
+        "here": here,
+        "position": here["position"] if here else None,
     }
     return render(request, "races/detail.html", context)
-
-
-def _race_here(race: WagerRace, player_id: int | None) -> dict | None:
-    if player_id is None:
-        return None
-    _total, rank, rows = races.race_around(race, None, HERE_ROWS, player_id=player_id)
-    uid = next((row.uid for row in rows if row.rank == rank), None)
-    return {"rank": rank, "rows": rows, "uid": uid}
 
 
 @login_required

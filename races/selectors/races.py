@@ -15,7 +15,7 @@ from races.feed.names import public_name_expr
 from races.models import Player, RaceParticipant, RaceProgressSample, RaceResult, WagerRace
 from races.prizes import prize_for, prize_table
 from races.validators import parse_prize_distribution
-from vip.selectors import tier_reached
+from vip.selectors import TierTable, tier_reached
 
 
 @dataclass
@@ -309,3 +309,30 @@ def race_entry_state(race: WagerRace, user) -> EntryState:
     state.why_not = refusal.code if refusal else ""
     state.can_join = refusal is None
     return state
+
+
+def podium_tier_colors(uids: list[str]) -> dict[str, str]:
+    """uid → the colour of the VIP tier each podium player's all-time wager reaches (one query, three rows)."""
+    table = TierTable()
+    colors = {}
+    for uid, wager in Player.objects.filter(uid__in=uids).values_list("uid", "wager_all_time"):
+        tier = table.tier_for(wager)
+        if tier is not None:
+            colors[uid] = tier.badge_color
+    return colors
+
+
+def race_here(race: WagerRace, player_id: int | None, n: int = 2) -> dict | None:
+    """The signed-in player's block of a race page: their rank, the rows n above and below, and — in a live race —
+    their RacePosition (what it takes to climb, the card "you are #14 — $312.40 to the next prize"). None when
+    nobody is signed in with a linked player."""
+    if player_id is None:
+        return None
+    if race.status == WagerRace.Status.LIVE:
+        position = race_position(race, player_id, n=n)
+        if position is None:
+            return {"rank": None, "rows": [], "uid": None, "position": None}
+        return {"rank": position.row.rank, "rows": position.around, "uid": position.row.uid, "position": position}
+    _total, rank, rows = race_around(race, None, n, player_id=player_id)
+    uid = next((row.uid for row in rows if row.rank == rank), None)
+    return {"rank": rank, "rows": rows, "uid": uid, "position": None}

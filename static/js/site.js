@@ -27,23 +27,46 @@
       var d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60);
       node.textContent = s === 0 ? "now" : (d ? d + "d " : "") + h + "h " + m + "m " + (s % 60) + "s";
     });
+    // Tiles (core/templatetags/ui.py): days, hours, minutes, seconds, two digits each.
+    document.querySelectorAll("[data-countdown-tiles]").forEach(function (node) {
+      var until = Date.parse(node.getAttribute("data-countdown-tiles"));
+      if (isNaN(until)) return;
+      var s = Math.max(0, Math.floor((until - now) / 1000));
+      var parts = [Math.floor(s / 86400), Math.floor((s % 86400) / 3600), Math.floor((s % 3600) / 60), s % 60];
+      node.querySelectorAll(".tile b").forEach(function (b, i) { b.textContent = String(parts[i]).padStart(2, "0"); });
+    });
   }
 
-  /* --- a reconnecting socket --------------------------------------------------------------------------- */
+  /* --- a reconnecting socket, polling while it cannot connect ------------------------------------------ */
+  /* onMessage(data) on every socket message; while the socket is down (never connected, or dropped and not yet
+     back) onMessage(null) every POLL_MS instead, so the page stays current behind a proxy that refuses
+     WebSockets. The first poll runs as soon as a connection fails. */
+  var POLL_MS = 15000;
   function liveSocket(path, onMessage) {
-    var attempt = 0, socket = null, stopped = false;
+    var attempt = 0, socket = null, stopped = false, pollTimer = null;
     var DAY = 24 * 3600 * 1000;
+    function startPolling() {
+      if (pollTimer || stopped) return;
+      document.documentElement.setAttribute("data-live", "polling");
+      onMessage(null);
+      pollTimer = setInterval(function () { onMessage(null); }, POLL_MS);
+    }
+    function stopPolling() {
+      if (pollTimer) clearInterval(pollTimer);
+      pollTimer = null;
+      document.documentElement.setAttribute("data-live", "socket");
+    }
     function connect() {
       var url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + path;
-      try { socket = new WebSocket(url); } catch (e) { return retry(); }
+      try { socket = new WebSocket(url); } catch (e) { startPolling(); return retry(); }
       var opened = Date.now();
-      socket.onopen = function () { attempt = 0; };
+      socket.onopen = function () { attempt = 0; stopPolling(); };
       socket.onmessage = function (event) {
         var data = null;
         try { data = JSON.parse(event.data); } catch (e) { return; }
         onMessage(data);
       };
-      socket.onclose = function () { if (!stopped) retry(); };
+      socket.onclose = function () { if (!stopped) { startPolling(); retry(); } };
       // Channel groups expire after a day: reconnect daily so the subscription never lapses silently.
       setTimeout(function () { if (socket && Date.now() - opened >= DAY) socket.close(); }, DAY);
     }
@@ -53,13 +76,13 @@
       setTimeout(connect, delay);
     }
     connect();
-    return { stop: function () { stopped = true; if (socket) socket.close(); } };
+    return { stop: function () { stopped = true; stopPolling(); if (socket) socket.close(); } };
   }
 
   function cue(root) {
     var node = (root || document).querySelector("[data-updated-cue]") || document.querySelector("[data-updated-cue]");
     if (!node) return;
-    node.textContent = "Updated " + new Date().toLocaleTimeString();
+    node.textContent = "Updated " + new Date().toISOString().slice(11, 19) + " UTC";
     node.setAttribute("data-refreshes", String(Number(node.getAttribute("data-refreshes") || 0) + 1));
     node.classList.remove("flash-cue");
     void node.offsetWidth;
@@ -114,50 +137,75 @@
   }
 
   /* --- live race standings ----------------------------------------------------------------------------- */
+  /* Rows that changed rank or wager flash; a rank change keeps its arrow (▲ up, ▼ down, by how many places)
+     until the row changes again. The podium (avatars, names, figures) and the "you are #N" card are re-read as
+     the page's own HTML when they may have changed, like a raffle page. */
+  function uidOf(tr) {
+    var a = tr.querySelector("a[href^='/players/']");
+    return a ? decodeURIComponent(a.getAttribute("href").split("/")[2]) : null;
+  }
   function liveRace(table) {
-    var id = table.getAttribute("data-live-race");
+    var id = table.getAttribute("data-live-race"), moves = {}, busy = false;
+    function arrow(delta) {
+      var up = delta > 0;
+      return el("span", { "class": "move " + (up ? "up" : "down"), title: (up ? "Up " : "Down ") + Math.abs(delta) + (Math.abs(delta) === 1 ? " place" : " places") },
+        [el("span", { "aria-hidden": "true" }, [up ? " ▲" : " ▼"]), String(Math.abs(delta)), el("span", { "class": "visually-hidden" }, [up ? " places up" : " places down"])]);
+    }
     function refresh() {
+      if (busy) return;
+      busy = true;
       fetch("/api/v1/races/" + id + "/?limit=100", { credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (race) {
           if (!race) return;
           if (race.status !== "live") { location.reload(); return; }
+          var before = {}, top = [];
+          table.querySelectorAll("tbody tr").forEach(function (tr) {
+            var cells = tr.querySelectorAll("td");
+            before[uidOf(tr)] = { rank: parseInt(cells[0].textContent, 10), wagered: cells[2].textContent };
+          });
           var body = el("tbody");
           race.standings.forEach(function (s) {
             var name = [el("a", { href: "/players/" + encodeURIComponent(s.uid) + "/" }, [s.name])];
             if (!s.prize_eligible) name.push(" ", el("small", { "class": "muted" }, ["below min."]));
-            body.append(el("tr", {}, [el("td", {}, [String(s.rank)]), el("td", {}, name),
-              el("td", { "class": "num" }, [fmtMoney(s.wagered)]),
-              el("td", { "class": "num" }, [Number(s.prize) > 0 ? fmtMoney(s.prize) : "–"])]));
+            var was = before[s.uid], wagered = fmtMoney(s.wagered);
+            if (was && was.rank !== s.rank) moves[s.uid] = was.rank - s.rank;
+            var rankCell = el("td", {}, [String(s.rank)]);
+            if (moves[s.uid]) rankCell.append(arrow(moves[s.uid]));
+            var tr = el("tr", { "data-uid": s.uid }, [rankCell, el("td", {}, name),
+              el("td", { "class": "num" }, [wagered]),
+              el("td", { "class": "num" }, [Number(s.prize) > 0 ? fmtMoney(s.prize) : "–"])]);
+            if (was && (was.rank !== s.rank || was.wagered !== wagered)) tr.classList.add("moved");
+            body.append(tr);
           });
+          race.standings.slice(0, 3).forEach(function (s) { top.push(s.uid + "|" + s.wagered); });
           table.tBodies[0].replaceWith(body);
           // A race drawn before anyone wagered shows its table (and drops the "nobody yet" line) once someone has.
           table.closest(".table-wrap").hidden = race.standings.length === 0;
           var empty = document.querySelector("[data-standings-empty]");
           if (empty) empty.hidden = race.standings.length > 0;
-          podium(race.standings.slice(0, 3));
-          cue();
-        });
+          var range = document.querySelector("[data-standings-range]");
+          if (range && race.standings.length) range.textContent = "Showing 1–" + race.standings.length.toLocaleString("en-US") + " of " + Number(race.standings_total || race.standings.length).toLocaleString("en-US");
+          var podiumKey = top.join(",");
+          if (podiumKey !== table.getAttribute("data-podium") || document.getElementById("you-card")) {
+            table.setAttribute("data-podium", podiumKey);
+            return swapParts();
+          }
+        })
+        .then(function () { cue(); })
+        .finally(function () { busy = false; });
     }
-    // The top three above the table follow the same answer: name, wager and prize of each step. Places that were
-    // empty when the page was drawn are added as players take them.
-    function podium(top) {
-      var box = document.querySelector(".podium");
-      if (!box) return;
-      box.hidden = top.length === 0;
-      top.forEach(function (s, i) {
-        var step = box.querySelector(".step-" + (i + 1));
-        if (!step) {
-          step = el("div", { "class": "step step-" + (i + 1) }, [el("span", { "class": "place" }, ["#" + (i + 1)]), " ",
-            el("a", {}), " ", el("span", { "class": "figure" }), " ", el("strong", { "class": "figure" })]);
-          box.append(step);
-        }
-        var link = step.querySelector("a"), figures = step.querySelectorAll(".figure");
-        link.textContent = s.name;
-        link.setAttribute("href", "/players/" + encodeURIComponent(s.uid) + "/");
-        figures[0].textContent = fmtMoney(s.wagered);
-        figures[1].textContent = Number(s.prize) > 0 ? fmtMoney(s.prize) : "";
-      });
+    function swapParts() {
+      return fetch(location.pathname, { headers: { "Accept": "text/html" }, credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (html) {
+          if (!html) return;
+          var fresh = new DOMParser().parseFromString(html, "text/html");
+          [".podium", "#you-card"].forEach(function (sel) {
+            var now = document.querySelector(sel), next = fresh.querySelector(sel);
+            if (now && next) now.replaceWith(next);
+          });
+        });
     }
     liveSocket("/ws/races/" + id + "/", function (msg) {
       if (msg && msg.type === "race.completed") { location.reload(); return; }

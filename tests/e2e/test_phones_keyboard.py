@@ -188,7 +188,7 @@ def test_claim_a_code_by_keyboard(live_server, page, demo_site):
     page.keyboard.press("Enter")
     page.wait_for_load_state()
     assert f"Claimed {code}" in page.locator("[role=status] .flash").inner_text()
-    assert page.locator(f'[data-code="{code}"] .badge').inner_text() == "claimed"
+    assert page.locator(f'[data-code="{code}"] .pill').inner_text() == "✓ Claimed"
 
 
 def test_reply_to_a_ticket_by_keyboard(live_server, page, demo_site):

@@ -27,7 +27,7 @@ def test_claim_a_code_and_spin_the_wheel(live_server, page, screenshot):
     page.goto(f"{live_server.url}/bonus-codes/")
     page.locator('[data-code="BROWSER5"] button').click()
     assert "Claimed BROWSER5" in page.content()
-    assert page.locator('[data-code="BROWSER5"] .badge').inner_text() == "claimed"
+    assert page.locator('[data-code="BROWSER5"] .pill').inner_text() == "✓ Claimed"
     screenshot("bonus-codes")
     page.goto(f"{live_server.url}/wheel/")
     seed_hash = page.locator("#seed-hash").inner_text()

@@ -133,7 +133,7 @@ def test_bonus_code_page_claims_and_shows_the_state(client, verified_player):
     client.force_login(verified_player)
     response = client.post("/bonus-codes/PAGE5/claim/", follow=True)
     assert "Claimed PAGE5" in response.content.decode()
-    assert "claimed" in client.get("/bonus-codes/").content.decode()
+    assert '<span class="pill ok">✓ Claimed</span>' in client.get("/bonus-codes/").content.decode()
 
 
 def test_operators_generate_codes_in_bulk_and_it_is_audited(staff_user):
