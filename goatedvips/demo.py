@@ -131,7 +131,8 @@ def _seed_codes_and_wheel(report: DemoReport, now: datetime) -> None:
                 "amount": Decimal(amount),
                 "required_wager": Decimal(wager),
                 "claim_limit": limit,
-                "expires_at": now + timedelta(days=days),
+                # At the end of a day UTC, as operators set them (admin's default too), not at seed time.
+                "expires_at": (now + timedelta(days=days)).replace(hour=23, minute=59, second=59, microsecond=0),
                 "audience": audience,
             },
         )
@@ -228,7 +229,9 @@ def _link_demo_account(report: DemoReport) -> None:
     reviewer = User.objects.filter(username="admin").first()
     if demo is None or demo.player_id is not None or reviewer is None:
         return
-    player = Player.objects.filter(site_user__isnull=True).order_by("-wager_all_time", "uid").first()
+    # A player from the middle of the pack, so the demo shows what most players see: a rank and a gap to a prize.
+    free = Player.objects.filter(site_user__isnull=True).order_by("-wager_all_time", "uid")
+    player = free[13:14].first() or free.first()
     if player is None:
         report.sync_note = report.sync_note or "no players yet, so the demo account is not linked"
         return
