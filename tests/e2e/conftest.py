@@ -95,6 +95,15 @@ def sign_in(page, base: str, username: str, *, admin: bool = False) -> None:
     page.wait_for_load_state()
 
 
+def sign_out(page) -> None:
+    """Sign out the way a person does: on a phone the button is in the menu, so open it first."""
+    toggle = page.locator(".menu-toggle")
+    if toggle.is_visible():
+        toggle.click()
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_load_state()
+
+
 class NetworkWatch:
     """What a page has in flight (HTTP requests until they finish or fail) and when it last did anything on the
     network (a request, an answer, a WebSocket opened or closed). `settle()` waits until nothing is in flight and

@@ -12,7 +12,7 @@ import os
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from tests.e2e.conftest import ARTIFACTS, NetworkWatch, sign_in
+from tests.e2e.conftest import ARTIFACTS, NetworkWatch, sign_in, sign_out
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -107,7 +107,7 @@ def test_public_pages_signed_out(live_server, page, network, demo_site, viewport
     page.set_viewport_size(VIEWPORTS[viewport])
     # First the page after signing out: it shows a flash message ("You are signed out.").
     sign_in(page, live_server.url, "demo")
-    page.get_by_role("button", name="Sign out").click()
+    sign_out(page)
     page.wait_for_url(f"{live_server.url}/")
     assert "You are signed out." in page.locator("[role=status] .flash").inner_text()
     found = violations_of(page, network, live_server.url, [None, *SIGNED_OUT], demo_site)

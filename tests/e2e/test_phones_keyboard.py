@@ -156,7 +156,7 @@ def test_sign_in_and_the_leaderboard_tabs_by_keyboard(live_server, page, demo_si
     page.keyboard.type(TEST_PASSWORD)
     page.keyboard.press("Enter")
     page.wait_for_url(f"{live_server.url}/")
-    assert page.locator(".main-nav a.account").is_visible()
+    assert page.locator(".header-actions a.account").is_visible()
 
     page.goto(f"{live_server.url}/leaderboard/")
     tab_to(page, ".tabs a[href='?period=all_time']")

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from core.money import money_text
 from races.models import WagerRace
 from races.services.lifecycle import race_finalize
-from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.conftest import ARTIFACTS, sign_out
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -39,7 +39,7 @@ def test_register_verify_email_sign_in_and_see_the_account(live_server, page, sc
     link = re.search(r"https?://\S+", mail.outbox[-1].body).group(0)
     page.goto(link)
     assert page.locator("h1").inner_text() == "Email confirmed"
-    page.click("text=Sign out")
+    sign_out(page)
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("#id_username", "browsergoat")
     page.fill("#id_password", PASSWORD)
