@@ -10,6 +10,7 @@ from django.utils import timezone
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
+from accounts.terms import terms_pending, terms_refusal
 from accounts.two_factor import staff_token_proven, two_factor_required
 
 
@@ -29,4 +30,7 @@ class ExpiringTokenAuthentication(TokenAuthentication):
                 "This staff token was issued without the second factor. Get a new one from POST "
                 "/api/v1/auth/token/ with `otp`."
             )
+        if terms_pending(user):
+            # A clear refusal rather than "not signed in": the person accepts the terms on the site, once.
+            raise terms_refusal(user)
         return user, token

@@ -44,6 +44,9 @@ KEPT = {
     "verification_status": "whether a claim was approved: kept with the claim records",
     "sessions_epoch": "raised to end every session, not personal",
     "self_excluded_until": "a responsible-play decision the operator must keep honouring",
+    "adult_confirmed_at": "the record that the person said they were 18 or older (the operator must show it)",
+    "terms_version": "which terms the account was used under",
+    "terms_accepted_at": "when those terms were accepted",
 }
 # Keys of the account's own fields inside audit rows (before/after) that are personal.
 PERSONAL_KEYS = {"username", "email", "first_name", "last_name", "display_name", "bio", "telegram_id",

@@ -9,9 +9,24 @@ from django.contrib.auth.forms import UserCreationForm
 from accounts.models import User
 from notifications.models import NotificationPreferences
 
+ADULT_LABEL = "I am 18 or older"
+TERMS_LABEL = "I accept the terms of use"
+TERMS_HELP = 'Read the <a href="/terms/">terms of use</a> and the <a href="/privacy/">privacy page</a>.'
+
+
+def _adult_field() -> forms.BooleanField:
+    return forms.BooleanField(label=ADULT_LABEL, error_messages={"required": "Confirm that you are 18 or older."})
+
+
+def _terms_field() -> forms.BooleanField:
+    return forms.BooleanField(label=TERMS_LABEL, help_text=TERMS_HELP,
+                              error_messages={"required": "Accept the terms of use to go on."})  # fmt: skip
+
 
 class RegisterForm(UserCreationForm):
     email = forms.EmailField(help_text="We send a confirmation link to this address.")
+    adult = _adult_field()
+    terms = _terms_field()
 
     class Meta(UserCreationForm.Meta):
         model = User
@@ -22,6 +37,13 @@ class RegisterForm(UserCreationForm):
         if User.objects.filter(email__iexact=email).exists():
             raise forms.ValidationError("An account with this email address already exists. Try signing in.")
         return email
+
+
+class TermsForm(forms.Form):
+    """18+ and the current terms, asked once of an account that has not accepted them (accounts.terms)."""
+
+    adult = _adult_field()
+    terms = _terms_field()
 
 
 class ProfileForm(forms.ModelForm):

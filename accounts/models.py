@@ -44,6 +44,11 @@ class User(AbstractUser):
     # Self-excluded until then (accounts.selfexclusion: a far-future date for a permanent one); rewards, entries and
     # promotional or race messages are refused while it is in the future (vip.selectors.reward_refusal).
     self_excluded_until = models.DateTimeField(null=True, blank=True, editable=False)
+    # 18+ and the terms (accounts.terms): when the person confirmed being an adult, and which version of the terms
+    # they accepted when. A version other than accounts.terms.TERMS_VERSION asks again at the next sign-in.
+    adult_confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    terms_version = models.CharField(max_length=20, blank=True, editable=False)
+    terms_accepted_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Part of every session's hash: raising it ends all sessions of the account ("sign out everywhere").
     sessions_epoch = models.PositiveIntegerField(default=0, editable=False)
 

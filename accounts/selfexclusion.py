@@ -6,19 +6,28 @@ race entry rules, raffles), gets no promotional or race message on any channel (
 Goated name is hidden on every public surface (`Player.hidden_until`, races.feed.names). They can still sign in,
 read their history and open support tickets. It cannot be shortened or lifted early — not by an operator; only a
 superuser can lift one, with a reason, audited.
+
+The bot starts one without ever asking for a password in Telegram: `/break` sends a signed link to the site's
+confirmation page (`self_exclusion_link`), valid for BREAK_LINK_MINUTES and only until a break is started with it
+(it names how many the account had when it was made). The page asks for the period and the password. When a break
+has run out, `self_exclusion_end_announce` (a periodic task) tells the player once.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
+from django.core import signing
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import SelfExclusion, User
 from core.audit import audit_record
 from core.errors import Conflict, Forbidden, ServiceError
 from core.models import AuditEntry
+from notifications.services import notify
 from races.feed.models import Player
 
 PERMANENT_UNTIL = datetime(9999, 12, 31, tzinfo=UTC)
@@ -81,3 +90,71 @@ def self_exclusion_lift(user: User, *, actor, reason: str, source: str = AuditEn
         Player.objects.filter(pk=user.player_id).update(hidden_until=None)
     audit_record(actor=actor, action="self_exclusion.lift", target=user, note=reason.strip(), source=source)
     return True
+
+
+# --- the bot's link to the confirmation page ---------------------------------------------------------------------
+
+BREAK_LINK_SALT = "accounts.self-exclusion-link"
+BREAK_LINK_MINUTES = 30
+
+
+class BreakLinkInvalid(ServiceError):
+    code = "invalid_link"
+
+
+def self_exclusion_link(user: User) -> str:
+    """The absolute URL of the confirmation page for `user`: signed, expiring, dead once a break starts."""
+    token = signing.dumps({"u": user.pk, "n": user.self_exclusions.count()}, salt=BREAK_LINK_SALT, compress=True)
+    return settings.SITE_URL.rstrip("/") + reverse("accounts:break", args=[token])
+
+
+def self_exclusion_link_user(token: str) -> User:
+    """The account a confirmation link was made for; BreakLinkInvalid if it is forged, old, used or the account
+    is closed."""
+    try:
+        data = signing.loads(token, salt=BREAK_LINK_SALT, max_age=BREAK_LINK_MINUTES * 60)
+        user = User.objects.filter(pk=int(data["u"]), is_active=True).first()
+        used = user is None or user.self_exclusions.count() != int(data["n"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        user, used = None, True
+    if used:
+        raise BreakLinkInvalid(
+            f"This link is not valid any more (links work once and for {BREAK_LINK_MINUTES} minutes). "
+            "Send /break to the bot for a new one, or take a break in your account settings."
+        )
+    return user
+
+
+@transaction.atomic
+def self_exclusion_start_from_link(token: str, period: str, *, password: str) -> SelfExclusion:
+    """The confirmation page: the link names the account, its password confirms the break."""
+    user = self_exclusion_link_user(token)
+    User.objects.select_for_update().get(pk=user.pk)  # two tabs of one link: the second sees the first's break
+    self_exclusion_link_user(token)
+    return self_exclusion_start(user, period, password=password, source=AuditEntry.Source.SERVICE)
+
+
+# --- the end of a break --------------------------------------------------------------------------------------------
+
+
+BREAK_ENDED = ("Rewards, raffles and races are open to you again, and your name shows as you chose. Play within "
+               "your means; you can take another break any time in your account settings.")  # fmt: skip
+
+
+def self_exclusion_end_announce(*, now: datetime | None = None) -> int:
+    """Tell each player whose break has run out (and was not followed by a longer one) that it is over, once:
+    the rows are claimed by a conditional UPDATE, so two runs at once announce nothing twice. How many were told."""
+    now = now or timezone.now()
+    ended = SelfExclusion.objects.filter(
+        ends_at__lte=now, lifted_at__isnull=True, end_announced_at__isnull=True, user__self_excluded_until__lte=now
+    )
+    told = 0
+    for user_id in set(ended.values_list("user_id", flat=True)):
+        with transaction.atomic():
+            if not ended.filter(user_id=user_id).update(end_announced_at=now):
+                continue  # another run claimed it
+            user = User.objects.get(pk=user_id)
+            notify(user, "break.ended", title="Your break is over", body=BREAK_ENDED, url=reverse("accounts:settings"),
+                   dedupe_key=f"break-ended:{user_id}:{now.timestamp():.0f}")  # fmt: skip
+            told += 1
+    return told

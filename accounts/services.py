@@ -29,6 +29,7 @@ from accounts.selectors import (
     player_held_by_other,
     verification_reviewers,
 )
+from accounts.terms import terms_accept
 from accounts.two_factor import staff_token_issue, two_factor_required
 from core.audit import audit_record, duty_refused, same_person
 from core.errors import ServiceError
@@ -98,10 +99,13 @@ def user_sign_out_everywhere(user: User, *, actor=None, source: str = AuditEntry
     transaction.on_commit(lambda: realtime_connections_close(user.pk))
 
 
-def user_register(*, username: str, email: str, password: str, request: HttpRequest | None = None) -> User:
-    """Create the account (inputs already validated by the form) and send the email-verification link."""
+def user_register(*, username: str, email: str, password: str, adult: bool, terms: bool,
+                  request: HttpRequest | None = None) -> User:  # fmt: skip
+    """Create the account (inputs already validated by the form) with its 18+ confirmation and acceptance of the
+    current terms (both required), and send the email-verification link."""
     with transaction.atomic():
         user = User.objects.create_user(username=username, email=email, password=password)
+        terms_accept(user, adult=adult, accepted=terms)
         notification_preferences_get(user)
     email_verification_send(user, request)
     return user

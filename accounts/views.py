@@ -17,8 +17,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
-from accounts import erasure, privacy, selfexclusion, services, telegram_login
-from accounts.forms import GoatedClaimForm, NewsletterForm, PreferencesForm, ProfileForm, RegisterForm
+from accounts import erasure, privacy, selfexclusion, services, telegram_login, terms
+from accounts.forms import GoatedClaimForm, NewsletterForm, PreferencesForm, ProfileForm, RegisterForm, TermsForm
 from accounts.models import SelfExclusion
 from accounts.two_factor import (
     totp_confirm,
@@ -30,7 +30,7 @@ from accounts.two_factor import (
 )
 from core.errors import ServiceError
 from core.models import AuditEntry
-from core.ratelimit import password_braked, posted_username
+from core.ratelimit import password_brake, password_braked, posted_username
 from notifications.newsletter import newsletter_subscribe as newsletter_subscribe_address
 from notifications.services import notification_preferences_get
 from races.feed.names import ANONYMOUS, display_of, masked
@@ -98,6 +98,8 @@ def register(request: HttpRequest) -> HttpResponse:
             username=form.cleaned_data["username"],
             email=form.cleaned_data["email"],
             password=form.cleaned_data["password1"],
+            adult=form.cleaned_data["adult"],
+            terms=form.cleaned_data["terms"],
             request=request,
         )
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
@@ -124,6 +126,46 @@ def resend_verification(request: HttpRequest) -> HttpResponse:
         services.email_verification_send(request.user, request)
         messages.success(request, f"We sent a new confirmation link to {request.user.email}.")
     return redirect("accounts:settings")
+
+
+@login_required
+def terms_accept(request: HttpRequest) -> HttpResponse:
+    """18+ and the current terms, once (accounts.terms): the gate sends a player here until they accept."""
+    target = _local_url(request, request.POST.get("next") or request.GET.get("next") or "/", "/")
+    if not terms.terms_pending(request.user):
+        return HttpResponseRedirect(target)
+    form = TermsForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        terms.terms_accept(request.user, adult=form.cleaned_data["adult"], accepted=form.cleaned_data["terms"])
+        messages.success(request, "Thank you. You're all set.")
+        return HttpResponseRedirect(target)
+    context = {"form": form, "next": target, "version": terms.TERMS_VERSION,
+               "updated": bool(request.user.terms_version)}  # fmt: skip
+    return render(request, "accounts/terms_accept.html", context, status=400 if request.method == "POST" else 200)
+
+
+@ratelimit(key="ip", rate=LOGIN_RATE, method="POST", block=True)
+def break_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The page the bot's /break link opens: the link names the account, its password confirms the break."""
+    try:
+        user = selfexclusion.self_exclusion_link_user(token)
+    except ServiceError as exc:
+        return render(request, "accounts/break_confirm.html", {"error": exc.message}, status=400)
+    error = None
+    if request.method == "POST":
+        password_brake(request, user.get_username())  # the same per-account brake as sign-in
+        try:
+            selfexclusion.self_exclusion_start_from_link(
+                token, request.POST.get("period", ""), password=request.POST.get("password", "")
+            )
+        except ServiceError as exc:
+            error = exc.message
+        else:
+            messages.success(request, "Done. Take care — rewards, entries and promotions are closed until it ends.")
+            return redirect("accounts:settings" if request.user == user else "home")
+    context = {"account": user, "periods": SelfExclusion.Period.choices, "error": error,
+               "chosen": request.POST.get("period", "")}  # fmt: skip
+    return render(request, "accounts/break_confirm.html", context, status=400 if error else 200)
 
 
 # The privacy sections of the settings page: (what the form does, what to say when it is done, where to go next).

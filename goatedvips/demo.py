@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import verification_approve, verification_request_create
+from accounts.terms import TERMS_VERSION
 from core.models import AuditEntry
 from giveaways.models import Raffle, RaffleEntry
 from giveaways.services import raffle_draw, raffle_open
@@ -154,6 +155,9 @@ def _ensure_account(username: str, email: str, *, staff: bool, group: str | None
     user.is_staff = staff
     user.is_superuser = staff and group is None
     user.email_verified = True
+    # Seeded accounts, not people: they start with the current terms accepted (a real player confirms at sign-up).
+    user.adult_confirmed_at = user.terms_accepted_at = timezone.now()
+    user.terms_version = TERMS_VERSION
     user.save()
     notification_preferences_get(user)
     if group:

@@ -67,6 +67,7 @@ EVENTS: dict[str, Event] = {
     "reward.won": Event(Notification.Kind.REWARD, None, "🎁 {title}\n{body}"),
     "payout.paid": Event(Notification.Kind.REWARD, None, "💸 {title}\n{body}"),
     "raffle.won": Event(Notification.Kind.REWARD, None, "🎟 {title}\n{body}"),
+    "break.ended": Event(Notification.Kind.SYSTEM, None, "🌱 {title}\n{body}"),  # accounts.selfexclusion
     "statement.monthly": Event(
         Notification.Kind.SYSTEM, "monthly_statements", "", email="statement", unsubscribe="statements"
     ),

@@ -68,3 +68,17 @@ def review_keyboard(request_id: int) -> InlineKeyboardMarkup:
             ]
         ]
     )
+
+
+PRIVACY_BUTTONS = [("full", "Full name"), ("masked", "Masked"), ("hidden", "Hidden")]
+
+
+def privacy_keyboard(owner: int) -> InlineKeyboardMarkup:
+    """/privacy: one button per choice ("priv:<choice>:<owner>")."""
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[_button(label, "priv", value, owner) for value, label in PRIVACY_BUTTONS]]
+    )
+
+
+def break_keyboard(link: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text="🌱 Take a break on the site", url=link)]])

@@ -33,6 +33,8 @@ HELP = (
     "/raffle – open raffles and your tickets\n"
     "/enter [raffle number] – enter a giveaway (one ticket)\n"
     "/notify on|off – race and account messages from me\n"
+    "/privacy – how your Goated name appears to others\n"
+    "/break – take a break from rewards, races and promotions\n"
     "/verify <i>goated name</i> – link your Goated account (private chat)\n"
     "/play – join Goated with our code\n"
     "/website – the GoatedVIPs site\n"
@@ -54,6 +56,15 @@ def staff_help(commands: list[str]) -> str:
 
 def feature_off_text(label: str) -> str:
     return tg_html(FEATURE_OFF, label.lower())
+
+
+BREAK_TEXT = (
+    "🌱 <b>Take a break</b>\n"
+    "For 1, 7, 30 or 180 days, or for good: no rewards, raffles, race entries or promotional messages, and your "
+    "name is hidden. It cannot be shortened.\n\n"
+    "Open the link below and confirm on the site with your password (never send your password here). The link "
+    "works once and for {minutes} minutes."
+)
 
 
 NOT_VERIFIED = "I don't know your Goated account yet. Send /verify <i>your goated name</i> in a private chat with me."

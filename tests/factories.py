@@ -10,6 +10,7 @@ import factory
 from django.utils import timezone
 
 from accounts.models import User, VerificationRequest
+from accounts.terms import TERMS_VERSION
 from races.models import Player, WagerRace
 from support.models import SupportTicket, TicketMessage
 from vip.models import BonusCode, WheelSegment, WheelSpin
@@ -25,6 +26,11 @@ class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"player{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
     password = factory.PostGenerationMethodCall("set_password", TEST_PASSWORD)
+    # Accounts of the tests have confirmed 18+ and accepted the current terms (tests/accounts/test_terms.py covers
+    # the accounts that have not).
+    adult_confirmed_at = factory.LazyFunction(timezone.now)
+    terms_accepted_at = factory.LazyFunction(timezone.now)
+    terms_version = TERMS_VERSION
 
     @factory.post_generation
     def _save_password(self, create, extracted, **kwargs):

@@ -10,14 +10,26 @@ from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from asgiref.sync import sync_to_async
 
+from accounts import privacy as accounts_privacy
 from accounts import selectors as accounts_selectors
+from accounts import selfexclusion
 from accounts import services as accounts_services
 from core.errors import ServiceError
+from core.models import AuditEntry
 from core.text import tg_html
 from notifications.services import notification_channel_set
+from races.feed.names import public_name
 from telegram_bot import services, texts
 from telegram_bot.access import staff_commands
-from telegram_bot.keyboards import board_view, help_keyboard, leaderboard_keyboard, race_keyboard, website_keyboard
+from telegram_bot.keyboards import (
+    board_view,
+    break_keyboard,
+    help_keyboard,
+    leaderboard_keyboard,
+    privacy_keyboard,
+    race_keyboard,
+    website_keyboard,
+)
 
 RACE_VIEWS = {"top": texts.NEIGHBOURS, "me": 5}  # rows either side of the player: the usual view, "Around me"
 NOT_YOURS = "This button belongs to whoever asked. Send the command yourself to get your own."
@@ -171,6 +183,73 @@ async def enter(message: Message, command: CommandObject) -> None:
     await message.answer(await sync_to_async(services.raffle_enter_from_bot)(message.from_user.id, command.args or ""))
 
 
+PRIVACY_USAGE = "Send /privacy full, /privacy masked or /privacy hidden, or press a button."
+LINK_FIRST = "Link your site account first: Settings → Telegram on the site."
+
+
+def _privacy_text(user) -> str:
+    choice = accounts_privacy.name_display_of(user)
+    if choice is None:
+        return "Your site account has no Goated player linked yet: send /verify <i>your goated name</i> first."
+    shown = public_name(user.player.name, choice)  # what they chose (a break hides it meanwhile anyway)
+    return tg_html("🕶 Others see your Goated name as <b>{}</b>.\n", shown) + PRIVACY_USAGE
+
+
+async def privacy(message: Message, command: CommandObject) -> None:
+    """/privacy [full|masked|hidden]: how the linked player's name appears to others (accounts.privacy)."""
+    if message.chat.type != ChatType.PRIVATE:
+        await message.answer("Please send /privacy in a private chat with me.")
+        return
+    user = await sync_to_async(accounts_selectors.site_user_for)(message.from_user.id)
+    if user is None:
+        await message.answer(LINK_FIRST)
+        return
+    choice = (command.args or "").strip().lower()
+    if choice:
+        try:
+            await sync_to_async(accounts_privacy.name_display_set)(user, choice, source=AuditEntry.Source.BOT)
+        except ServiceError as exc:
+            await message.answer(tg_html("{}", exc.message))
+            return
+    text = await sync_to_async(_privacy_text)(user)
+    await message.answer(text, reply_markup=privacy_keyboard(message.from_user.id))
+
+
+async def privacy_button(query: CallbackQuery) -> None:
+    parts = (query.data or "").split(":")
+    if len(parts) != 3 or not parts[2].isdigit() or query.message is None:
+        await query.answer("Unknown button.")
+        return
+    if query.from_user.id != int(parts[2]):
+        await query.answer(NOT_YOURS, show_alert=True)
+        return
+    user = await sync_to_async(accounts_selectors.site_user_for)(query.from_user.id)
+    if user is None:
+        await query.answer(LINK_FIRST, show_alert=True)
+        return
+    try:
+        await sync_to_async(accounts_privacy.name_display_set)(user, parts[1], source=AuditEntry.Source.BOT)
+    except ServiceError as exc:
+        await query.answer(exc.message, show_alert=True)
+        return
+    await _edit(query, await sync_to_async(_privacy_text)(user), privacy_keyboard(query.from_user.id))
+
+
+async def take_break(message: Message) -> None:
+    """/break: a signed one-time link to the site's confirmation page, where the password confirms it (a password
+    is never asked for in Telegram)."""
+    if message.chat.type != ChatType.PRIVATE:
+        await message.answer("Please send /break in a private chat with me.")
+        return
+    user = await sync_to_async(accounts_selectors.site_user_for)(message.from_user.id)
+    if user is None:
+        await message.answer(LINK_FIRST)
+        return
+    link = await sync_to_async(selfexclusion.self_exclusion_link)(user)
+    await message.answer(texts.BREAK_TEXT.format(minutes=selfexclusion.BREAK_LINK_MINUTES),
+                         reply_markup=break_keyboard(link))  # fmt: skip
+
+
 def router_create() -> Router:
     router = Router(name="player")
     router.message.register(start_with_token, CommandStart(deep_link=True))
@@ -188,6 +267,9 @@ def router_create() -> Router:
     router.message.register(check_stats, Command("check_stats"))
     router.message.register(website, Command("website"))
     router.message.register(notify, Command("notify"))
+    router.message.register(privacy, Command("privacy"))
+    router.message.register(take_break, Command("break"))
+    router.callback_query.register(privacy_button, F.data.startswith("priv:"))
     router.callback_query.register(view_button, F.data.startswith("go:codes:"), flags=BONUS_CODES)
     router.callback_query.register(view_button, F.data.regexp(r"^(lb|race|go):"))
     return router

@@ -22,7 +22,8 @@ STRONG = "tangerine-Zebra-4419"
 
 
 def _register(client, **overrides):
-    data = {"username": "newgoat", "email": "newgoat@example.com", "password1": STRONG, "password2": STRONG}
+    data = {"username": "newgoat", "email": "newgoat@example.com", "password1": STRONG, "password2": STRONG,
+            "adult": "on", "terms": "on"}  # fmt: skip
     return client.post("/accounts/register/", {**data, **overrides})
 
 

@@ -159,7 +159,9 @@ def test_every_documented_api_body_and_query_parameter_refuses_bad_values_withou
 
 PAGE_FORMS = [
     ("/accounts/login/", ["username", "password"]),
-    ("/accounts/register/", ["username", "email", "password1", "password2"]),
+    ("/accounts/register/", ["username", "email", "password1", "password2", "adult", "terms"]),
+    ("/accounts/terms/", ["adult", "terms", "next"]),
+    ("/accounts/break/not-a-link/", ["period", "password"]),
     ("/accounts/password-reset/", ["email"]),
     ("/accounts/newsletter/", ["email", "next"]),
     ("/accounts/settings/", ["section", "profile-display_name", "profile-bio", "profile-profile_color"]),

@@ -33,6 +33,8 @@ def test_register_verify_email_sign_in_and_see_the_account(live_server, page, sc
     page.fill("#id_email", "browsergoat@example.com")
     page.fill("#id_password1", PASSWORD)
     page.fill("#id_password2", PASSWORD)
+    page.check("#id_adult")
+    page.check("#id_terms")
     page.click("form button[type=submit]")
     page.wait_for_url(f"{live_server.url}/accounts/settings/")
     assert "email not confirmed" in page.content()
