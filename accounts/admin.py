@@ -7,6 +7,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import TelegramLinkToken, User, VerificationRequest
+from accounts.selfexclusion import self_exclusion_lift
 from accounts.services import user_player_unlink, user_set_active, verification_approve, verification_reject
 from accounts.two_factor import two_factor_reset
 from core.admin import AuditedAdminMixin, action_each, action_with_form
@@ -33,6 +34,21 @@ class NotificationPreferencesInline(admin.StackedInline):
     readonly_fields = ("updated_at",)
 
 
+RESPONSIBLE_PLAY = (
+    "Responsible play and terms",
+    {"fields": ("self_excluded_until", "adult_confirmed_at", "terms_version", "terms_accepted_at")},
+)
+
+
+class LiftForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=500,
+        help_text="Why the player's break ends early (kept in the audit log), e.g. “Started by mistake, confirmed by "
+        "phone with the player”.",
+    )
+
+
 @admin.register(User)
 class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
     add_form = SignUpForm
@@ -53,9 +69,11 @@ class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
     list_select_related = ("player",)
     # The Goated player and the verification status change only through verification (approve, reject,
     # unlink), which keeps the two in step and writes the audit log.
-    readonly_fields = ("last_login", "date_joined", "last_active", "player", "verification_status")
+    readonly_fields = ("last_login", "date_joined", "last_active", "player", "verification_status",
+                       "self_excluded_until", "terms_version", "terms_accepted_at", "adult_confirmed_at")  # fmt: skip
     inlines = [NotificationPreferencesInline]
-    actions = ["ban", "unban", "unlink_player", "reset_two_factor"]
+    actions = ["ban", "unban", "unlink_player", "reset_two_factor", "lift_self_exclusion"]
+    SUPERUSER_ACTIONS = ("reset_two_factor", "lift_self_exclusion")
     fieldsets = (
         *BaseUserAdmin.fieldsets,
         ("Profile", {"fields": ("display_name", "bio", "profile_color", "show_stats")}),
@@ -64,6 +82,7 @@ class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
             {"fields": ("player", "verification_status", "email_verified", "telegram_id", "telegram_username")},
         ),
         ("Activity", {"fields": ("last_active",)}),
+        RESPONSIBLE_PLAY,
     )
 
     # --- who may change whom: only superusers manage staff accounts and the fields that grant power ----------
@@ -79,6 +98,7 @@ class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
             {"fields": ("player", "verification_status", "email_verified", "telegram_id", "telegram_username")},
         ),
         ("Activity", {"fields": ("is_active", "last_login", "date_joined", "last_active")}),
+        RESPONSIBLE_PLAY,
     )
     operator_readonly = ("username", "email", "telegram_id", "telegram_username", "is_active")
 
@@ -153,10 +173,29 @@ class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
             two_factor_reset(user, actor=request.user)
         self.message_user(request, f"Two-factor sign-in reset for {queryset.count()} account(s); they enrol again.")
 
+    @admin.action(description="Lift the self-exclusion early, with a reason (superusers only)")
+    def lift_self_exclusion(self, request, queryset):
+        if not request.user.is_superuser:
+            raise PermissionDenied  # not even an operator: the service refuses too
+
+        def run(data):
+            action_each(
+                self, request, queryset,
+                lambda u: self_exclusion_lift(u, actor=request.user, reason=data["reason"]),
+                "Lifted the self-exclusion of", "account", idle=lambda u: f"{u}: no self-exclusion in force.",
+            )  # fmt: skip
+
+        return action_with_form(
+            self, request, LiftForm, run, queryset=queryset, title="Lift self-exclusions early",
+            intro="A break cannot be shortened; lift one only when it must end (audited with the reason).",
+            submit_label="Lift",
+        )  # fmt: skip
+
     def get_actions(self, request):
         actions = super().get_actions(request)
         if not request.user.is_superuser:
-            actions.pop("reset_two_factor", None)
+            for name in self.SUPERUSER_ACTIONS:
+                actions.pop(name, None)
         return actions
 
 
