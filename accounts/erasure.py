@@ -15,6 +15,8 @@ fails when a field of the user model is in neither.
 from __future__ import annotations
 
 from django.apps import apps
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -48,6 +50,79 @@ KEPT = {
     "terms_version": "which terms the account was used under",
     "terms_accepted_at": "when those terms were accepted",
 }
+# Every other model that references the account or its linked player (and the player itself), field by field:
+# its rows are deleted (every field goes), or kept with each field either erased in place (by account_erase or a
+# receiver of accounts.signals.account_erased) or kept for the reason given. tests/accounts/test_erasure.py lists
+# every such field of every model (django.apps) and fails on one that is in none of these.
+ROWS_DELETED = {
+    "authtoken.Token": "API tokens: they would sign the person in",
+    "otp_totp.TOTPDevice": "a second factor of the account", "otp_static.StaticDevice": "recovery codes",
+    "accounts.TelegramLinkToken": "one-time link codes",
+    "notifications.NotificationPreferences": "the person's choices", "notifications.Notification": "messages to them",
+}  # fmt: skip
+RELATED_ERASED = {  # rewritten in place
+    "admin.LogEntry": {"object_repr"},  # the account's name in admin's history → the pseudonym
+    "core.AuditEntry": {"actor_label", "target_repr", "before", "after", "note"},  # _audit_rewrite
+    "accounts.VerificationRequest": {"telegram_id", "telegram_username", "admin_notes"},
+    "support.SupportTicket": {"subject", "description"},  # support.receivers.account_erased
+    "support.TicketMessage": {"body"},
+    "races.Player": {"name_display"},  # hidden for good
+}
+_STAFF = "a staff member's record (the account only as the staff member who made it); not about a player"
+_MONEY = "a record the operator must keep (money, prizes, provable fairness), under the pseudonymous account"
+RELATED_KEPT = {
+    "admin.LogEntry": ("admin's history of staff actions", {"id", "action_time", "user", "content_type",
+                       "object_id", "action_flag", "change_message"}),
+    "core.AuditEntry": ("the audit trail must survive; its personal values are rewritten", {"id", "actor", "action",
+                        "source", "target_type", "target_id", "created_at"}),
+    "accounts.VerificationRequest": ("why the account was linked (the claim record): the Goated name is the feed's",
+                                     {"id", "user", "goated_name", "player", "source", "status", "decided_by",
+                                      "decided_at", "requested_at"}),
+    "accounts.SelfExclusion": ("a responsible-play decision the operator must keep honouring and show",
+                               {"id", "user", "period", "starts_at", "ends_at", "lifted_at", "lifted_by",
+                                "lift_reason", "end_announced_at"}),
+    "support.SupportTicket": ("the operator's support history, without the person's text",
+                              {"id", "user", "assigned_to", "status", "priority", "created_at", "updated_at",
+                               "closed_at"}),
+    "support.TicketMessage": ("the thread's shape (staff replies are the staff's)", {"id", "ticket", "author",
+                              "is_staff_reply", "created_at"}),
+    "races.Player": ("the affiliate feed's row: the casino sends it on every sync (never shown publicly again: "
+                     "hidden)", {"id", "uid", "name", "hidden_until", "wager_today", "wager_week", "wager_month",
+                                 "wager_all_time", "first_seen", "last_seen", "updated_at"}),
+    "races.PlayerRank": ("ranks computed from the feed", {"player", "rank_today", "rank_weekly", "rank_monthly",
+                         "rank_all_time"}),
+    "races.RaceParticipant": (_MONEY, {"id", "race", "player", "wagered", "measured", "adjustment",
+                              "baseline_all_time", "rank", "prize_eligible", "joined_at", "updated_at"}),
+    "races.RaceResult": (_MONEY + "; the name is the feed's, shown only through the public-name rule",
+                         {"id", "race", "player", "rank", "name", "uid", "wagered", "prize", "prize_eligible",
+                          "notified_at", "created_at"}),
+    "races.WagerAdjustment": (_MONEY, {"id", "race", "player", "amount", "reason", "created_by", "created_at",
+                              "status", "reviewed_by", "reviewed_at"}),
+    "races.RaceEntry": (_MONEY, {"id", "race", "player", "user", "source", "joined_at"}),
+    "races.FeedCredential": (_STAFF, {"id", "token_encrypted", "fingerprint", "expires_at", "warned_24h_at",
+                             "warned_2h_at", "created_by", "created_at"}),
+    "payouts.Payout": (_MONEY + "; the destination is where the prize went", {"id", "source", "result", "race",
+                       "raffle_winner", "raffle", "player", "amount", "method", "destination", "status", "reference",
+                       "note", "approved_by", "approved_at", "paid_by", "paid_at", "send_key", "created_at",
+                       "updated_at"}),
+    "vip.BonusCode": (_MONEY, {"id", "code", "description", "amount", "required_wager", "required_wager_period",
+                      "claim_limit", "claims_count", "expires_at", "is_active", "audience", "min_tier", "owner",
+                      "source", "batch", "created_by", "created_at"}),
+    "vip.BonusCodeClaim": (_MONEY, {"id", "code", "user", "batch", "claimed_at"}),
+    "vip.WheelSeed": (_MONEY, {"id", "user", "day", "server_seed", "server_seed_hash", "created_at"}),
+    "vip.WheelSpin": (_MONEY + "; the client seed is part of the proof", {"id", "user", "player", "spin_date",
+                      "segment", "server_seed", "server_seed_hash", "client_seed", "nonce", "roll", "segment_table",
+                      "reward_code", "created_at"}),
+    "giveaways.RaffleEntry": (_MONEY, {"id", "raffle", "player", "user", "baseline_all_time", "measured", "tickets",
+                              "in_draw", "entered_at", "updated_at"}),
+    "giveaways.RaffleWinner": (_MONEY + "; the name is the feed's, shown only through the public-name rule",
+                               {"id", "raffle", "position", "player", "uid", "name", "tickets", "prize",
+                                "notified_at", "created_at"}),
+    "giveaways.Raffle": (_STAFF, None),
+    "notifications.Broadcast": (_STAFF, None),
+    "overlays.OverlayLink": (_STAFF, None),
+    "growth.Campaign": (_STAFF, None),
+}  # fmt: skip
 # Keys of the account's own fields inside audit rows (before/after) that are personal.
 PERSONAL_KEYS = {"username", "email", "first_name", "last_name", "display_name", "bio", "telegram_id",
                  "telegram_username", "goated_name", "destination", "name"}  # fmt: skip
@@ -112,6 +187,9 @@ def account_erase(user: User, *, password: str, source: str = AuditEntry.Source.
     VerificationRequest.objects.filter(user=user).update(telegram_id=None, telegram_username="", admin_notes="")
     if player_id is not None:
         Player.objects.filter(pk=player_id).update(name_display="hidden")
+    LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(User), object_id=str(user.pk)).update(
+        object_repr=pseudonym
+    )
     account_erased.send(sender=User, user=user, pseudonym=pseudonym)
     rewritten = _audit_rewrite(user, old, pseudonym)
     audit_record(actor=None, action="account.erase", target=user, after={"pseudonym": pseudonym,

@@ -6,16 +6,19 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.apps import apps
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth import authenticate
+from django.contrib.contenttypes.models import ContentType
 from rest_framework.authtoken.models import Token
 
-from accounts.erasure import ERASED, KEPT
-from accounts.models import User
+from accounts.erasure import ERASED, KEPT, RELATED_ERASED, RELATED_KEPT, ROWS_DELETED
+from accounts.models import User, VerificationRequest
 from core.audit import audit_record
 from core.models import AuditEntry
 from notifications.models import NewsletterSubscription, Notification
 from payouts.models import Payout
-from races.models import RaceResult
+from races.models import Player, RaceResult
 from support.models import SupportTicket, TicketMessage
 from tests.factories import WagerRaceFactory
 
@@ -28,6 +31,51 @@ def test_every_field_of_the_account_is_erased_or_kept_for_a_reason():
     assert not unlisted, f"say in accounts/erasure.py what erasure does to {unlisted}"
     assert set(ERASED) & set(KEPT) == set()
     assert all(reason.strip() for reason in KEPT.values())
+
+
+def _referencing_models() -> dict[str, object]:
+    """Every model (no proxies) with a field that references the account or a feed player, and the player."""
+    found = {"races.Player": Player}
+    for model in apps.get_models():
+        if model._meta.proxy or model is User:
+            continue
+        if any(f.is_relation and f.related_model in (User, Player) for f in model._meta.concrete_fields):
+            found[model._meta.label] = model
+    return found
+
+
+def test_every_field_of_every_model_that_references_the_account_or_its_player_is_erased_or_kept():
+    models = _referencing_models()
+    problems = []
+    for label, model in sorted(models.items()):
+        fields = {f.name for f in model._meta.concrete_fields}
+        if label in ROWS_DELETED:
+            assert ROWS_DELETED[label].strip()
+            continue
+        reason, kept = RELATED_KEPT.get(label, ("", set()))
+        if label in RELATED_KEPT:
+            assert reason.strip(), label
+        if kept is None:  # a staff member's record: the account only as the staff member who made it
+            refs = {f.name for f in model._meta.concrete_fields if f.is_relation and f.related_model in (User, Player)}
+            if refs != {"created_by"}:
+                problems.append(f"{label}: references {refs - {'created_by'}} — classify its fields")
+            continue
+        erased = RELATED_ERASED.get(label, set())
+        if erased & kept:
+            problems.append(f"{label}: {erased & kept} both erased and kept")
+        if unlisted := fields - erased - kept:
+            problems.append(f"{label}: say in accounts/erasure.py what erasure does to {sorted(unlisted)}")
+        if stale := (erased | kept) - fields:
+            problems.append(f"{label}: no such fields {sorted(stale)}")
+    assert problems == []
+    listed = set(ROWS_DELETED) | set(RELATED_ERASED) | set(RELATED_KEPT)
+    assert listed - set(models) == set(), "accounts/erasure.py lists models that no longer reference the account"
+
+
+def test_the_field_lists_would_catch_a_new_unclassified_field(monkeypatch):
+    monkeypatch.setitem(RELATED_KEPT, "vip.BonusCodeClaim", (RELATED_KEPT["vip.BonusCodeClaim"][0], {"id"}))
+    with pytest.raises(AssertionError, match="BonusCodeClaim"):
+        test_every_field_of_every_model_that_references_the_account_or_its_player_is_erased_or_kept()
 
 
 def test_erasing_an_account_forgets_the_person_and_keeps_the_records(api_client, verified_player, password):
@@ -46,6 +94,10 @@ def test_erasing_an_account_forgets_the_person_and_keeps_the_records(api_client,
     Token.objects.create(user=user)
     audit_record(actor=user, action="profile.change", target=user, before={"display_name": "Old", "bio": "x"},
                  after={"display_name": "Goaty", "email": user.email})  # fmt: skip
+    claim = VerificationRequest.objects.create(user=user, telegram_id=777, telegram_username="goatyt",
+                                              goated_name=player.name, admin_notes="Called goat at 555")  # fmt: skip
+    LogEntry.objects.create(user=user, content_type=ContentType.objects.get_for_model(User), object_id=str(user.pk),
+                            object_repr=user.username, action_flag=CHANGE)  # fmt: skip
     api_client.force_authenticate(user)
     wrong = api_client.delete("/api/v1/me/", {"password": "nope"}, format="json")
     assert wrong.status_code == 400
@@ -72,6 +124,9 @@ def test_erasing_an_account_forgets_the_person_and_keeps_the_records(api_client,
     assert TicketMessage.objects.get(ticket=ticket).body == "[erased]"
     player.refresh_from_db()
     assert player.name_display == "hidden"
+    claim.refresh_from_db()
+    assert (claim.telegram_id, claim.telegram_username, claim.admin_notes) == (None, "", "")
+    assert LogEntry.objects.get().object_repr == f"erased-{user.pk}"
     entry = AuditEntry.objects.get(action="profile.change")
     text = f"{entry.actor_label} {entry.target_repr} {entry.before} {entry.after}"
     for personal in ("goat", "Goaty", "goat@example.com", "Old"):
