@@ -131,3 +131,50 @@ def test_admin_dashboard_and_forms(live_server, page, network, demo_site, viewpo
     found = violations_of(page, network, live_server.url, ADMIN, demo_site)
     text = report(f"admin-{viewport}", found)
     assert not found, text
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_terms_break_and_privacy_pages(live_server, page, network, demo_site, viewport):
+    """The terms page an older account is sent to (and its errors), the bot's break confirmation page (a live
+    link, a used one), the settings page during a break, and the public privacy page."""
+    from accounts.models import User
+    from accounts.selfexclusion import self_exclusion_link, self_exclusion_start
+    from tests.factories import TEST_PASSWORD
+
+    page.set_viewport_size(VIEWPORTS[viewport])
+    demo = User.objects.get(username="demo")
+    User.objects.filter(pk=demo.pk).update(terms_version="", adult_confirmed_at=None)
+    sign_in(page, live_server.url, "demo")
+    page.wait_for_url(f"{live_server.url}/accounts/terms/**")
+    shots = []
+
+    def check(name: str) -> list[str]:
+        network.settle()
+        shots.append(name)
+        page.screenshot(path=str(ARTIFACTS / f"privacy-{name}-{viewport}.png"), full_page=True)
+        return violations_of(page, network, live_server.url, [None], demo_site)
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    found = check("terms")
+    page.get_by_role("button", name="Accept and continue").click()
+    found += check("terms-errors")
+    page.check("#id_adult")
+    page.check("#id_terms")
+    page.get_by_role("button", name="Accept and continue").click()
+    page.wait_for_url(lambda url: "/accounts/terms/" not in url)
+    link = self_exclusion_link(demo).split("/accounts/", 1)[1]  # the path after SITE_URL
+    page.goto(f"{live_server.url}/accounts/{link}")
+    found += check("break")
+    page.fill("#break-password", "not my password")
+    page.get_by_role("button", name="Start my break").click()
+    found += check("break-error")
+    self_exclusion_start(demo, "7d", password=TEST_PASSWORD)
+    page.goto(f"{live_server.url}/accounts/{link}")
+    found += check("break-used")
+    page.goto(f"{live_server.url}/accounts/settings/")
+    found += check("settings-on-a-break")
+    page.goto(f"{live_server.url}/privacy/")
+    found += check("privacy")
+    text = report(f"privacy-{viewport}", found)
+    assert not found, text
+    assert len(shots) == 7
