@@ -3,18 +3,17 @@ like every account from before) is asked once at its next sign-in.
 
 `TERMS_VERSION` is the one owner of "which terms are in force": raise it in the same commit as a change of meaning
 in templates/pages/terms.html, and every player accepts the new version before going on. Pages send a signed-in
-player who has not accepted it to the terms page (`TermsGateMiddleware`); the API answers 403 `terms_not_accepted`
-to a session or API token until they accept it on the site (an API client cannot accept terms for a person).
+player who has not accepted it to the terms page (accounts.middleware.TermsGateMiddleware); the API answers 403
+`terms_not_accepted` to a session or API token until they accept it on the site (an API client cannot accept terms
+for a person).
 Staff are not asked: the back office is their job, not a player's use of the site.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from urllib.parse import urlencode
 
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.utils import timezone
 
 from accounts.models import User
@@ -69,22 +68,3 @@ def terms_accept(user: User, *, adult: bool, accepted: bool, now: datetime | Non
     audit_record(actor=user, action="terms.accept", target=user, before=before,
                  after={"terms_version": TERMS_VERSION}, source=source)  # fmt: skip
     return user
-
-
-class TermsGateMiddleware:
-    """A signed-in player who has not accepted the current terms sees the terms page first (pages), or 403
-    `terms_not_accepted` (the API with a session). API tokens are checked by accounts.authentication."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        user = getattr(request, "user", None)
-        if not request.path.startswith(OPEN_BEFORE_TERMS) and terms_pending(user):
-            if request.path.startswith("/api/"):
-                from core.api import error_body  # DRF's settings import this module's neighbours: not at load
-
-                refusal = terms_refusal(user)
-                return JsonResponse(error_body(403, refusal.message, refusal.code), status=403)
-            return HttpResponseRedirect(f"{TERMS_PATH}?{urlencode({'next': request.get_full_path()})}")
-        return self.get_response(request)

@@ -88,8 +88,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "core.middleware.StaffTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    # A signed-in player who has not accepted the current terms sees them first (accounts.terms).
-    "accounts.terms.TermsGateMiddleware",
+    "accounts.middleware.TermsGateMiddleware",  # a player who has not accepted the current terms sees them first
     "accounts.activity.LastActiveMiddleware",  # User.last_active: at most one write a minute per user
     # Write requests and the back office read from the primary, never the replica (core.db_router).
     "core.db_router.PrimaryOnlyMiddleware",
@@ -239,12 +238,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "raffle-tick": {"task": "giveaways.raffle_tick", "schedule": float(env.int("RACE_TICK_SECONDS", default=30))},
     # Last month's statement to every player who wants one, on the 1st at 06:00 UTC.
     "monthly-statements": {"task": "races.monthly_statements", "schedule": crontab(minute=0, hour=6, day_of_month=1)},
-    # Delete rows past their retention age (goatedvips.retention), nightly.
-    "retention": {"task": "goatedvips.retention", "schedule": crontab(minute=30, hour=3)},
-    # Tell each player whose self-exclusion has run out, once (accounts.selfexclusion).
-    "self-exclusion-ends": {"task": "accounts.self_exclusion_end_announce", "schedule": 300.0},
-    # Warn operators 24 h and 2 h before the stored affiliate token expires (once each).
-    "feed-token-check": {"task": "races.feed_token_check", "schedule": 300.0},
+    "retention": {"task": "goatedvips.retention", "schedule": crontab(minute=30, hour=3)},  # rows past their age
+    "self-exclusion-ends": {"task": "accounts.self_exclusion_end_announce", "schedule": 300.0},  # told once
+    "feed-token-check": {"task": "races.feed_token_check", "schedule": 300.0},  # warn 24 h and 2 h before expiry
 }
 
 # Affiliate feed client (docs/design.md §4): upstream answers in 8-14 s, so the read timeout is generous.

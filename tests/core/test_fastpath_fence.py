@@ -31,7 +31,7 @@ CHECKED_MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "core.middleware.StaffTwoFactorMiddleware",  # staff sessions only: a request with a cookie is Django's
     "django.contrib.messages.middleware.MessageMiddleware",
-    "accounts.terms.TermsGateMiddleware",  # signed-in sessions only: a request with a cookie is Django's
+    "accounts.middleware.TermsGateMiddleware",  # signed-in sessions only: a request with a cookie is Django's
     "accounts.activity.LastActiveMiddleware",  # signed-in users only: the leaderboard list authenticates nobody
     "core.db_router.PrimaryOnlyMiddleware",
     "core.features.FeatureGateMiddleware",  # no feature switch covers /api/v1/leaderboard/ (core.features)
