@@ -30,6 +30,7 @@ from accounts.selectors import (
     verification_reviewers,
 )
 from accounts.terms import terms_accept
+from accounts.signals import player_verified, user_registered
 from accounts.two_factor import staff_token_issue, two_factor_required
 from core.audit import audit_record, duty_refused, same_person
 from core.errors import ServiceError
@@ -108,6 +109,7 @@ def user_register(*, username: str, email: str, password: str, adult: bool, term
         terms_accept(user, adult=adult, accepted=terms)
         notification_preferences_get(user)
     email_verification_send(user, request)
+    user_registered.send(sender=User, user=user, request=request)
     return user
 
 
@@ -328,6 +330,8 @@ def _decide(request_id: int, *, actor, approve: bool, reason: str, source: str) 
             request, user = _decision_record(request_id, actor=actor, status=status, reason=reason, now=now)
             _decision_audit(request, user, actor=actor, status=status, reason=reason, source=source)
             _decision_notify(request, user, approve, reason)
+            if approve and user is not None:
+                transaction.on_commit(lambda: player_verified.send(sender=User, user=user))
     except IntegrityError:  # a concurrent approval won the player: the database's one-holder rule
         raise ClaimRefused(_HELD_REVIEW) from None
     return request

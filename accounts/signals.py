@@ -3,8 +3,14 @@
 `account_erased` is sent inside the erasure's transaction (accounts.erasure) with `user` (already renamed to its
 pseudonym) and `pseudonym`: an app that holds something the person wrote erases it (support: ticket text). A
 receiver that raises rolls the erasure back.
+
+`user_registered` is sent by `user_register` once the account is committed, with `user` and `request` (None outside
+a request); `player_verified` after an approved verification committed, with `user`. Receivers must not raise:
+the account is made either way (experiments count them as conversions).
 """
 
 from django.dispatch import Signal
 
 account_erased = Signal()
+user_registered = Signal()
+player_verified = Signal()

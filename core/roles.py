@@ -63,6 +63,10 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "overlays.overlaylink": ("view", "add", "change"),  # stream overlays: revoke and rotate are changes
         "growth.campaign": ("view", "add", "change", "delete"),
         "growth.referralclickday": ("view",),
+        "experiments.experiment": ("view", "add", "change", "delete"),  # delete: drafts only (admin refuses more)
+        "experiments.variant": ("view", "add", "change", "delete"),
+        "experiments.exposure": ("view",),
+        "experiments.conversion": ("view",),
     },
     SUPPORT: {
         "support.supportticket": ("view", "change"),

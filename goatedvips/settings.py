@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "overlays",
     "accounts",
     "support",
+    "experiments",
     "growth",
     "telegram_bot",
     "goatedvips",
@@ -141,9 +142,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
     # A file, not Django's shared in-memory default: tests that run real concurrent workers (threads with their
     # own connections) need SQLite's file locking and busy timeout, which shared-cache memory databases lack.
-    # var/ is git-ignored, so a clean clone has to create it before SQLite can open the file.
-    # The test file is named after the database file (db.sqlite3 → var/test-db.sqlite3), so two test runs with
-    # two database files (the suite and the browser tests, side by side) never share one.
+    # var/ is git-ignored (a clean clone creates it). The test file is named after the database file (db.sqlite3
+    # → var/test-db.sqlite3): two test runs with two database files (the suite and the browser tests) never share one.
     (BASE_DIR / "var").mkdir(exist_ok=True)
     _stem = Path(DATABASES["default"]["NAME"]).stem
     DATABASES["default"].setdefault("TEST", {})["NAME"] = str(BASE_DIR / "var" / f"test-{_stem}.sqlite3")

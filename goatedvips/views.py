@@ -19,6 +19,8 @@ from core.api import error_body
 from core.csv_export import csv_text
 from core.metrics import metrics_text
 from core.ratelimit import client_ip, password_braked, posted_username
+from experiments.models import Slot
+from experiments.web import experiment_page, slot_variant
 from goatedvips.analytics import CHARTS, PERIODS, TABLES, analytics_charts
 from races.feed.leaderboard import leaderboard_top
 from races.selectors.races import podium_tier_colors, race_current, race_here, race_next, race_standings
@@ -28,6 +30,7 @@ def _wants_json(request: HttpRequest) -> bool:
     return request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", "")
 
 
+@experiment_page
 def home(request: HttpRequest) -> HttpResponse:
     race = race_current() or race_next()
     podium = race_standings(race, limit=3)[1] if race and race.is_live else []
@@ -39,6 +42,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "podium_colors": podium_tier_colors([s.uid for s in podium]) if podium else {},
         "position": here["position"] if here else None, "linked": player_id is not None,
     }  # fmt: skip
+    # The hero's text may be an experiment's (docs/experiments.md): the control for anyone without consent.
+    context["hero"] = slot_variant(request, Slot.HOME_HERO) or {}
     return render(request, "home.html", context)
 
 

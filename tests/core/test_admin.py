@@ -10,6 +10,7 @@ from rest_framework.authtoken.models import Token
 
 from accounts.models import TelegramLinkToken
 from core.audit import audit_record
+from experiments.models import Conversion, Experiment, Exposure, Variant
 from giveaways.models import Raffle, RaffleEntry
 from giveaways.services import raffle_draw, raffle_open
 from growth.models import Campaign, ReferralClickDay
@@ -94,6 +95,13 @@ def some_rows(db):
     Campaign.objects.create(slug="goat-stream", name="Goat stream", note="Friday stream")
     ReferralClickDay.objects.create(day=race.start_date.date(), campaign="goat-stream", clicks=5, unique_visitors=3)
     ReferralClickDay.objects.create(day=race.start_date.date(), campaign="", clicks=2, unique_visitors=2)
+    experiment = Experiment.objects.create(
+        key="goat-hero", name="Goat hero", slot="home.hero", starts_at=race.start_date
+    )
+    control = Variant.objects.create(experiment=experiment, key="control", position=0)
+    Variant.objects.create(experiment=experiment, key="goat", position=1, headline="Goat!")
+    Exposure.objects.create(experiment=experiment, variant=control, visitor="a" * 64, user=spin.user)
+    Conversion.objects.create(experiment=experiment, variant=control, visitor="a" * 64, goal="signup")
 
 
 def test_every_app_model_is_registered_in_admin():
@@ -108,6 +116,7 @@ def test_every_app_model_is_registered_in_admin():
         "notifications.BotUser", "accounts.TelegramLinkToken", "notifications.Broadcast", "notifications.EmailLog",
         "payouts.Payout", "races.WagerAdjustment", "races.RaceEntry", "races.FeedCredential",
         "giveaways.Raffle", "giveaways.RaffleEntry", "growth.Campaign", "growth.ReferralClickDay",
+        "experiments.Experiment", "experiments.Exposure", "experiments.Conversion",
     }  # fmt: skip
     assert expected <= labels
 

@@ -19,6 +19,7 @@ from waffle.models import Switch
 
 from accounts.models import TelegramLinkToken
 from core.audit import audit_record
+from experiments.models import Conversion, Experiment, Exposure, Variant
 from giveaways.models import Raffle, RaffleEntry
 from growth.models import Campaign, ReferralClickDay
 from notifications.models import (
@@ -46,6 +47,26 @@ from tests import factories as f
 from vip.models import BonusCodeClaim, VipTier
 
 SEQ = itertools.count()
+
+
+def _experiment_rows(model):
+    def build(n):
+        experiment = Experiment.objects.create(key=f"exp-{next(SEQ)}", name="Hero", slot="home.hero",
+                                               starts_at=timezone.now())  # fmt: skip
+        variant = Variant.objects.create(experiment=experiment, key="control")
+        extra = {"goal": "signup"} if model is Conversion else {"user": f.UserFactory()}
+        for i in range(n):
+            model.objects.create(experiment=experiment, variant=variant, visitor=f"{i:064x}", **extra)
+
+    return build
+
+
+def _experiments(n):
+    for _ in range(n):
+        experiment = Experiment.objects.create(key=f"exp-{next(SEQ)}", name="Hero", slot="home.hero",
+                                               starts_at=timezone.now())  # fmt: skip
+        winner = Variant.objects.create(experiment=experiment, key="control")
+        Experiment.objects.filter(pk=experiment.pk).update(status="stopped", winner=winner)
 
 
 def _players(n):
@@ -200,6 +221,9 @@ BUILDERS = {
         ReferralClickDay.objects.create(day=timezone.now().date(), campaign=f"post-{next(SEQ)}", clicks=3)
         for _ in range(n)
     ],
+    "experiments.experiment": _experiments,
+    "experiments.exposure": _experiment_rows(Exposure),
+    "experiments.conversion": _experiment_rows(Conversion),
     "waffle.switch": lambda n: [Switch.objects.create(name=f"extra-{next(SEQ)}") for _ in range(n)],
     "overlays.overlaylink": lambda n: [OverlayLink.objects.create(kind="leaderboard") for _ in range(n)],
 }

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # Lowest layer first: an app may import only the apps listed before it (docs/architecture.md).
 LAYERS = [
     "core", "notifications", "vip", "races", "payouts", "giveaways", "overlays",
-    "accounts", "support", "growth", "telegram_bot", "goatedvips",
+    "accounts", "support", "experiments", "growth", "telegram_bot", "goatedvips",
 ]  # fmt: skip
 # Packages inside an app that sit below the rest of it: their modules import nothing else of the app.
 INNER_LAYERS = {"races.feed": "races"}

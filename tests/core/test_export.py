@@ -14,6 +14,7 @@ from rest_framework.authtoken.models import Token
 
 from accounts.models import SelfExclusion, TelegramLinkToken
 from core.audit import audit_record
+from experiments.models import Experiment, Exposure, Variant
 from giveaways.models import Raffle, RaffleEntry, RaffleWinner
 from goatedvips.export import account_export, references
 from notifications.models import Notification, NotificationPreferences
@@ -35,7 +36,7 @@ OWN = {
     ("accounts.User", "player"), ("accounts.VerificationRequest", "player"), ("giveaways.RaffleEntry", "player"),
     ("giveaways.RaffleWinner", "player"), ("payouts.Payout", "player"), ("races.PlayerRank", "player"),
     ("races.RaceEntry", "player"), ("races.RaceParticipant", "player"), ("races.RaceResult", "player"),
-    ("races.WagerAdjustment", "player"), ("vip.WheelSpin", "player"),
+    ("races.WagerAdjustment", "player"), ("vip.WheelSpin", "player"), ("experiments.Exposure", "user"),
 }  # fmt: skip
 # References that point at staff doing their work (the export carries them too, for a staff member who asks).
 STAFF_SIDE = {
@@ -84,6 +85,9 @@ def test_the_export_holds_a_row_of_every_model_that_references_the_user(api_clie
     RaffleWinner.objects.create(raffle=raffle, position=1, player=player, uid=player.uid, name=player.name, tickets=1)
     SelfExclusion.objects.create(user=user, period="1d", starts_at=now, ends_at=now + timedelta(days=1))
     audit_record(actor=user, action="test.export", target=user, after={"x": 1})
+    experiment = Experiment.objects.create(key="hero", name="Hero", slot="home.hero", starts_at=now)
+    variant = Variant.objects.create(experiment=experiment, key="control")
+    Exposure.objects.create(experiment=experiment, variant=variant, visitor="e" * 64, user=user)
     api_client.force_authenticate(user)
     answer = api_client.get("/api/v1/me/export/")
     assert answer.status_code == 200
