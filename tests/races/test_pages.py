@@ -11,6 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from core.features import features_cache_clear
+from experiments.models import Slot
+from experiments.selectors import slot_forget
 from notifications.selectors import unread_count_forget
 from races.feed.ranks import player_ranks_recompute
 from races.models import RaceResult, WagerRace
@@ -59,6 +61,7 @@ def finish(race: WagerRace) -> None:
 def queries(client, url: str) -> int:
     features_cache_clear()  # every measurement starts with the feature switches cold (one query)
     tiers_cache_clear()  # and the tier ladder (one query)
+    slot_forget(Slot.HOME_HERO)  # and the home hero's experiment plan (two queries; docs/experiments.md)
     if user_id := client.session.get("_auth_user_id"):
         unread_count_forget(int(user_id))  # and the signed-in user's unread count (one query)
     with CaptureQueriesContext(connection) as ctx:
