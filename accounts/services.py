@@ -31,6 +31,7 @@ from accounts.selectors import (
 )
 from accounts.terms import terms_accept
 from accounts.signals import player_verified, user_registered
+from accounts.signals import player_linked
 from accounts.two_factor import staff_token_issue, two_factor_required
 from core.audit import audit_record, duty_refused, same_person
 from core.errors import ServiceError
@@ -365,6 +366,7 @@ def _decision_record(request_id: int, *, actor, status: str, reason: str, now) -
         if user.player_id not in (None, player.pk):
             raise ClaimRefused("That account is already linked to another player; reject this request instead.")
         User.objects.filter(pk=user.pk).update(player=player, verification_status=User.VerificationStatus.VERIFIED)
+        player_linked.send(sender=User, user=user, player=player)
         if request.user_id is None:  # the approval names its holder: the account behind the Telegram claim
             VerificationRequest.objects.filter(pk=request.pk).update(user=user)
             request.user = user

@@ -7,6 +7,8 @@ receiver that raises rolls the erasure back.
 `user_registered` is sent by `user_register` once the account is committed, with `user` and `request` (None outside
 a request); `player_verified` after an approved verification committed, with `user`. Receivers must not raise:
 the account is made either way (experiments count them as conversions).
+`player_linked` is sent inside a verification approval's transaction (accounts.services) with `user` and
+`player` once the account holds the player (growth: attribution to the campaign the account clicked).
 """
 
 from django.dispatch import Signal
@@ -14,3 +16,4 @@ from django.dispatch import Signal
 account_erased = Signal()
 user_registered = Signal()
 player_verified = Signal()
+player_linked = Signal()

@@ -67,6 +67,10 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "experiments.variant": ("view", "add", "change", "delete"),
         "experiments.exposure": ("view",),
         "experiments.conversion": ("view",),
+        "growth.visitday": ("view",),  # the funnel's visits
+        "growth.campaigntouch": ("view",),
+        "growth.playerattribution": ("view",),
+        "growth.playerwagersnapshot": ("view",),  # cohorts and prize ROI
     },
     SUPPORT: {
         "support.supportticket": ("view", "change"),

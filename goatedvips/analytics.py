@@ -20,6 +20,9 @@ from django.utils import timezone
 
 from accounts.models import VerificationRequest
 from core.charts import Chart, Series
+from growth.cohorts import cohort_rows, cohort_table
+from growth.funnel import campaign_attribution_rows, funnel, funnel_rows, new_players_weekly
+from growth.roi import CAVEAT, prize_roi, prize_roi_rows
 from growth.selectors import referral_click_rows
 from payouts.models import Payout
 from races.feed.selectors import sync_duration, sync_errors
@@ -87,6 +90,16 @@ def new_referred_players(days: int, now: datetime) -> Chart:
                  [d.isoformat() for d in _days(days, now)],
                  [Series("New that day", daily[6:]), Series("New in the last 7 days", weekly)], x_title="day (UTC)",
                  empty="No player has appeared in the feed in this period.")  # fmt: skip
+
+
+def new_referred_players_weekly(days: int, now: datetime) -> Chart:
+    """New referred players per ISO week (Monday first) touching the period, and those credited to a campaign."""
+    weeks = new_players_weekly(_days(days, now)[0], _days(days, now)[-1])
+    return Chart("new-players-weekly", "New referred players per week, and those attributed to a campaign",
+                 [monday.isoformat() for monday, _, _ in weeks],
+                 [Series("New that week", [n for _, n, _ in weeks]),
+                  Series("Attributed to a campaign (estimate)", [a for _, _, a in weeks])],
+                 x_title="week (Monday, UTC)", empty="No player has appeared in the feed in this period.")  # fmt: skip
 
 
 def _races(days: int, now: datetime) -> list[HistoricalRace]:
@@ -159,6 +172,7 @@ CHARTS: dict[str, Callable[[int, datetime], Chart]] = {
     "active-players": active_players,
     "signups": signups_and_verifications,
     "new-players": new_referred_players,
+    "new-players-weekly": new_referred_players_weekly,
     "race-participation": race_participation,
     "race-prizes": race_prizes,
     "rewards": rewards_issued,
@@ -171,7 +185,25 @@ CHARTS: dict[str, Callable[[int, datetime], Chart]] = {
 # Exports that are tables, not a chart's numbers: key → (the permission it needs, its rows for `days`).
 TABLES: dict[str, tuple[str, Callable[[int, datetime], list[tuple]]]] = {
     "referral-clicks": ("growth.view_referralclickday", lambda days, now: referral_click_rows(_days(days, now)[0])),
+    "funnel": ("growth.view_visitday", lambda days, now: funnel_rows(*_bounds(days, now))),
+    "campaign-attribution": (
+        "growth.view_playerattribution",
+        lambda days, now: campaign_attribution_rows(*_bounds(days, now)),
+    ),
+    "cohorts": ("growth.view_playerwagersnapshot", lambda days, now: cohort_rows(now=now)),
+    "prize-roi": ("growth.view_playerwagersnapshot", lambda days, now: prize_roi_rows(_since(days, now), now)),
 }
+
+
+def _bounds(days: int, now: datetime) -> tuple[date, date]:
+    return _days(days, now)[0], _days(days, now)[-1]
+
+
+def analytics_growth(days: int, now: datetime | None = None) -> dict:
+    """The growth tables of the analytics page (funnel, cohorts, prize ROI): what their CSVs export."""
+    now = now or timezone.now()
+    return {"funnel": funnel(*_bounds(days, now)), "cohorts": cohort_table(now=now),
+            "roi": prize_roi(_since(days, now), now), "roi_caveat": CAVEAT}  # fmt: skip
 
 
 def analytics_charts(days: int = 30, now: datetime | None = None, keys=None) -> list[Chart]:

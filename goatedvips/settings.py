@@ -91,6 +91,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.TermsGateMiddleware",  # a player who has not accepted the current terms sees them first
     "accounts.activity.LastActiveMiddleware",  # User.last_active: at most one write a minute per user
+    "growth.visits.VisitCountMiddleware",  # page views per day for the funnel: cache counters, no query
     # Write requests and the back office read from the primary, never the replica (core.db_router).
     "core.db_router.PrimaryOnlyMiddleware",
     # A switched-off feature (core.features, toggled in admin) answers 503 before its view runs.
@@ -140,17 +141,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
-    # A file, not Django's shared in-memory default: tests that run real concurrent workers (threads with their
-    # own connections) need SQLite's file locking and busy timeout, which shared-cache memory databases lack.
-    # var/ is git-ignored (a clean clone creates it). The test file is named after the database file (db.sqlite3
-    # → var/test-db.sqlite3): two test runs with two database files (the suite and the browser tests) never share one.
+    # A file (var/, git-ignored), not shared memory: tests with concurrent workers need SQLite's file locking. Named
+    # after the database file (db.sqlite3 → var/test-db.sqlite3): the suite and the browser tests never share one.
     (BASE_DIR / "var").mkdir(exist_ok=True)
     _stem = Path(DATABASES["default"]["NAME"]).stem
     DATABASES["default"].setdefault("TEST", {})["NAME"] = str(BASE_DIR / "var" / f"test-{_stem}.sqlite3")
 IS_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
-# PostgreSQL: each process borrows connections from a pool of its own (psycopg_pool), at most DB_POOL_MAX_SIZE;
-# without it, every thread of a busy daphne opens its own connection and PostgreSQL runs out (measured by
-# bench/load.py: "too many clients" at 200 users). Processes × DB_POOL_MAX_SIZE must stay under max_connections.
+# PostgreSQL: each process borrows from its own pool (psycopg_pool), at most DB_POOL_MAX_SIZE (without, bench/load.py
+# hit "too many clients" at 200 users). Processes × DB_POOL_MAX_SIZE must stay under max_connections.
 DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", default=10)
 if IS_POSTGRES and DB_POOL_MAX_SIZE > 0:
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections; Django must not
@@ -241,6 +239,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "retention": {"task": "goatedvips.retention", "schedule": crontab(minute=30, hour=3)},  # rows past their age
     "self-exclusion-ends": {"task": "accounts.self_exclusion_end_announce", "schedule": 300.0},  # told once
     "feed-token-check": {"task": "races.feed_token_check", "schedule": 300.0},  # warn 24 h and 2 h before expiry
+    "visit-counts-flush": {"task": "growth.visit_counts_flush", "schedule": 60.0},  # page views → growth.VisitDay
+    "wager-snapshots": {"task": "growth.wager_snapshots", "schedule": crontab(minute=10)},  # cohorts and prize ROI
 }
 
 # Affiliate feed client (docs/design.md §4): upstream answers in 8-14 s, so the read timeout is generous.

@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from core.admin import AuditedAdminMixin, ReadOnlyAdminMixin
-from growth.models import Campaign, ReferralClickDay
+from growth.models import Campaign, CampaignTouch, PlayerAttribution, PlayerWagerSnapshot, ReferralClickDay, VisitDay
 from growth.selectors import campaigns_with_clicks, referral_link
 
 RECENT_DAYS = 30
@@ -51,3 +51,35 @@ class ReferralClickDayAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="campaign", ordering="campaign")
     def campaign_shown(self, obj: ReferralClickDay) -> str:
         return obj.campaign or "(plain /go/)"
+
+
+@admin.register(VisitDay)
+class VisitDayAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("day", "page_views", "unique_visitors")
+    date_hierarchy = "day"
+
+
+@admin.register(CampaignTouch)
+class CampaignTouchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("user", "campaign", "clicked_at")
+    search_fields = ("campaign", "user__username")
+    list_select_related = ("user",)
+    raw_id_fields = ("user",)
+
+
+@admin.register(PlayerAttribution)
+class PlayerAttributionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("player", "campaign", "clicked_at", "attributed_at")
+    search_fields = ("campaign", "player__name", "player__uid")
+    list_filter = ("campaign",)
+    list_select_related = ("player",)
+    raw_id_fields = ("player",)
+
+
+@admin.register(PlayerWagerSnapshot)
+class PlayerWagerSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("player", "day", "all_time")
+    search_fields = ("player__name", "player__uid")
+    date_hierarchy = "day"
+    list_select_related = ("player",)
+    raw_id_fields = ("player",)

@@ -1,6 +1,16 @@
 from django.apps import AppConfig
+from django.contrib.auth.signals import user_logged_in
+
+from accounts.signals import player_linked
 
 
 class GrowthConfig(AppConfig):
     name = "growth"
     verbose_name = "Growth"
+
+    def ready(self) -> None:
+        from growth import attribution  # models are loaded by now
+
+        # A click remembered by /go/'s cookie becomes the account's at sign-in; a linked player is credited to it.
+        user_logged_in.connect(attribution.user_signed_in, dispatch_uid="growth.user-signed-in")
+        player_linked.connect(attribution.player_linked_received, dispatch_uid="growth.player-linked")

@@ -52,3 +52,69 @@ class ReferralClickDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.campaign or '(no campaign)'}: {self.clicks}"
+
+
+class VisitDay(models.Model):
+    """Page views of the public site on one UTC day (full HTML pages answered 200 to a person's GET, counted in
+    the cache and flushed here every minute), and unique visitors estimated like the clicks' (first sightings of
+    a daily-salted hash that lives only in the cache)."""
+
+    day = models.DateField(unique=True)
+    page_views = models.PositiveIntegerField(default=0)
+    unique_visitors = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-day"]
+        verbose_name = "site visits per day"
+        verbose_name_plural = "site visits per day"
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.page_views} views"
+
+
+class CampaignTouch(models.Model):
+    """The last `/go/<campaign>/` an account clicked (signed in, or remembered by the signed cookie `/go/` sets
+    and read at the next sign-in). Only the slug and the time: no address, no user agent."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="campaign_touch")
+    campaign = models.CharField(max_length=50, blank=True)
+    clicked_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-clicked_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.campaign or '(plain /go/)'} at {self.clicked_at:%Y-%m-%d %H:%M}"
+
+
+class PlayerAttribution(models.Model):
+    """A feed player credited to the campaign its account clicked before the player first appeared in the feed
+    (an estimate: docs/analytics.md, "Attribution"). Written once, when both facts are known."""
+
+    player = models.OneToOneField("races.Player", on_delete=models.CASCADE, related_name="attribution")
+    campaign = models.CharField(max_length=50, blank=True)
+    clicked_at = models.DateTimeField()
+    attributed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-attributed_at"]
+        indexes = [models.Index(fields=["campaign"], name="growth_attribution_campaign")]
+
+    def __str__(self) -> str:
+        return f"{self.player_id} ← {self.campaign or '(plain /go/)'}"
+
+
+class PlayerWagerSnapshot(models.Model):
+    """A player's all-time wager at the start of a UTC day (the day's first snapshot run), written only on days
+    it changed: the history behind cohorts and prize ROI (the feed knows only the current counters)."""
+
+    player = models.ForeignKey("races.Player", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    all_time = models.DecimalField(max_digits=24, decimal_places=8)
+
+    class Meta:
+        ordering = ["player", "-day"]
+        constraints = [models.UniqueConstraint(fields=["player", "day"], name="growth_snapshot_player_day")]
+
+    def __str__(self) -> str:
+        return f"{self.player_id} {self.day}: {self.all_time}"

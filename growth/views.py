@@ -1,10 +1,12 @@
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_safe
 
 from core.ratelimit import client_ip
 from experiments.models import Goal
 from experiments.web import conversion_from_request
+from growth.attribution import campaign_cookie_set, campaign_touch_record
 from growth.selectors import click_countable, referral_target
 from growth.services import referral_click_record
 
@@ -13,11 +15,17 @@ from growth.services import referral_click_record
 def go(request: HttpRequest, slug: str = "") -> HttpResponse:
     """`/go/` and `/go/<slug>/`: 302 to REFERRAL_URL with the campaign's utm_* added, counting a person's click
     (docs/analytics.md, "Referral clicks"). Never cached anywhere, so every click reaches the counter."""
-    if click_countable(request.method, request.headers):
+    countable = click_countable(request.method, request.headers)
+    if countable:
         visitor = f"{client_ip(request)}\n{request.headers.get('User-Agent', '')}"
         referral_click_record(slug, visitor)
         conversion_from_request(request, Goal.REFERRAL_CLICK)  # only a visitor who accepted analytics
     response = HttpResponseRedirect(referral_target(slug, request.GET))
+    if countable:  # remembered for attribution: the account's, or the visitor's signed cookie (growth.attribution)
+        if request.user.is_authenticated:
+            campaign_touch_record(request.user, slug, timezone.now())
+        else:
+            campaign_cookie_set(response, slug, timezone.now())
     add_never_cache_headers(response)  # private, no-store: no proxy or browser answers a click for us
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response

@@ -4,8 +4,9 @@ from django import template
 from django.utils.html import format_html, format_html_join
 
 from core.charts import svg_chart
+from core.colours import contrast
 from core.money import money_text
-from goatedvips.analytics import PERIODS, analytics_charts, parse_days
+from goatedvips.analytics import PERIODS, analytics_charts, analytics_growth, parse_days
 from goatedvips.dashboard import dashboard_summary
 
 register = template.Library()
@@ -88,6 +89,32 @@ def analytics(request):
     """The dashboard's history charts for the period asked for (?days=30|90)."""
     days = parse_days(request.GET.get("days"))
     return {"days": days, "periods": PERIODS, "charts": analytics_charts(days)}
+
+
+@register.simple_tag
+def analytics_growth_tables(request):
+    """Funnel, cohorts and prize ROI for the period asked for (?days=30|90)."""
+    return {"days": parse_days(request.GET.get("days")), **analytics_growth(parse_days(request.GET.get("days")))}
+
+
+COHORT_LOW, COHORT_HIGH = (255, 255, 255), (29, 78, 216)  # white to a deep blue (#1D4ED8)
+
+
+@register.filter
+def cohort_style(share: float) -> str:
+    """A retention cell's colour for its share of active players (0..1), with the text colour that reads on it
+    (the value is always written in the cell too: the colour is never the only carrier)."""
+    t = min(max(float(share), 0.0), 1.0)
+    background = "#{:02X}{:02X}{:02X}".format(
+        *(round(lo + (hi - lo) * t) for lo, hi in zip(COHORT_LOW, COHORT_HIGH, strict=True))
+    )
+    text = "#FFFFFF" if contrast(background, "#FFFFFF") >= contrast(background, "#111111") else "#111111"
+    return f"background:{background};color:{text}"
+
+
+@register.filter
+def percent(value) -> str:
+    return "–" if value is None else f"{float(value) * 100:.1f} %"
 
 
 @register.simple_tag

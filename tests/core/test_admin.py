@@ -13,7 +13,7 @@ from core.audit import audit_record
 from experiments.models import Conversion, Experiment, Exposure, Variant
 from giveaways.models import Raffle, RaffleEntry
 from giveaways.services import raffle_draw, raffle_open
-from growth.models import Campaign, ReferralClickDay
+from growth.models import Campaign, CampaignTouch, PlayerAttribution, PlayerWagerSnapshot, ReferralClickDay, VisitDay
 from notifications.models import (
     BotUser,
     Broadcast,
@@ -102,6 +102,10 @@ def some_rows(db):
     Variant.objects.create(experiment=experiment, key="goat", position=1, headline="Goat!")
     Exposure.objects.create(experiment=experiment, variant=control, visitor="a" * 64, user=spin.user)
     Conversion.objects.create(experiment=experiment, variant=control, visitor="a" * 64, goal="signup")
+    VisitDay.objects.create(day=race.start_date.date(), page_views=40, unique_visitors=12)
+    CampaignTouch.objects.create(user=spin.user, campaign="goat-stream", clicked_at=race.start_date)
+    PlayerAttribution.objects.create(player=players[0], campaign="goat-stream", clicked_at=race.start_date)
+    PlayerWagerSnapshot.objects.create(player=players[0], day=race.start_date.date(), all_time=Decimal("12.5"))
 
 
 def test_every_app_model_is_registered_in_admin():
@@ -117,6 +121,7 @@ def test_every_app_model_is_registered_in_admin():
         "payouts.Payout", "races.WagerAdjustment", "races.RaceEntry", "races.FeedCredential",
         "giveaways.Raffle", "giveaways.RaffleEntry", "growth.Campaign", "growth.ReferralClickDay",
         "experiments.Experiment", "experiments.Exposure", "experiments.Conversion",
+        "growth.VisitDay", "growth.CampaignTouch", "growth.PlayerAttribution", "growth.PlayerWagerSnapshot",
     }  # fmt: skip
     assert expected <= labels
 

@@ -21,7 +21,7 @@ from accounts.models import TelegramLinkToken
 from core.audit import audit_record
 from experiments.models import Conversion, Experiment, Exposure, Variant
 from giveaways.models import Raffle, RaffleEntry
-from growth.models import Campaign, ReferralClickDay
+from growth.models import Campaign, CampaignTouch, PlayerAttribution, PlayerWagerSnapshot, ReferralClickDay, VisitDay
 from notifications.models import (
     BotUser,
     Broadcast,
@@ -224,6 +224,20 @@ BUILDERS = {
     "experiments.experiment": _experiments,
     "experiments.exposure": _experiment_rows(Exposure),
     "experiments.conversion": _experiment_rows(Conversion),
+    "growth.visitday": lambda n: [
+        VisitDay.objects.create(day=timezone.now().date() - timedelta(days=next(SEQ)), page_views=9) for _ in range(n)
+    ],
+    "growth.campaigntouch": lambda n: [
+        CampaignTouch.objects.create(user=f.UserFactory(), campaign="post", clicked_at=timezone.now()) for _ in range(n)
+    ],
+    "growth.playerattribution": lambda n: [
+        PlayerAttribution.objects.create(player=f.PlayerFactory(), campaign="post", clicked_at=timezone.now())
+        for _ in range(n)
+    ],
+    "growth.playerwagersnapshot": lambda n: [
+        PlayerWagerSnapshot.objects.create(player=f.PlayerFactory(), day=timezone.now().date(), all_time=5)
+        for _ in range(n)
+    ],
     "waffle.switch": lambda n: [Switch.objects.create(name=f"extra-{next(SEQ)}") for _ in range(n)],
     "overlays.overlaylink": lambda n: [OverlayLink.objects.create(kind="leaderboard") for _ in range(n)],
 }

@@ -17,6 +17,7 @@ from core.audit import audit_record
 from experiments.models import Experiment, Exposure, Variant
 from giveaways.models import Raffle, RaffleEntry, RaffleWinner
 from goatedvips.export import account_export, references
+from growth.models import CampaignTouch, PlayerAttribution, PlayerWagerSnapshot
 from notifications.models import Notification, NotificationPreferences
 from payouts.models import Payout
 from races.models import Player, PlayerRank, RaceEntry, RaceParticipant, RaceResult, WagerAdjustment, WagerRace
@@ -37,6 +38,7 @@ OWN = {
     ("giveaways.RaffleWinner", "player"), ("payouts.Payout", "player"), ("races.PlayerRank", "player"),
     ("races.RaceEntry", "player"), ("races.RaceParticipant", "player"), ("races.RaceResult", "player"),
     ("races.WagerAdjustment", "player"), ("vip.WheelSpin", "player"), ("experiments.Exposure", "user"),
+    ("growth.CampaignTouch", "user"), ("growth.PlayerAttribution", "player"), ("growth.PlayerWagerSnapshot", "player"),
 }  # fmt: skip
 # References that point at staff doing their work (the export carries them too, for a staff member who asks).
 STAFF_SIDE = {
@@ -88,6 +90,9 @@ def test_the_export_holds_a_row_of_every_model_that_references_the_user(api_clie
     experiment = Experiment.objects.create(key="hero", name="Hero", slot="home.hero", starts_at=now)
     variant = Variant.objects.create(experiment=experiment, key="control")
     Exposure.objects.create(experiment=experiment, variant=variant, visitor="e" * 64, user=user)
+    CampaignTouch.objects.create(user=user, campaign="stream", clicked_at=now)
+    PlayerAttribution.objects.create(player=player, campaign="stream", clicked_at=now)
+    PlayerWagerSnapshot.objects.create(player=player, day=now.date(), all_time=Decimal("5"))
     api_client.force_authenticate(user)
     answer = api_client.get("/api/v1/me/export/")
     assert answer.status_code == 200

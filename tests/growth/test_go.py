@@ -101,7 +101,9 @@ def test_the_redirect_is_never_cached_and_not_indexed(client):
     assert "private" in response["Cache-Control"]
     assert response["Referrer-Policy"] == "same-origin"
     assert response["X-Robots-Tag"] == "noindex, nofollow"
-    assert not response.cookies
+    # The one cookie is the signed campaign cookie of attribution (growth.attribution): no session, no CSRF.
+    assert set(response.cookies) == {"gv_campaign"}
+    assert response.cookies["gv_campaign"].value.startswith("promo|")
 
 
 @pytest.mark.django_db
