@@ -9,7 +9,7 @@ Steps over a period of whole UTC days:
 5. verified players: those of them that hold a feed player;
 6. wagering this month: those of them whose player wagered in the current month (the feed's counter).
 Steps 1-2 count traffic (a visitor on three days counts three times); steps 3-6 follow one group of accounts,
-so each is a subset of the one before. Four queries whatever the data size.
+so each is a subset of the one before. Three queries whatever the data size.
 """
 
 from __future__ import annotations

@@ -1,0 +1,96 @@
+"""Attribution of new players to the campaign their account clicked (growth.attribution)."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from accounts.services import verification_approve
+from growth.attribution import COOKIE
+from growth.models import CampaignTouch, PlayerAttribution
+from tests.factories import PlayerFactory, StaffFactory, UserFactory, VerificationRequestFactory
+
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
+
+
+def click(client, slug: str):
+    return client.get(f"/go/{slug}/", HTTP_USER_AGENT=BROWSER)
+
+
+def approve(user, player):
+    request = VerificationRequestFactory(user=user, player=player, goated_name=player.name)
+    return verification_approve(request.pk, actor=StaffFactory())
+
+
+@pytest.mark.django_db
+def test_an_anonymous_click_is_remembered_at_sign_in_and_credits_the_player_linked_later(client, password):
+    user = UserFactory()
+    assert click(client, "stream").cookies[COOKIE]["httponly"]
+    assert client.post("/accounts/login/", {"username": user.username, "password": password}).status_code == 302
+    touch = CampaignTouch.objects.get(user=user)
+    assert touch.campaign == "stream"
+    player = PlayerFactory(first_seen=timezone.now() + timedelta(hours=1))  # appears in the feed after the click
+    approve(user, player)
+    credit = PlayerAttribution.objects.get(player=player)
+    assert (credit.campaign, credit.clicked_at) == ("stream", touch.clicked_at)
+
+
+@pytest.mark.django_db
+def test_a_signed_in_click_is_the_accounts_and_sets_no_cookie(client):
+    user = UserFactory()
+    client.force_login(user)
+    assert COOKIE not in click(client, "telegram-post").cookies
+    assert CampaignTouch.objects.get(user=user).campaign == "telegram-post"
+    click(client, "stream")  # the last click wins
+    assert CampaignTouch.objects.get(user=user).campaign == "stream"
+
+
+@pytest.mark.django_db
+def test_a_player_already_in_the_feed_before_the_click_is_not_credited(client):
+    user = UserFactory()
+    client.force_login(user)
+    player = PlayerFactory(first_seen=timezone.now() - timedelta(days=3))
+    click(client, "stream")
+    approve(user, player)
+    assert not PlayerAttribution.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_account_that_holds_a_player_is_credited_when_its_click_arrives_later(client, password):
+    # Click (cookie), casino sign-up, the player appears, staff approve; the account signs in with the cookie
+    # only afterwards: the credit is made then.
+    click(client, "stream")
+    user = UserFactory()
+    approve(user, PlayerFactory(first_seen=timezone.now() + timedelta(minutes=5)))
+    assert not PlayerAttribution.objects.exists()
+    client.post("/accounts/login/", {"username": user.username, "password": password})
+    assert PlayerAttribution.objects.get().campaign == "stream"
+
+
+@pytest.mark.django_db
+def test_an_approval_without_a_click_credits_nothing_and_a_credit_is_never_moved(client):
+    user, other = UserFactory(), UserFactory()
+    player = PlayerFactory(first_seen=timezone.now() + timedelta(hours=1))
+    approve(user, player)
+    assert not PlayerAttribution.objects.exists()
+    credited = PlayerFactory(first_seen=timezone.now() + timedelta(hours=1))
+    PlayerAttribution.objects.create(player=credited, campaign="first", clicked_at=timezone.now())
+    client.force_login(other)
+    click(client, "second")
+    approve(other, credited)
+    assert PlayerAttribution.objects.get(player=credited).campaign == "first"
+
+
+@pytest.mark.django_db
+def test_a_forged_or_unsigned_cookie_is_ignored(client, password):
+    user = UserFactory()
+    client.cookies[COOKIE] = "stream|1700000000"
+    client.post("/accounts/login/", {"username": user.username, "password": password})
+    assert not CampaignTouch.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_crawler_gets_no_cookie(client):
+    answer = client.get("/go/stream/", HTTP_USER_AGENT="TelegramBot (like TwitterBot)")
+    assert answer.status_code == 302
+    assert COOKIE not in answer.cookies
