@@ -44,6 +44,10 @@ class PrizeRoi:
     before: Decimal | None
 
     @property
+    def last_day(self) -> date:
+        return self.ends - timedelta(days=1)
+
+    @property
     def lift(self) -> Decimal | None:
         return None if self.during is None or self.before is None else self.during - self.before
 
@@ -122,7 +126,7 @@ def prize_roi_rows(since: datetime, now: datetime | None = None) -> list[tuple]:
                           "verdict")]  # fmt: skip
     for e in prize_roi(since, now):
         share = "" if e.lift_share is None else e.lift_share.quantize(Decimal("0.0001"))
-        rows.append((e.kind, e.id, e.title, e.starts.isoformat(), (e.ends - timedelta(days=1)).isoformat(),
+        rows.append((e.kind, e.id, e.title, e.starts.isoformat(), e.last_day.isoformat(),
                      e.participants, _cents(e.prize_cost), _cents(e.during), _cents(e.before), _cents(e.lift), share,
                      _cents(e.lift_per_prize), e.verdict))  # fmt: skip
     return rows
