@@ -29,9 +29,8 @@ from accounts.selectors import (
     player_held_by_other,
     verification_reviewers,
 )
+from accounts.signals import player_linked, player_verified, user_registered
 from accounts.terms import terms_accept
-from accounts.signals import player_verified, user_registered
-from accounts.signals import player_linked
 from accounts.two_factor import staff_token_issue, two_factor_required
 from core.audit import audit_record, duty_refused, same_person
 from core.errors import ServiceError

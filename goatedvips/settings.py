@@ -120,8 +120,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "goatedvips.context_processors.site",
             ],
-            # `|money` everywhere without {% load %}: amounts shown cut to cents, one rule (core.money); and
-            # `{% url %}` replaced by the same tag remembering its reversals (core/templatetags/urls.py).
+            # `|money` without {% load %} (core.money: cut to cents); `{% url %}` remembering reversals (templatetags)
             "builtins": ["core.templatetags.money", "core.templatetags.urls"],
         },
     },
@@ -367,8 +366,7 @@ RATELIMIT_IP_META_KEY = "core.ratelimit.client_ip"
 TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)
 RATELIMIT_VIEW = "goatedvips.views.ratelimited"
 SILENCED_SYSTEM_CHECKS = [
-    # Django's own RedisCache (core.cache subclasses it) increments atomically; django-ratelimit only lists
-    # django-redis as "supported".
+    # Django's RedisCache (core.cache subclasses it) increments atomically; django-ratelimit lists only django-redis.
     "django_ratelimit.W001",
 ]
 if EMBEDDED:
@@ -461,8 +459,7 @@ if SENTRY_DSN:
 
 HEALTH_CHECK_TIMEOUT_SECONDS = 2.0
 
-# Retention (goatedvips.retention): days to keep each kind of row; 0 keeps it forever. Money records and race
-# archives are never pruned.
+# Retention (goatedvips.retention): days to keep each kind of row, 0 = forever; money and race archives never go.
 RETENTION_TRANSFORMATION_LOG_DAYS = env.int("RETENTION_TRANSFORMATION_LOG_DAYS", default=90)
 RETENTION_PROGRESS_SAMPLE_DAYS = env.int("RETENTION_PROGRESS_SAMPLE_DAYS", default=180)
 RETENTION_READ_NOTIFICATION_DAYS = env.int("RETENTION_READ_NOTIFICATION_DAYS", default=90)

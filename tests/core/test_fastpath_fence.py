@@ -33,6 +33,7 @@ CHECKED_MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.TermsGateMiddleware",  # signed-in sessions only: a request with a cookie is Django's
     "accounts.activity.LastActiveMiddleware",  # signed-in users only: the leaderboard list authenticates nobody
+    "growth.visits.VisitCountMiddleware",  # HTML pages only: the API (and so the fast path's answers) is no visit
     "core.db_router.PrimaryOnlyMiddleware",
     "core.features.FeatureGateMiddleware",  # no feature switch covers /api/v1/leaderboard/ (core.features)
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
