@@ -36,15 +36,15 @@ DEMO_CODES = [
 
 # Weights are integers; "Try again" dominates, the big prize is rare.
 DEMO_SEGMENTS = [
-    ("Try again", 12000, "0", "#1F2937"),
-    ("$0.10 bonus", 200, "0.10", "#374151"),
-    ("Try again", 12000, "0", "#1F2937"),
-    ("$0.50 bonus", 60, "0.50", "#4B5563"),
-    ("Try again", 12000, "0", "#1F2937"),
+    ("Try again", 12000, "0", "#64748B"),
+    ("$0.10 bonus", 200, "0.10", "#A78BFA"),
+    ("Try again", 12000, "0", "#64748B"),
+    ("$0.50 bonus", 60, "0.50", "#38BDF8"),
+    ("Try again", 12000, "0", "#64748B"),
     ("$2 bonus", 10, "2.00", "#D7FF00"),
-    ("Try again", 12000, "0", "#1F2937"),
-    ("$5 bonus", 4, "5.00", "#A3E635"),
-    ("Try again", 12000, "0", "#1F2937"),
+    ("Try again", 12000, "0", "#64748B"),
+    ("$5 bonus", 4, "5.00", "#FB7185"),
+    ("Try again", 12000, "0", "#64748B"),
     ("$100 bonus", 1, "100.00", "#FACC15"),
 ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_right
 from dataclasses import dataclass
 from decimal import Decimal
@@ -183,6 +184,58 @@ def wheel_segments() -> list[WheelSegment]:
 
 def wheel_history(user, limit: int = 30) -> list[WheelSpin]:
     return list(WheelSpin.objects.filter(user=user).select_related("segment", "reward_code")[:limit])
+
+
+@dataclass(frozen=True)
+class WheelPrize:
+    """One row of the prize list: the segments that pay the same prize, with their exact chance together
+    (weight ÷ total weight of the active segments, the draw's own arithmetic)."""
+
+    label: str
+    reward_amount: Decimal
+    weight: int
+    total_weight: int
+    positions: tuple[int, ...]  # the segments (their positions) a spin lands on for this row
+    color: str
+
+    @property
+    def is_prize(self) -> bool:
+        return self.reward_amount > 0
+
+    @property
+    def percent_text(self) -> str:
+        """`0.0017` (two significant digits below 1 %), `99.54`, `25` — never rounded to a misleading 0."""
+        pct = self.weight * 100 / self.total_weight
+        if pct >= 1:
+            return f"{pct:.2f}".removesuffix(".00")
+        decimals = max(2, 1 - math.floor(math.log10(pct)))
+        return f"{pct:.{decimals}f}"
+
+    @property
+    def one_in_text(self) -> str:
+        """`1 in 60,275`; empty for a row that comes up more often than one spin in two."""
+        n = self.total_weight / self.weight
+        if n < 2:
+            return ""
+        return f"1 in {round(n):,}" if n >= 10 else f"1 in {n:.1f}".removesuffix(".0")
+
+
+NO_PRIZE_LABEL = "No prize"
+
+
+def wheel_prizes(segments: list[WheelSegment]) -> list[WheelPrize]:
+    """The segments as a prize list, biggest prize first: segments with the same label and prize are one row, every
+    segment without a prize is the one "No prize" row, last. The chances add up to the whole draw."""
+    total = sum(s.weight for s in segments)
+    groups: dict[tuple[str, Decimal], list[WheelSegment]] = {}
+    for s in segments:
+        key = (s.label, s.reward_amount) if s.reward_amount > 0 else (NO_PRIZE_LABEL, Decimal("0"))
+        groups.setdefault(key, []).append(s)
+    rows = [
+        WheelPrize(label, amount, sum(s.weight for s in group), total, tuple(s.position for s in group), group[0].color)
+        for (label, amount), group in groups.items()
+    ]
+    return sorted(rows, key=lambda row: (not row.is_prize, -row.reward_amount, -row.weight, row.positions))
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
@@ -40,33 +43,42 @@ def bonus_code_claim(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def wheel(request: HttpRequest) -> HttpResponse:
     state = services.wheel_state(request.user)
-    context = {"state": state, "slices": _slices(state.segments), "history": selectors.wheel_history(request.user, 7)}
+    spin = state.today_spin
+    prizes = selectors.wheel_prizes(state.segments)
+    context = {
+        "state": state,
+        "prizes": prizes,
+        "total_weight": sum(p.weight for p in prizes),
+        "spin": spin,
+        "hit": next((p for p in prizes if spin and spin.segment.position in p.positions), None),
+        "next_spin_in": wait_text(datetime.fromisoformat(state.next_spin_at) - timezone.now())
+        if state.next_spin_at
+        else "",
+        "reward_days": services.WHEEL_REWARD_DAYS,
+        "history": selectors.wheel_history(request.user, 7),
+    }
     return render(request, "vip/wheel.html", context)
 
 
-def _slices(segments) -> list[dict]:
-    """Each segment with its share and its arc on the drawn wheel, in percent: a slice's angle is its weight."""
-    total = sum(s.weight for s in segments) or 1
-    slices, before = [], 0
-    for s in segments:
-        start, end = before * 100 / total, (before + s.weight) * 100 / total
-        slices.append({"segment": s, "pct": s.weight * 100 / total, "start": f"{start:.4f}", "end": f"{end:.4f}"})
-        before += s.weight
-    return slices
+def wait_text(left: timedelta) -> str:
+    """`5 h 12 m` until the next spin (static/js/wheel.js writes the same as it counts down)."""
+    minutes = max(0, int(left.total_seconds()) // 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours} h {minutes} m"
+    return f"{minutes} m" if minutes else "less than a minute"
 
 
 @login_required
 @require_POST
 @ratelimit(group="wheel-spin", key="user_or_ip", rate=SPIN_RATE, method="POST", block=True)
 def wheel_spin(request: HttpRequest) -> HttpResponse:
-    """The no-JavaScript path (the page's script calls the API and animates)."""
+    """The no-JavaScript path (the page's script calls the API and animates). The wheel page shows the result
+    card of today's spin, so a success needs no message of its own."""
     try:
-        spin = services.wheel_spin(request.user, request.POST.get("client_seed"))
+        services.wheel_spin(request.user, request.POST.get("client_seed"))
     except ServiceError as exc:
         messages.error(request, exc.message)
-    else:
-        reward = f" Your code: {spin.reward_code.code}." if spin.reward_code else ""
-        messages.success(request, f"The wheel stopped on “{spin.segment.label}”.{reward}")
     return redirect("vip:wheel")
 
 

@@ -218,7 +218,7 @@ def test_verify_page_rejects_bad_input(client, query):
 def test_wheel_page_and_vip_ladder_render(client, player_user, segments):
     client.force_login(player_user)
     page = client.get("/wheel/").content.decode()
-    assert "conic-gradient" in page
+    assert 'id="prize-ladder"' in page
     assert 'id="seed-hash"' in page
     ladder = client.get("/vip/").content.decode()
     assert "Diamond" in ladder
