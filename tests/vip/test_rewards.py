@@ -218,8 +218,9 @@ def test_verify_page_rejects_bad_input(client, query):
 def test_wheel_page_and_vip_ladder_render(client, player_user, segments):
     client.force_login(player_user)
     page = client.get("/wheel/").content.decode()
-    assert 'id="prize-ladder"' in page
-    assert 'id="seed-hash"' in page
+    assert 'id="prize-ladder"' in page  # the prizes and odds, for everyone
+    assert 'id="spin-refusal"' in page  # not verified yet: why not, instead of a spin button
+    assert 'id="seed-hash"' not in page  # and no commitment for a spin that cannot be made
     ladder = client.get("/vip/").content.decode()
     assert "Diamond" in ladder
     assert "Link your Goated account" in ladder
