@@ -208,7 +208,8 @@ class WheelPrize:
         pct = self.weight * 100 / self.total_weight
         if pct >= 1:
             return f"{pct:.2f}".removesuffix(".00")
-        decimals = max(2, 1 - math.floor(math.log10(pct)))
+        # The decimals that keep two significant digits once rounded (0.0995 reads 0.10, not 0.100).
+        decimals = max(2, 1 - math.floor(math.log10(float(f"{pct:.2g}"))))
         return f"{pct:.{decimals}f}"
 
     @property

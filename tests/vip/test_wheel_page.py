@@ -94,7 +94,7 @@ def test_rare_prizes_keep_two_significant_digits_and_their_one_in_n():
     prizes = selectors.wheel_prizes(segments)
     assert [(p.label, p.percent_text, p.one_in_text) for p in prizes] == [
         ("$100", "0.0017", "1 in 60,261"),
-        ("$0.50", "0.100", "1 in 1,004"),
+        ("$0.50", "0.10", "1 in 1,004"),
         ("$0.10", "0.33", "1 in 301"),
         ("No prize", "99.57", ""),
     ]
