@@ -401,7 +401,7 @@ OTP_TOTP_ISSUER = "GoatedVIPs"
 # API tokens expire, and are replaced on password change/reset, ban and "sign out everywhere".
 API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=30)
 # Content Security Policy: no inline or third-party scripts. Inline style attributes stay allowed (tier colours,
-# the wheel's gradient, Django admin); the Telegram login iframe is the one framed origin.
+# progress bars, Django admin); the Telegram login iframe is the one framed origin.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],

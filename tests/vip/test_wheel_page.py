@@ -194,3 +194,13 @@ def test_the_spin_json_and_the_state_after_it_carry_the_whole_result_card(verifi
     assert after["server_seed_hash"] != spin["server_seed_hash"]
     assert datetime.fromisoformat(after["next_spin_at"]) == datetime(2026, 12, 8, tzinfo=UTC)
     assert after["eligible"] is False
+
+
+def test_the_wheel_page_needs_no_inline_style_or_script(client, verified_player, segments):
+    """CSP-safe without `'unsafe-inline'`: colours are SVG attributes, states are `hidden` and classes."""
+    client.force_login(verified_player)
+    for page in (_page(client), client.post(reverse("vip:spin"), follow=True).content.decode()):
+        main = page.split('<main id="main">')[1].split("</main>")[0]
+        assert "style=" not in main
+        assert "<script" not in main
+        assert "<style" not in main
