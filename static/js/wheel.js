@@ -74,11 +74,11 @@
     document.getElementById("verify-link").href = "/wheel/verify/?server_seed=" + encodeURIComponent(spin.server_seed) +
       "&client_seed=" + encodeURIComponent(spin.client_seed) + "&nonce=" + spin.nonce;
     var fresh = state && state.server_seed_hash !== spin.server_seed_hash;
-    if (fresh) {
-      document.getElementById("seed-hash").textContent = state.server_seed_hash;
-      card.querySelectorAll("[data-slot=wait]").forEach(function (n) { n.setAttribute("data-until", state.next_spin_at); });
-      tick();
-    }
+    if (fresh) document.getElementById("seed-hash").textContent = state.server_seed_hash;
+    // The next spin: as the state says, else the UTC midnight after the spin's day (one spin per UTC day).
+    var next = state && state.next_spin_at ? state.next_spin_at
+      : new Date(Date.parse(spin.spin_date + "T00:00:00Z") + 86400000).toISOString();
+    card.querySelectorAll("[data-slot=wait]").forEach(function (n) { n.setAttribute("data-until", next); });
     commitment.hidden = !fresh;
     if (form) form.hidden = true;
     card.hidden = false;
@@ -91,11 +91,12 @@
       out.textContent = "No prize today — next spin in ";
       var wait = document.createElement("span");
       wait.setAttribute("data-slot", "wait");
-      if (state) wait.setAttribute("data-until", state.next_spin_at);
-      wait.textContent = state ? waitText(Date.parse(state.next_spin_at)) : "the next UTC day";
+      wait.setAttribute("data-until", next);
+      wait.textContent = waitText(Date.parse(next));
       out.append(wait);
       out.focus();
     }
+    tick();
   }
 
   if (!form) return;

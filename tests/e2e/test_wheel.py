@@ -146,3 +146,17 @@ def test_no_prize_says_when_the_next_spin_is(live_server, page):
     assert page.locator("#spin-result").inner_text().startswith("No prize today — next spin in ")
     assert page.locator("#prize-ladder tr.is-hit .prize-name").inner_text() == "No prize"
     assert WheelSpin.objects.filter(user__username="spinner").count() == 1
+
+
+def test_without_the_state_after_a_spin_no_commitment_is_shown_rather_than_the_used_one(live_server, page):
+    """GET /api/v1/wheel/ fails after the spin: the page cannot know the next commitment, so it shows none (never
+    the hash on screen, which the spin just used), and counts down to the UTC midnight after the spin's day."""
+    _spinner("Try again", "0")
+    page.emulate_media(reduced_motion="reduce")
+    sign_in(page, live_server.url, "spinner")
+    page.goto(f"{live_server.url}/wheel/")
+    page.route("**/api/v1/wheel/", lambda route: route.abort())
+    page.click("#spin")
+    page.wait_for_selector("#spin-result[data-state=none]", timeout=10_000)
+    assert page.locator("#commitment").is_hidden()
+    assert re.fullmatch(rf"No prize today — next spin in {WAIT}", page.locator("#spin-result").inner_text())
