@@ -23,13 +23,14 @@ DEPLOY_ENV := DEBUG=0 SECRET_KEY=deploy-check-$$(head -c 32 /dev/urandom | od -A
 	DATABASE_URL=$(PG_URL) REDIS_URL=redis://127.0.0.1:6379/0 \
 	TOKEN_ENCRYPTION_KEY=$$(head -c 32 /dev/urandom | base64 | tr '+/' '-_')
 
-.PHONY: help run run-scaled bench-load serve migrate seed test test-fast test-suites test-sqlite test-postgres test-e2e lint format checks services clean bench-sync bench-sync-large bench-fanout bench-http bench-pages scan
+.PHONY: help run run-scaled bench-load backup restore bench-backup serve migrate seed test test-fast test-suites test-sqlite test-postgres test-e2e lint format checks services clean bench-sync bench-sync-large bench-fanout bench-http bench-pages scan
 
 help:
 	@echo "make run    - install, migrate, seed demo data and serve http://$(HOST):$(PORT) (embedded mode)"
 	@echo "make test   - lint, migration and deploy checks, the suite on SQLite, PostgreSQL + Redis, and in Chromium"
 	@echo "make test-fast  - the suite on SQLite only, no browser (the inner loop)"
 	@echo "make test-sqlite | test-postgres | test-e2e | lint | format | checks"
+	@echo "make backup | restore FILE=var/backups/goatedvips-<stamp>.dump [TARGET=postgres://...] [REPLACE=1]"
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -72,6 +73,20 @@ run-scaled: $(VENV)/.dev services
 # 200 simulated users for 60 s against the scaled topology (started and stopped here); figures: docs/performance.md.
 bench-load: $(VENV)/.dev services
 	$(PY) bench/load.py --start-topology --users 200 --seconds 60
+
+# Backups (docs/operations.md, "Backups"): a pg_dump of DATABASE_URL (PostgreSQL only) into var/backups/ with a
+# manifest beside it; a restore goes into a fresh database (TARGET, default <name>_restored_<stamp> on the same
+# server) and is verified against the manifest (row counts, money checksums): non-zero exit on any difference.
+backup: $(VENV)/.runtime
+	$(PY) manage.py backup
+
+restore: $(VENV)/.runtime
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=var/backups/goatedvips-<stamp>.dump [TARGET=postgres://...] [REPLACE=1]" >&2; exit 2; }
+	$(PY) manage.py restore "$(FILE)" $(if $(TARGET),--target "$(TARGET)") $(if $(REPLACE),--replace)
+
+# 100,000 players backed up, restored into a fresh database and verified (scratch databases bk_bench_*).
+bench-backup: $(VENV)/.dev services
+	$(PY) bench/backup.py
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
