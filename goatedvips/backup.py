@@ -265,7 +265,7 @@ def _prepare_target(db: dict, replace: bool, say: Say) -> None:
             with _connect(db) as conn:
                 relations = conn.execute(
                     "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                    "WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%%'"
+                    "WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'"
                 ).fetchone()[0]
             if relations and not replace:
                 raise BackupError(
