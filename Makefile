@@ -23,7 +23,7 @@ DEPLOY_ENV := DEBUG=0 SECRET_KEY=deploy-check-$$(head -c 32 /dev/urandom | od -A
 	DATABASE_URL=$(PG_URL) REDIS_URL=redis://127.0.0.1:6379/0 \
 	TOKEN_ENCRYPTION_KEY=$$(head -c 32 /dev/urandom | base64 | tr '+/' '-_')
 
-.PHONY: help run run-scaled bench-load backup restore bench-backup serve migrate seed test test-fast test-suites test-sqlite test-postgres test-e2e lint format checks services clean bench-sync bench-sync-large bench-fanout bench-http bench-pages scan
+.PHONY: visual-update help run run-scaled bench-load backup restore bench-backup serve migrate seed test test-fast test-suites test-sqlite test-postgres test-e2e lint format checks services clean bench-sync bench-sync-large bench-fanout bench-http bench-pages scan
 
 help:
 	@echo "make run    - install, migrate, seed demo data and serve http://$(HOST):$(PORT) (embedded mode)"
@@ -116,6 +116,12 @@ test-postgres: $(VENV)/.dev services
 		$(PY) -m pytest -m "not e2e" -p no:playwright --create-db
 
 # SQLite files of their own (var/test-e2e*.sqlite3), so the browser tests can run beside the SQLite suite.
+# New visual baselines after an intended change of a page (tests/e2e/test_visual.py); look at them, then commit.
+visual-update: $(VENV)/.dev
+	UPDATE_BASELINES=1 env -u REDIS_URL DATABASE_URL=sqlite:///$(CURDIR)/var/e2e.sqlite3 \
+		DATABASE_REPLICA_URL=sqlite:///$(CURDIR)/var/e2e-replica.sqlite3 DJANGO_ALLOW_ASYNC_UNSAFE=true \
+		$(PY) -m pytest tests/e2e/test_visual.py -m e2e -p no:asyncio -q
+
 test-e2e: $(VENV)/.dev
 	@echo "=== browser tests in headless Chromium ==="
 	env -u REDIS_URL DATABASE_URL=sqlite:///$(CURDIR)/var/e2e.sqlite3 \
