@@ -10,6 +10,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.http import url_has_allowed_host_and_scheme
 from waffle.models import Switch
 
 from core.audit import audit_changes, audit_record, audit_snapshot
@@ -62,6 +63,55 @@ def money_column(field: str, description: str):
         return money_text(value) if value is not None else "–"
 
     return column
+
+
+class DefaultListFilter(admin.SimpleListFilter):
+    """A list filter that opens on a default choice (a work queue opens on what needs doing): a changelist loaded
+    without this filter's parameter shows `default`; "All" (`?<parameter>=all`) is one click away.
+
+    An action posted for rows ticked one by one acts on exactly those rows (the default hides none of them); "select
+    all N" acts on the rows the page counted, the default included. Subclasses give `lookups` and `filter`."""
+
+    default = ""
+    ALL = "all"
+
+    def value(self):
+        value = super().value()
+        if value is None and (self.request.method != "POST" or self.request.POST.get("select_across") == "1"):
+            return self.default
+        return value
+
+    def choices(self, changelist):
+        current = self.value()
+        yield {
+            "selected": current == self.ALL,
+            "query_string": changelist.get_query_string({self.parameter_name: self.ALL}),
+            "display": "All",
+        }
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": current == str(lookup),
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value in (None, self.ALL) or value not in {str(k) for k, _ in self.lookup_choices}:
+            return queryset
+        return self.filter(request, queryset, value)
+
+    def filter(self, request, queryset, value: str):
+        raise NotImplementedError
+
+
+def referer_or(request, fallback: str) -> str:
+    """Back where a button was pressed (a filtered queue keeps its filter), or `fallback` for another site's page."""
+    referer = request.META.get("HTTP_REFERER", "")
+    safe = url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return referer if referer and safe else fallback
 
 
 class ReadOnlyAdminMixin:
