@@ -10,8 +10,8 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.utils.html import format_html, format_html_join
 
-EXTRA_ROWS = 3
-MIN_ROWS = 5
+# A new table starts with MIN_ROWS empty ranks; a saved one shows its ranks only ("Add a rank" appends one).
+MIN_ROWS = 3
 
 
 class PrizeTableWidget(forms.Widget):
@@ -31,7 +31,7 @@ class PrizeTableWidget(forms.Widget):
                     rows.append((int(rank), f"{pct}"))
         rows.sort()
         filled = len(rows)
-        for rank in range(filled + 1, max(filled + EXTRA_ROWS, MIN_ROWS) + 1):
+        for rank in range(1, 0 if filled else MIN_ROWS + 1):
             rows.append((rank, ""))
         return rows
 

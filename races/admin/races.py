@@ -61,6 +61,11 @@ class WagerRaceForm(forms.ModelForm):
         help_texts = {"prize_distribution": "The percent of the pool each rank wins."}
 
 
+def prize_text(amount) -> str:
+    """A prize as the site shows it: money for a paying rank, "–" for a rank that wins nothing."""
+    return money_text(amount) if amount else "–"
+
+
 def _run_each(modeladmin, request, queryset, action, done: str) -> None:
     """Apply a lifecycle service to each selected race (the service audits it); report successes and refusals."""
     action_each(
@@ -116,7 +121,7 @@ class WagerRaceAdmin(AuditedAdminMixin, admin.ModelAdmin):
         except Exception:  # an invalid saved table is shown as such, never a crash
             table = {}
         rows = format_html_join(
-            "", "<tr><td>#{}</td><td>{}</td></tr>", ((r, money_text(a)) for r, a in sorted(table.items()))
+            "", "<tr><td>#{}</td><td>{}</td></tr>", ((r, prize_text(a)) for r, a in sorted(table.items()))
         )
         total = money_text(sum(table.values(), Decimal("0")))
         return format_html(
@@ -133,14 +138,14 @@ class WagerRaceAdmin(AuditedAdminMixin, admin.ModelAdmin):
             return "—"
         if race.status == WagerRace.Status.COMPLETED:
             rows = RaceResult.objects.filter(race=race).order_by("rank")[:20]
-            data = ((r.rank, r.name, r.uid, money_text(r.wagered), money_text(r.prize)) for r in rows)
+            data = ((r.rank, r.name, r.uid, money_text(r.wagered), prize_text(r.prize)) for r in rows)
             link = reverse("admin:races_raceresult_changelist") + f"?race__id__exact={race.pk}"
         else:
             rows = RaceParticipant.objects.filter(race=race, rank__isnull=False).select_related("player")
             prizes = prize_table(race.prize_pool, race.prize_distribution)
             data = (
                 (p.rank, p.player.name, p.player.uid, money_text(p.wagered),
-                 money_text(prize_for(prizes, p.rank, p.prize_eligible)))
+                 prize_text(prize_for(prizes, p.rank, p.prize_eligible)))
                 for p in rows.order_by("rank")[:20]
             )  # fmt: skip
             link = reverse("admin:races_raceparticipant_changelist") + f"?race__id__exact={race.pk}"
@@ -151,6 +156,20 @@ class WagerRaceAdmin(AuditedAdminMixin, admin.ModelAdmin):
             body,
             link,
         )
+
+    def get_fieldsets(self, request, obj=None):
+        """One prize table on the page: the editor while the table can change, the saved table in money once the
+        race is history (its editor is then read-only)."""
+        editable = "prize_distribution" not in self.get_readonly_fields(request, obj)
+        fieldsets = []
+        for name, options in super().get_fieldsets(request, obj):
+            fields = options["fields"]
+            if editable and "prize_preview" in fields:
+                options = {**options, "fields": tuple(f for f in fields if f != "prize_preview")}
+            elif not editable and "prize_distribution" in fields:
+                options = {**options, "fields": tuple(f for f in fields if f != "prize_distribution")}
+            fieldsets.append((name, options))
+        return fieldsets
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))

@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from races.models import HistoricalRace, WagerRace
-from tests.factories import WagerRaceFactory
+from races.models import HistoricalRace, RaceResult, WagerRace
+from tests.factories import PlayerFactory, WagerRaceFactory
 from tests.races.test_models import ORIGINAL_BAD_TABLE
 
 CHANGELIST = reverse("admin:races_wagerrace_changelist")
@@ -84,6 +84,7 @@ def test_change_page_shows_the_prize_table_and_freezes_finished_races(staff_clie
     content = staff_client.get(reverse("admin:races_wagerrace_change", args=[race.pk])).content.decode()
     assert "<td>#1</td><td>$60.00</td>" in content
     assert 'name="prize_pool"' not in content  # read-only once completed
+    assert content.count("Prize distribution") == 0  # the saved table in money only, not its raw mapping too
 
 
 @pytest.mark.django_db
@@ -154,7 +155,27 @@ def test_the_prize_table_editor_has_a_row_per_rank_and_saves_the_mapping(staff_c
     assert race.prize_distribution == {"1": 50, "2": 30.5}
     edit = staff_client.get(reverse("admin:races_wagerrace_change", args=[race.pk])).content.decode()
     assert 'name="prize_distribution__pct_2" value="30.5"' in edit
-    assert 'name="prize_distribution__pct_4" value=""' in edit  # room to add ranks
+    assert 'name="prize_distribution__pct_3"' not in edit  # no empty ranks: "Add a rank" appends one
+    assert "Add a rank" in edit
+    assert edit.count('class="prize-table"') == 1  # one prize table on the page: the editor
+    assert 'class="prize-preview"' not in edit
+
+
+@pytest.mark.django_db
+def test_a_rank_that_wins_nothing_shows_a_dash_not_zero_dollars(staff_client):
+    from races.admin.races import prize_text
+
+    assert prize_text(Decimal("0")) == "–"
+    assert prize_text(None) == "–"
+    assert prize_text(Decimal("12.5")) == "$12.50"
+    race = WagerRaceFactory(prize_pool=Decimal("100"), prize_distribution={"1": 100}, status=WagerRace.Status.COMPLETED)
+    for rank, prize in ((1, Decimal("100")), (2, Decimal("0"))):
+        player = PlayerFactory()
+        RaceResult.objects.create(race=race, player=player, rank=rank, name=player.name, uid=player.uid,
+                                  wagered=Decimal("10"), prize=prize)  # fmt: skip
+    content = staff_client.get(reverse("admin:races_wagerrace_change", args=[race.pk])).content.decode()
+    assert "<td>$10.00</td><td>–</td></tr>" in content  # the final standings' rank 2
+    assert "$0.00" not in content
 
 
 @pytest.mark.django_db
