@@ -50,6 +50,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "notifications.newslettersubscription": ("view", "change"),
         "support.supportticket": ("view", "change"),
         "support.ticketmessage": ("view", "add"),
+        "support.cannedreply": ("view", "add", "change", "delete"),  # operators keep the set
         "accounts.verificationrequest": ("view", "change"),
         "notifications.botuser": ("view",),
         "notifications.broadcast": ("view", "add"),
@@ -75,6 +76,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
     SUPPORT: {
         "support.supportticket": ("view", "change"),
         "support.ticketmessage": ("view", "add"),
+        "support.cannedreply": ("view",),  # picked in the reply box
         "accounts.verificationrequest": ("view", "change"),
         "accounts.user": ("view",),
         "races.player": ("view",),

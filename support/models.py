@@ -71,3 +71,19 @@ class TicketMessage(models.Model):
         staff replies. Written here only, so the page and its script cannot drift apart."""
         name = self.author.public_name if self.author_id else ""
         return f"{name} · {self.STAFF_ROLE}" if self.is_staff_reply else name
+
+
+class CannedReply(models.Model):
+    """A ready answer staff insert in the reply box of a ticket (and edit before sending); operators keep the set."""
+
+    title = models.CharField(max_length=80, unique=True, help_text="What the agent picks it by.")
+    body = models.TextField(max_length=5000, help_text="The text put in the reply box.")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name_plural = "canned replies"
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,9 +1,10 @@
 """Writes on support tickets. A ticket's status and assignee change only here.
 
-open ──(first staff reply)──▶ in progress ──(close)──▶ closed ──(reopen)──▶ open
-  └──────────────────────────(close)────────────────────▶ closed
+open ──(first staff reply)──▶ in progress ──(close, or reply & close)──▶ closed ──(reopen)──▶ open
+  └──────────────────────────(close, or reply & close)──────────────────▶ closed
 
-A staff reply on an unassigned ticket also assigns it to the replier (audited like `ticket_assign`).
+A staff reply on an unassigned ticket also assigns it to the replier. Each staff step writes one audit entry:
+`ticket.reply` for a reply (with whatever it moved), `ticket.update` for an assignment or a status change.
 """
 
 from __future__ import annotations
@@ -50,11 +51,12 @@ def ticket_open(
 
 
 def ticket_message_post(
-    ticket: SupportTicket, author, body: str, *, source: str = AuditEntry.Source.SERVICE
+    ticket: SupportTicket, author, body: str, *, close: bool = False, source: str = AuditEntry.Source.SERVICE
 ) -> TicketMessage:
-    """Add a message to a thread. Whether it is a staff reply is decided here, from the author's role; the first
-    staff reply moves an open ticket to "in progress", a staff reply on an unassigned ticket assigns it to the
-    replier (audited, as `ticket_assign`), and the owner is told."""
+    """Add a message to a thread. Whether it is a staff reply is decided here, from the author's role. A staff
+    reply moves an open ticket to "in progress", takes an unassigned ticket for the replier, closes the ticket
+    with `close=True` ("Reply & close"), tells the owner, and writes one audit entry, `ticket.reply`, with the
+    status and assignee before and after (so a press of "Reply" leaves exactly one trace, whatever it moved)."""
     body = (body or "").strip()
     if not body:
         raise ServiceError("Write a message first.", fields={"body": ["This field may not be blank."]})
@@ -62,6 +64,8 @@ def ticket_message_post(
         message = f"Keep messages under {MESSAGE_MAX:,} characters ({len(body):,} now); split it in two."
         raise ServiceError(message, fields={"body": [message]})
     staff = is_support_staff(author) and author.pk != ticket.user_id
+    if close and not staff:
+        raise Forbidden("Only support staff can close a ticket with a reply.")
     with transaction.atomic():
         # Read the ticket under a row lock: two agents answering the same unassigned ticket at once must not both
         # take it, and a ticket closed meanwhile takes no more messages.
@@ -69,25 +73,35 @@ def ticket_message_post(
         if current.status == SupportTicket.Status.CLOSED:
             raise TicketClosed("This ticket is closed. Open a new one if you need more help.")
         message = TicketMessage.objects.create(ticket=current, author=author, body=body, is_staff_reply=staff)
+        before = {"status": current.status, "assigned_to": current.assigned_to_id}
+        now = timezone.now()
         if staff and current.assigned_to_id is None:
-            ticket_assign(current, actor=author, assignee=author, source=source)
-        current.updated_at = timezone.now()
+            current.assigned_to = author
         if staff and current.status == SupportTicket.Status.OPEN:
             current.status = SupportTicket.Status.IN_PROGRESS
-            audit_record(
-                actor=author, action="ticket.update", target=current, source=source,
-                before={"status": SupportTicket.Status.OPEN, "assigned_to": current.assigned_to_id},
-                after={"status": current.status, "assigned_to": current.assigned_to_id},
-            )  # fmt: skip
-        SupportTicket.objects.filter(pk=current.pk).update(status=current.status, updated_at=current.updated_at)
+        if close:
+            current.status, current.closed_at = SupportTicket.Status.CLOSED, now
+        current.updated_at = now
+        after = {"status": current.status, "assigned_to": current.assigned_to_id}
+        SupportTicket.objects.filter(pk=current.pk).update(
+            status=current.status, assigned_to=current.assigned_to, closed_at=current.closed_at, updated_at=now
+        )
         if staff:
+            audit_record(actor=author, action="ticket.reply", target=current, source=source, before=before,
+                         after=after, note=f"message {message.pk}")  # fmt: skip
             notify(
                 ticket.user, "ticket.reply", title=f"Support replied to “{ticket.subject[:80]}”", body=body[:300],
                 url=f"/support/{ticket.pk}/",
             )  # fmt: skip
         transaction.on_commit(lambda: realtime.ticket_message_announce(message, current))
+        if close:
+            transaction.on_commit(lambda: realtime.ticket_status_announce(current))
+        if before["assigned_to"] != after["assigned_to"]:
+            # The ticket changed hands: every open thread socket checks again that its user may still follow it.
+            transaction.on_commit(lambda: core_realtime.access_recheck(realtime.ticket_group(current.pk)))
     # The caller's copy shows what was written (admin and API answer from it).
     ticket.status, ticket.updated_at, ticket.assigned_to = current.status, current.updated_at, current.assigned_to
+    ticket.closed_at = current.closed_at
     return message
 
 

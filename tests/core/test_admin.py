@@ -35,6 +35,7 @@ from races.models import (
     TransformationLog,
     WagerAdjustment,
 )
+from support.models import CannedReply
 from tests.factories import (
     BonusCodeFactory,
     PlayerFactory,
@@ -106,6 +107,7 @@ def some_rows(db):
     CampaignTouch.objects.create(user=spin.user, campaign="goat-stream", clicked_at=race.start_date)
     PlayerAttribution.objects.create(player=players[0], campaign="goat-stream", clicked_at=race.start_date)
     PlayerWagerSnapshot.objects.create(player=players[0], day=race.start_date.date(), all_time=Decimal("12.5"))
+    CannedReply.objects.create(title="Payout timing", body="Payouts run every Monday.")
 
 
 def test_every_app_model_is_registered_in_admin():
@@ -122,6 +124,7 @@ def test_every_app_model_is_registered_in_admin():
         "giveaways.Raffle", "giveaways.RaffleEntry", "growth.Campaign", "growth.ReferralClickDay",
         "experiments.Experiment", "experiments.Exposure", "experiments.Conversion",
         "growth.VisitDay", "growth.CampaignTouch", "growth.PlayerAttribution", "growth.PlayerWagerSnapshot",
+        "support.CannedReply",
     }  # fmt: skip
     assert expected <= labels
 

@@ -43,6 +43,7 @@ from races.models import (
     WagerAdjustment,
     WagerRace,
 )
+from support.models import CannedReply
 from tests import factories as f
 from vip.models import BonusCodeClaim, VipTier
 
@@ -204,6 +205,9 @@ BUILDERS = {
     "vip.wheelspin": lambda n: f.WheelSpinFactory.create_batch(n),
     "support.supportticket": lambda n: f.SupportTicketFactory.create_batch(n, assigned_to=f.StaffFactory()),
     "support.ticketmessage": lambda n: f.TicketMessageFactory.create_batch(n),
+    "support.cannedreply": lambda n: [
+        CannedReply.objects.create(title=f"Reply {next(SEQ)}", body="Payouts run on Mondays.") for _ in range(n)
+    ],
     "notifications.broadcast": lambda n: [Broadcast.objects.create(text=f"Race day {next(SEQ)}") for _ in range(n)],
     "notifications.botuser": lambda n: [BotUser.objects.create(telegram_id=10_000 + next(SEQ)) for _ in range(n)],
     "accounts.telegramlinktoken": lambda n: [

@@ -302,6 +302,6 @@ def test_a_raffle_prize_goes_through_the_payout_queue_like_a_race_prize(
     mine = api_client.get("/api/v1/me/payouts/").json()["results"][0]
     assert (mine["source"], mine["race"], mine["raffle"]["id"], mine["rank"]) == ("raffle", None, raffle.pk, 1)
     client.force_login(approver)
-    listing = client.get("/admin/payouts/payout/")
+    listing = client.get("/admin/payouts/payout/", {"status": "all"})  # paid: not in the default (pending) view
     assert listing.status_code == 200
     assert f"{raffle.title} (raffle)" in listing.content.decode()
