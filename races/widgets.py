@@ -11,7 +11,7 @@ from django import forms
 from django.utils.html import format_html, format_html_join
 
 # A new table starts with MIN_ROWS empty ranks; a saved one shows its ranks only ("Add a rank" appends one).
-MIN_ROWS = 3
+MIN_ROWS = 5
 
 
 class PrizeTableWidget(forms.Widget):
