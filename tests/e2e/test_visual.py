@@ -54,7 +54,7 @@ def frozen_site():
         WheelSegment.objects.filter(reward_amount=0).update(weight=1_000_000_000)
         demo, admin = User.objects.get(username="demo"), User.objects.get(username="admin")
         ticket = ticket_open(demo, subject="Weekly race prize not received",
-                             description="I finished 3rd in last week's race; the prize has not arrived yet.")  # fmt: skip
+                             description="I finished 3rd in last week's race; no prize yet.")  # fmt: skip
         ticket_message_post(ticket, admin, "It is approved and goes out with Monday's payouts.")
         notify(demo, "ticket.reply", title="Support replied", body="It is approved.", url=f"/support/{ticket.pk}/")
         race = WagerRace.objects.filter(status=WagerRace.Status.LIVE).order_by("pk").first()
