@@ -11,11 +11,19 @@ Redis cache warm as in production) and prints the median and p90 server time and
 (issue 18). Constant query counts at 10 and 1,000 rows are asserted by the test suite (tests/races/
 test_pages.py, test_around.py, tests/core/test_admin_queries.py); this bench shows the counts at 100,000.
 `--keep` reuses the database built by an earlier run.
+
+    .venv/bin/python bench/pages.py --against REV [--rounds 3]
+
+Side by side in one run (issue 32: "within 20 % of the parent"): the code at REV (a git worktree under var/) and
+this tree each build a database of their own, then are measured in alternating rounds, each round a fresh
+process per tree; the table shows each endpoint's median over the rounds for both and their ratio, with
+pass/fail for the public pages (new median <= 1.2 x REV's).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import statistics
@@ -29,17 +37,31 @@ from pathlib import Path
 import production  # bench/production.py: the production configuration every bench runs
 
 ROOT = Path(__file__).resolve().parent.parent
+BENCH = Path(__file__).resolve()
 PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
 DATABASE = "goatedvips_bench_pages"
 TARGET_MS = 20.0
 
 
-def environment(redis_url: str) -> dict:
+def environment(redis_url: str, database: str = DATABASE) -> dict:
     return {
         **production.ENV, "ALLOWED_HOSTS": "testserver", "STAFF_2FA": "0", "LOG_LEVEL": "ERROR",
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DATABASE}", "REDIS_URL": redis_url,
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}", "REDIS_URL": redis_url,
         "DJANGO_SETTINGS_MODULE": "goatedvips.settings", "LEADERBOARD_FAST_PATH": "0",
     }  # fmt: skip
+
+
+def _terms_accepted() -> dict:
+    """The fields saying a user confirmed 18+ and accepted the terms, for code that has them (an older tree
+    measured side by side has not)."""
+    from django.utils import timezone
+
+    try:
+        from accounts.terms import TERMS_VERSION
+    except ImportError:
+        return {}
+    now = timezone.now()
+    return {"adult_confirmed_at": now, "terms_version": TERMS_VERSION, "terms_accepted_at": now}
 
 
 def build(players: int) -> None:
@@ -78,6 +100,7 @@ def build(players: int) -> None:
                 email=f"user{i}@example.com",
                 password=password,
                 email_verified=True,
+                **_terms_accepted(),
                 player_id=linked[i] if i < len(linked) else None,
                 verification_status="verified" if i < len(linked) else "unverified",
             )
@@ -187,21 +210,18 @@ def measure(repeat: int) -> list[tuple[str, str, float, float, int, int]]:
     return rows
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--players", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=25)
-    parser.add_argument("--keep", action="store_true", help="reuse the database of an earlier run")
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/12")
-    args = parser.parse_args()
-    os.environ.update(environment(args.redis))
-    sys.path.insert(0, str(ROOT))
+def run_tree(args) -> None:
+    """Build (unless --keep) and measure the code tree at --root against its --database; rows to --json."""
+    root = Path(args.root).resolve() if args.root else ROOT
+    os.environ.update(environment(args.redis, args.database))
+    sys.path.insert(0, str(root))
     if not args.keep:
-        subprocess.run(["psql", PG_ADMIN, "-qc", f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"], check=True)
-        subprocess.run(["psql", PG_ADMIN, "-qc", f"CREATE DATABASE {DATABASE}"], check=True)
-        subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, check=True)
+        subprocess.run(["psql", PG_ADMIN, "-qc", f"DROP DATABASE IF EXISTS {args.database} WITH (FORCE)"], check=True)
+        subprocess.run(["psql", PG_ADMIN, "-qc", f"CREATE DATABASE {args.database}"], check=True)
+        subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=root, check=True)
     # Production settings serve hashed static names from the manifest, as after a deploy.
-    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, check=True)
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=root, check=True)
+    os.chdir(root)
     import django
 
     django.setup()
@@ -209,6 +229,9 @@ def main() -> None:
         print(f"Building {args.players:,} players, 20 races, 1,000 users …", flush=True)
         build(args.players)
     rows = measure(args.repeat)
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows))
+        return
     print(f"\n{'who':<11}{'endpoint':<62}{'median ms':>10}{'p90 ms':>8}{'queries':>9}  verdict")
     failures = 0
     for who, url, median, p90, queries, _ in rows:
@@ -216,6 +239,63 @@ def main() -> None:
         failures += not ok
         print(f"{who:<11}{url[:61]:<62}{median:>10.1f}{p90:>8.1f}{queries:>9}  {'PASS' if ok else 'FAIL'}")
     print(f"\n{len(rows) - failures} of {len(rows)} endpoints at a median <= {TARGET_MS:.0f} ms")
+
+
+def side_by_side(args) -> None:
+    """REV's tree and this one, built once each, then measured in alternating rounds (fresh processes)."""
+    rev = subprocess.run(["git", "rev-parse", "--short=10", args.against], cwd=ROOT, check=True,
+                         capture_output=True, text=True).stdout.strip()  # fmt: skip
+    tree = ROOT / "var" / f"bench-tree-{rev}"
+    if not tree.exists():
+        subprocess.run(["git", "worktree", "add", "--detach", str(tree), rev], cwd=ROOT, check=True)
+    trees = {rev: tree, "this tree": ROOT}
+    results: dict[str, list[list]] = {label: [] for label in trees}
+    out = ROOT / "var" / "bench-pages"
+    out.mkdir(parents=True, exist_ok=True)
+    for n in range(args.rounds):
+        for i, (label, root) in enumerate(trees.items()):
+            print(f"round {n + 1}/{args.rounds}: {label}", flush=True)
+            target = out / f"{i}-{n}.json"
+            command = [sys.executable, str(BENCH), "--root", str(root), "--database", f"{DATABASE}_{i}",
+                       "--players", str(args.players), "--repeat", str(args.repeat), "--redis", args.redis,
+                       "--json", str(target), *(["--keep"] if n or args.keep else [])]  # fmt: skip
+            subprocess.run(command, check=True)
+            results[label].append(json.loads(target.read_text()))
+    old, new = (results[label] for label in trees)
+    print(
+        f"\n{production.SETTINGS_LINE}\n{args.players:,} players; median of {args.rounds} rounds, each the median of "
+        f"{args.repeat} requests\n"
+    )
+    print(f"{'who':<11}{'endpoint':<52}{rev:>12}{'this tree':>11}{'ratio':>7}  verdict")
+    failures = checked = 0
+    for k, (who, url, *_rest) in enumerate(old[0]):
+        before = statistics.median(r[k][2] for r in old)
+        after = statistics.median(r[k][2] for r in new if r[k][1] == url)
+        ratio = after / before if before else float("inf")
+        page = who == "signed out" and not url.startswith("/api/")
+        verdict = ("PASS" if ratio <= 1.2 else "FAIL") if page else ""
+        checked += page
+        failures += verdict == "FAIL"
+        print(f"{who:<11}{url[:51]:<52}{before:>10.1f}ms{after:>9.1f}ms{ratio:>7.2f}  {verdict}")
+    print(f"\n{checked - failures} of {checked} public pages within 20 % of {rev}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--players", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=25)
+    parser.add_argument("--keep", action="store_true", help="reuse the database of an earlier run")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/12")
+    parser.add_argument("--against", help="measure this git revision side by side with this tree")
+    parser.add_argument("--rounds", type=int, default=3, help="with --against: alternating rounds")
+    parser.add_argument("--root", help=argparse.SUPPRESS)  # the code tree a --against child measures
+    parser.add_argument("--database", default=DATABASE, help=argparse.SUPPRESS)
+    parser.add_argument("--json", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.against:
+        side_by_side(args)
+    else:
+        run_tree(args)
 
 
 if __name__ == "__main__":
