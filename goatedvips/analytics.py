@@ -10,6 +10,7 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -19,13 +20,14 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from accounts.models import VerificationRequest
-from core.charts import Chart, Series
+from core.charts import Chart, Series, exact
 from growth.cohorts import cohort_rows, cohort_table
 from growth.funnel import campaign_attribution_rows, funnel, funnel_rows, new_players_weekly
 from growth.roi import CAVEAT, prize_roi, prize_roi_rows
 from growth.selectors import referral_click_rows
 from payouts.models import Payout
 from races.feed.selectors import sync_duration, sync_errors
+from races.feed.volume import feed_volume
 from races.models import HistoricalRace, Player, WagerDay
 from support.models import SupportTicket, TicketMessage
 from vip.models import BonusCodeClaim, WheelSpin
@@ -56,12 +58,51 @@ def _per_day(queryset, field: str, days: int, now: datetime, value=None) -> list
     return [found.get(d, 0) or 0 for d in _days(days, now)]
 
 
+@dataclass(frozen=True)
+class Figure:
+    """One named figure of the analytics, with what it is (shown beside it and exported with it)."""
+
+    key: str
+    label: str
+    value: Decimal
+    definition: str
+
+
+WAGERED_THIS_MONTH = "Wagered this month"
+DAILY_PEAKS_THIS_MONTH = "Sum of daily peaks of “today”, this month"
+
+
+def wager_figures(now: datetime) -> list[Figure]:
+    """The month's wager figures. "Wagered this month" is the feed's own month counter, read through its one owner
+    (`feed_volume`, as the dashboard's key figure); the sum of the daily bars is a different figure and is named
+    and explained as one."""
+    volume, _active_today = feed_volume()
+    today = now.astimezone(UTC).date()
+    peaks = WagerDay.objects.filter(date__gte=today.replace(day=1), date__lte=today).aggregate(s=Sum("wagered"))["s"]
+    return [
+        Figure("wagered-this-month", WAGERED_THIS_MONTH, volume["month"],
+               "The feed's this_month counter, added up over every player, as of the last successful sync "
+               "(the same figure as the dashboard's key figure)."),
+        Figure("daily-peaks-this-month", DAILY_PEAKS_THIS_MONTH, peaks or Decimal("0"),
+               "The bars of “Wagered per day” added up since the 1st: each UTC day's highest total of the feed's "
+               "today counter. Not the same as “Wagered this month”: the casino's day and month may not end at UTC "
+               "midnight, players who left the feed still count in past days, and a day without syncs counts as "
+               "zero (on a demo site the past days are generated)."),
+    ]  # fmt: skip
+
+
+def wager_figure_rows(days: int, now: datetime) -> list[tuple]:
+    """The month's wager figures as a CSV (the period is the current month whatever `days` says)."""
+    return [("figure", "value", "definition")] + [(f.label, exact(f.value), f.definition) for f in wager_figures(now)]
+
+
 def wager_volume(days: int, now: datetime) -> Chart:
     found = dict(WagerDay.objects.filter(date__gte=_days(days, now)[0]).values_list("date", "wagered"))
     labels = [d.isoformat() for d in _days(days, now)]
     values = [found.get(d, Decimal("0")) for d in _days(days, now)]
-    return Chart("wager-volume", "Wager volume per day", labels, [Series("Wagered", values)], unit="money",
-                 x_title="day (UTC)", empty="No daily history yet: it builds up with each day's syncs.")  # fmt: skip
+    return Chart("wager-volume", "Wagered per day (the day's peak of the feed's “today” counter)", labels,
+                 [Series("Day's peak of “today”", values)], unit="money", x_title="day (UTC)",
+                 empty="No daily history yet: it builds up with each day's syncs.")  # fmt: skip
 
 
 def active_players(days: int, now: datetime) -> Chart:
@@ -192,6 +233,7 @@ TABLES: dict[str, tuple[str, Callable[[int, datetime], list[tuple]]]] = {
     ),
     "cohorts": ("growth.view_playerwagersnapshot", lambda days, now: cohort_rows(now=now)),
     "prize-roi": ("growth.view_playerwagersnapshot", lambda days, now: prize_roi_rows(_since(days, now), now)),
+    "wager-figures": ("races.view_wagerrace", wager_figure_rows),
 }
 
 

@@ -1,4 +1,8 @@
-"""Numbers for the operators' dashboard (admin index). A fixed number of queries whatever the data size."""
+"""Numbers for the operators' dashboard (admin index): key figures, the work waiting in each queue, the feed's
+health and the live races. A fixed number of queries whatever the data size.
+
+"Wagered today / this week / this month" are `races.feed.volume.feed_volume()`, the one owner of those figures
+(docs/analytics.md): the dashboard, the analytics section and its CSV all read them from there."""
 
 from __future__ import annotations
 
@@ -6,12 +10,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Min, Q, Sum
 from django.utils import timezone
 
 from accounts.models import VerificationRequest
+from payouts.models import Payout
 from races.feed.selectors import FeedStatus, feed_status
-from races.models import Player, RaceProgressSample, TransformationLog
+from races.feed.volume import feed_volume
+from races.models import Player, RaceProgressSample, TransformationLog, WagerAdjustment
 from races.selectors.races import races_live
 from support.models import SupportTicket
 
@@ -35,6 +41,12 @@ class Dashboard:
     pending_verifications: int = 0
     open_tickets: int = 0
     unassigned_tickets: int = 0
+    oldest_unassigned: datetime | None = None  # when the longest-waiting unassigned ticket was opened
+    payouts_to_approve: int = 0
+    payouts_to_approve_total: Decimal = Decimal("0")
+    payouts_to_pay: int = 0
+    payouts_to_pay_total: Decimal = Decimal("0")
+    adjustments_to_review: int = 0
     last_sync: TransformationLog | None = None
     last_sync_age: timedelta | None = None
     last_sync_outcome: str = ""
@@ -52,26 +64,32 @@ VOLUME_POINTS = 120  # the last 120 syncs: two hours at the default interval
 
 def dashboard_summary(now: datetime | None = None) -> Dashboard:
     now = now or timezone.now()
-    totals = Player.objects.aggregate(
-        players=Count("pk"),
-        today=Sum("wager_today"),
-        week=Sum("wager_week"),
-        month=Sum("wager_month"),
-    )
+    volume, _active_today = feed_volume()
     d = Dashboard(
-        players=totals["players"],
-        wagered_today=totals["today"] or Decimal("0"),
-        wagered_week=totals["week"] or Decimal("0"),
-        wagered_month=totals["month"] or Decimal("0"),
+        players=Player.objects.count(),
+        wagered_today=volume["today"],
+        wagered_week=volume["week"],
+        wagered_month=volume["month"],
     )
     d.live_races = [
         LiveRace(r.pk, r.title, r.prize_pool, r.end_date, max(r.end_date - now, timedelta(0))) for r in races_live()[:5]
     ]
     d.pending_verifications = VerificationRequest.objects.filter(status=VerificationRequest.Status.PENDING).count()
+    unassigned = Q(assigned_to__isnull=True)
     tickets = SupportTicket.objects.exclude(status=SupportTicket.Status.CLOSED).aggregate(
-        open=Count("pk"), unassigned=Count("pk", filter=Q(assigned_to__isnull=True))
+        open=Count("pk"), unassigned=Count("pk", filter=unassigned), oldest=Min("created_at", filter=unassigned)
     )
     d.open_tickets, d.unassigned_tickets = tickets["open"], tickets["unassigned"]
+    d.oldest_unassigned = tickets["oldest"]
+    pending, approved = Q(status=Payout.Status.PENDING), Q(status=Payout.Status.APPROVED)
+    payouts = Payout.objects.aggregate(
+        to_approve=Count("pk", filter=pending), to_approve_total=Sum("amount", filter=pending),
+        to_pay=Count("pk", filter=approved), to_pay_total=Sum("amount", filter=approved),
+    )  # fmt: skip
+    d.payouts_to_approve, d.payouts_to_pay = payouts["to_approve"], payouts["to_pay"]
+    d.payouts_to_approve_total = payouts["to_approve_total"] or Decimal("0")
+    d.payouts_to_pay_total = payouts["to_pay_total"] or Decimal("0")
+    d.adjustments_to_review = WagerAdjustment.objects.filter(status=WagerAdjustment.Status.PENDING_REVIEW).count()
     d.last_sync = TransformationLog.objects.order_by("-created_at").first()
     d.last_sync_age = now - d.last_sync.created_at if d.last_sync else None
     d.last_sync_outcome = SYNC_OUTCOMES.get(d.last_sync.type, "") if d.last_sync else ""

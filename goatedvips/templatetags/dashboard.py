@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from django import template
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from core.charts import svg_chart
+from core.charts import plain, svg_chart
 from core.colours import contrast
 from core.money import money_text
-from goatedvips.analytics import PERIODS, analytics_charts, analytics_growth, parse_days
+from goatedvips.analytics import PERIODS, analytics_charts, analytics_growth, parse_days, wager_figures
 from goatedvips.dashboard import dashboard_summary
 
 register = template.Library()
@@ -87,8 +88,14 @@ def volume_chart(series, width: int = 640, height: int = 160):
 @register.simple_tag
 def analytics(request):
     """The dashboard's history charts for the period asked for (?days=30|90)."""
-    days = parse_days(request.GET.get("days"))
-    return {"days": days, "periods": PERIODS, "charts": analytics_charts(days)}
+    days, now = parse_days(request.GET.get("days")), timezone.now()
+    return {"days": days, "periods": PERIODS, "charts": analytics_charts(days, now), "figures": wager_figures(now)}
+
+
+@register.filter
+def exact(value) -> str:
+    """A figure as its CSV cell carries it (`data-value` attributes: what tests and scripts compare)."""
+    return plain(value)
 
 
 @register.simple_tag

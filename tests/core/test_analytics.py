@@ -12,12 +12,14 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.db.models import Sum
 from django.urls import reverse
 
-from goatedvips.analytics import CHARTS, new_referred_players
+from core.money import money_text
+from goatedvips.analytics import CHARTS, DAILY_PEAKS_THIS_MONTH, WAGERED_THIS_MONTH, new_referred_players
 from goatedvips.history import history_generate
 from races.feed.volume import wager_day_record
-from races.models import WagerDay
+from races.models import Player, WagerDay
 from tests.factories import PlayerFactory, staff_member
 
 pytestmark = pytest.mark.django_db
@@ -117,3 +119,43 @@ def test_new_referred_players_count_first_appearances_per_day_and_over_seven_day
     assert daily[-2] == 1
     assert weekly[-1] == 2 + 1 + 3  # today and the six days before it: the player of 7 days ago is outside
     assert sum(daily) == 2 + 1 + 3 + 4  # 40 days ago is outside the 30 days
+
+
+def test_wagered_this_month_is_one_figure_wherever_it_is_shown(client, history, settings):
+    """The dashboard's key figure, the analytics figure, its CSV and the latest point of the per-sync chart are the
+    same number under the same name; the sum of the daily bars has a name and an explanation of its own."""
+    from races.services.sync import sync_wagers
+
+    settings.AFFILIATE_API_URL = ""  # the demo feed
+    assert sync_wagers().ok
+    client.force_login(staff_member("Operators"))
+    page = client.get(reverse("admin:index")).content.decode()
+    figure = re.compile(r'data-figure="wagered-this-month" data-value="([^"]+)">\s*<(?:div class="label"|dt)>([^<]+)<')
+    shown = figure.findall(page)
+    assert len(shown) == 2  # the key figure and the analytics figure
+    assert {label for _value, label in shown} == {WAGERED_THIS_MONTH}
+    month = Player.objects.aggregate(s=Sum("wager_month"))["s"]
+    assert {Decimal(value) for value, _label in shown} == {month.quantize(Decimal("0.01"))}
+    # The per-sync chart ends on the same figure.
+    volume = re.search(r'aria-label="Wagered this month over time".*?→ (\$[\d,.]+) this month', page, re.S)
+    assert volume.group(1) == money_text(month)
+    # The CSV says the same, with what each figure is.
+    response = client.get(reverse("analytics-csv", args=["wager-figures"]))
+    header, *rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert header == ["figure", "value", "definition"]
+    exported = {label: (Decimal(value), definition) for label, value, definition in rows}
+    assert exported[WAGERED_THIS_MONTH][0] == month.quantize(Decimal("0.01"))
+    assert "this_month counter" in exported[WAGERED_THIS_MONTH][1]
+    # The figure computed another way: its own label, its own explanation, its own number.
+    today = datetime.now(UTC).date()
+    peaks = WagerDay.objects.filter(date__gte=today.replace(day=1)).aggregate(s=Sum("wagered"))["s"]
+    assert exported[DAILY_PEAKS_THIS_MONTH][0] == peaks.quantize(Decimal("0.01"))
+    assert "Not the same as “Wagered this month”" in exported[DAILY_PEAKS_THIS_MONTH][1]
+    assert f"<dt>{DAILY_PEAKS_THIS_MONTH}</dt>" in page
+    assert DAILY_PEAKS_THIS_MONTH != WAGERED_THIS_MONTH
+    assert peaks != month  # the seeded data tells the two apart: their labels must too
+    assert "Wagered this month" not in _chart_title(page, "wager-volume")
+
+
+def _chart_title(page: str, key: str) -> str:
+    return html.unescape(re.search(rf'id="chart-{key}">\s*<h3>(.*?)<a', page, re.S).group(1))
