@@ -279,6 +279,10 @@ class FeatureSwitchAdmin(AuditedAdminMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def changelist_view(self, request, extra_context=None):
+        # The page's title in operators' words, not waffle's "Select Switch to change".
+        return super().changelist_view(request, {"title": "Feature switches", **(extra_context or {})})
+
     @admin.display(description="What it covers")
     def feature(self, obj):
         feature = FEATURES.get(obj.name)

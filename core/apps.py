@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from waffle import apps as waffle_apps
 
 
 class CoreConfig(AppConfig):
@@ -19,6 +20,16 @@ class CoreConfig(AppConfig):
         from core.db_router import task_primary_connect
 
         task_primary_connect()
+
+
+class FeatureSwitchesConfig(waffle_apps.WaffleConfig):
+    """django-waffle under the name operators know it by (admin shows "Feature switches", not "DJANGO-WAFFLE"):
+    settings lists this config instead of "waffle"; the app label, tables and URLs stay waffle's."""
+
+    # Not a candidate for "core" itself: Django picks an app's config among the AppConfig classes of its apps.py,
+    # and with two candidates and no default it would fall back to a bare AppConfig (no CoreConfig.ready()).
+    default = False
+    verbose_name = "Feature switches"
 
 
 def _sync_roles_once(sender, app_config=None, **kwargs) -> None:

@@ -56,7 +56,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
-    "waffle",
+    "core.apps.FeatureSwitchesConfig",  # django-waffle, named "Feature switches" in admin
     # Ours, lowest layer first (docs/architecture.md): an app imports only the apps listed above it.
     "core",
     "notifications",

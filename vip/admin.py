@@ -1,4 +1,3 @@
-from datetime import timedelta
 from functools import partial
 
 from django import forms
@@ -7,9 +6,9 @@ from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import path
-from django.utils import timezone
 
 from core.admin import AuditedAdminMixin, action_with_form, money_column
+from core.dates import end_of_day_utc
 from core.models import AuditEntry
 from vip.models import BonusCode, BonusCodeClaim, VipTier, WheelSegment, WheelSpin
 from vip.services import bonus_codes_deactivate, bonus_codes_generate
@@ -49,7 +48,8 @@ class BulkGenerateForm(forms.ModelForm):
         help_texts = {"min_tier": "Only players of this tier and above may see and claim the codes."}
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("initial", {"claim_limit": 1, "expires_at": timezone.now() + timedelta(days=30)})
+        # A round expiry (the end of the UTC day, 30 days out), not "now" to the second a month ahead.
+        kwargs.setdefault("initial", {"claim_limit": 1, "expires_at": end_of_day_utc(30)})
         super().__init__(*args, **kwargs)
 
 

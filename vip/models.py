@@ -29,6 +29,8 @@ class VipTier(models.Model):
 
     class Meta:
         ordering = ["min_wager"]
+        verbose_name = "VIP tier"
+        verbose_name_plural = "VIP tiers"  # not Django's "Vip tiers"
         constraints = [models.CheckConstraint(condition=Q(min_wager__gte=0), name="tier_min_wager_non_negative")]
 
     def __str__(self) -> str:
