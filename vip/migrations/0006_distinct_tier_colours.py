@@ -19,5 +19,5 @@ def backward(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("vip", "0004_bonus_code_batches")]
+    dependencies = [("vip", "0005_vip_tier_names")]
     operations = [migrations.RunPython(forward, backward)]
