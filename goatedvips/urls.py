@@ -54,6 +54,7 @@ urlpatterns = [
     path("", include("growth.urls")),
     path("", include((pages, "pages"))),
     path("favicon.ico", views.favicon, name="favicon"),
+    path("styleguide/", views.styleguide, name="styleguide"),  # DEBUG only (a 404 in production)
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", views.metrics_view, name="metrics"),

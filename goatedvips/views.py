@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hmac
+from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import admin
@@ -23,7 +25,15 @@ from experiments.models import Slot
 from experiments.web import experiment_page, slot_variant
 from goatedvips.analytics import CHARTS, PERIODS, TABLES, analytics_charts
 from races.feed.leaderboard import leaderboard_top
-from races.selectors.races import podium_tier_colors, race_current, race_here, race_next, race_standings
+from races.selectors.races import (
+    RacePosition,
+    StandingRow,
+    podium_tier_colors,
+    race_current,
+    race_here,
+    race_next,
+    race_standings,
+)
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -85,6 +95,26 @@ def favicon(request: HttpRequest) -> HttpResponse:
 
 def static_page(request: HttpRequest, template: str) -> HttpResponse:
     return render(request, f"pages/{template}.html")
+
+
+TOKENS = ["--bg", "--panel", "--panel-2", "--line", "--text", "--muted", "--brand", "--ok", "--warn", "--bad", "--live"]
+
+
+def styleguide(request: HttpRequest) -> HttpResponse:
+    """Every component of the design system on one page (docs/site.md), with DEBUG on only: a 404 in production."""
+    if not settings.DEBUG:
+        raise Http404("No such page")
+    now = timezone.now()
+    rows = [StandingRow(rank, f"u{rank}", f"Player{rank}", Decimal(9000 - rank * 700), Decimal(prize), True)
+            for rank, prize in ((1, "500"), (2, "300"), (3, "200"), (4, "0"))]  # fmt: skip
+    context = {
+        "tokens": TOKENS,
+        "rows": rows,
+        "until": now + timedelta(days=2, hours=5, minutes=12),
+        "position": RacePosition(row=rows[3], around=rows, target=rows[2]),
+        "race": {"standings_total": 282, "min_wager": Decimal("1000")},
+    }
+    return render(request, "pages/styleguide.html", context)
 
 
 def ratelimited(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -80,3 +80,14 @@ def test_no_page_of_a_fresh_demo_shows_a_history_placeholder(client, admin_clien
     found = {path: PLACEHOLDER.search(html).group(0) for path, html in seen.items() if PLACEHOLDER.search(html)}
     assert found == {}
     assert all(len(html) > 500 for html in seen.values())  # real pages were read, not error stubs
+
+
+def test_the_style_guide_shows_every_component_with_debug_on_and_is_a_404_in_production(client, settings):
+    settings.DEBUG = False
+    assert client.get("/styleguide/").status_code == 404
+    settings.DEBUG = True
+    html = client.get("/styleguide/").content.decode()
+    for component in ('class="sg-tokens"', 'class="cta"', 'class="pill live"', 'class="tabs"', 'class="board',
+                      'class="maintenance-banner"', 'class="card"', 'class="podium"', 'class="tiles"',
+                      'class="avatar"', 'id="you-card"', 'class="join-strip'):  # fmt: skip
+        assert component in html, component
