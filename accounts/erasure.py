@@ -59,6 +59,7 @@ ROWS_DELETED = {
     "otp_totp.TOTPDevice": "a second factor of the account", "otp_static.StaticDevice": "recovery codes",
     "accounts.TelegramLinkToken": "one-time link codes",
     "notifications.NotificationPreferences": "the person's choices", "notifications.Notification": "messages to them",
+    "growth.CampaignTouch": "which campaign link the person clicked (growth.attribution.account_erased_received)",
 }  # fmt: skip
 RELATED_ERASED = {  # rewritten in place
     "admin.LogEntry": {"object_repr"},  # the account's name in admin's history → the pseudonym
@@ -67,10 +68,17 @@ RELATED_ERASED = {  # rewritten in place
     "support.SupportTicket": {"subject", "description"},  # support.receivers.account_erased
     "support.TicketMessage": {"body"},
     "races.Player": {"name_display"},  # hidden for good
+    "experiments.Exposure": {"user"},  # experiments.receivers: the exposure stays, anonymous
 }
 _STAFF = "a staff member's record (the account only as the staff member who made it); not about a player"
 _MONEY = "a record the operator must keep (money, prizes, provable fairness), under the pseudonymous account"
 RELATED_KEPT = {
+    "experiments.Exposure": ("an experiment's count: a hash of a cookie id, no longer tied to the account",
+                             {"id", "experiment", "variant", "visitor", "created_at"}),
+    "growth.PlayerAttribution": ("which campaign brought a feed player (a count per campaign; the player is hidden)",
+                                 {"id", "player", "campaign", "clicked_at", "attributed_at"}),
+    "growth.PlayerWagerSnapshot": ("the feed's daily all-time figure, like the player's own counters",
+                                   {"id", "player", "day", "all_time"}),
     "admin.LogEntry": ("admin's history of staff actions", {"id", "action_time", "user", "content_type",
                        "object_id", "action_flag", "change_message"}),
     "core.AuditEntry": ("the audit trail must survive; its personal values are rewritten", {"id", "actor", "action",

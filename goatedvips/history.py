@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import VerificationRequest
+from accounts.terms import TERMS_VERSION
 from core.models import AuditEntry
 from payouts import services as payout_service
 from payouts.models import Payout
@@ -121,7 +122,8 @@ def _players(past: list, rng: random.Random) -> int:
             joined = _at(day, rng)
             username = _username(rng, taken)
             user = User.objects.create(username=username, email=f"{username.lower()}@{EMAIL_DOMAIN}",
-                                       date_joined=joined, email_verified=True)  # fmt: skip
+                                       date_joined=joined, email_verified=True, adult_confirmed_at=joined,
+                                       terms_version=TERMS_VERSION, terms_accepted_at=joined)  # fmt: skip
             user.set_unusable_password()
             user.save(update_fields=["password"])
             n += 1

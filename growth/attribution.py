@@ -101,3 +101,11 @@ def user_signed_in(sender, request, user, **kwargs) -> None:
 
 def player_linked_received(sender, user, player, **kwargs) -> None:
     player_attribute(user, player)
+
+
+def account_erased_received(sender, user, **kwargs) -> None:
+    """accounts.signals.account_erased: the campaign the person clicked is personal; a player's attribution (a count
+    per campaign, the player hidden for good) stays."""
+    from growth.models import CampaignTouch
+
+    CampaignTouch.objects.filter(user=user).delete()

@@ -144,3 +144,27 @@ def test_the_settings_page_erases_and_signs_out(client, verified_player, passwor
     assert client.get("/accounts/settings/").status_code == 302  # signed out: to the sign-in page
     verified_player.refresh_from_db()
     assert verified_player.username == f"erased-{verified_player.pk}"
+
+
+def test_erasure_forgets_the_campaign_clicked_and_unties_experiment_exposures(api_client):
+    from django.utils import timezone
+
+    from experiments.models import Experiment, Exposure, Variant
+    from growth.models import CampaignTouch, PlayerAttribution
+    from tests.factories import TEST_PASSWORD, PlayerFactory, UserFactory
+
+    player = PlayerFactory(name="Clicker")
+    user = UserFactory(player=player)
+    now = timezone.now()
+    CampaignTouch.objects.create(user=user, campaign="stream-7", clicked_at=now)
+    PlayerAttribution.objects.create(player=player, campaign="stream-7", clicked_at=now)
+    experiment = Experiment.objects.create(key="hero", name="Hero", slot="home.hero", starts_at=now)
+    variant = Variant.objects.create(experiment=experiment, key="control")
+    Exposure.objects.create(experiment=experiment, variant=variant, visitor="f" * 64, user=user)
+    api_client.force_authenticate(user)
+    assert api_client.delete("/api/v1/me/", {"password": TEST_PASSWORD}, format="json").status_code == 204
+    assert not CampaignTouch.objects.exists()
+    assert PlayerAttribution.objects.filter(player=player, campaign="stream-7").exists()  # a count, kept
+    exposure = Exposure.objects.get()
+    assert exposure.user_id is None
+    assert exposure.visitor == "f" * 64

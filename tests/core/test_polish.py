@@ -34,11 +34,16 @@ def test_signing_out_says_so(client):
     assert "You are signed out." not in client.get("/").content.decode()  # said once
 
 
-def test_settings_wording_checkboxes_without_colons_and_a_matching_show_stats_help(client):
+@pytest.mark.parametrize("bot", [False, True])
+def test_settings_wording_checkboxes_without_colons_and_a_matching_show_stats_help(client, settings, bot):
+    settings.TELEGRAM_BOT_TOKEN = "123:abc" if bot else ""
     client.force_login(UserFactory())
     page = client.get("/accounts/settings/").content.decode()
     labels = re.findall(r'<input type="checkbox"[^>]*id="([^"]+)"[^>]*>\s*<label for="\1">([^<]*)</label>', page)
-    assert len(labels) >= 7  # show_stats and the six notification toggles
+    # show_stats and the notification toggles; the Telegram one only where the site has a bot to send them
+    assert len(labels) == (7 if bot else 6), labels
+    assert ("Telegram notifications" in page) is bot
+    assert "VIP status changes" in page
     assert not [text for _, text in labels if text.rstrip().endswith(":")], labels
     assert "Show my profile publicly" in page
     assert "Your bio, colour and site name on your public player page" in page

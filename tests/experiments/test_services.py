@@ -94,7 +94,14 @@ def test_sign_up_and_verification_convert_the_visitor_who_saw_the_variant(
     client, experiment, password, django_capture_on_commit_callbacks
 ):
     consenting(client, visitor_in("bold")).get("/")
-    form = {"username": "newgoat", "email": "newgoat@example.com", "password1": password, "password2": password}
+    form = {
+        "username": "newgoat",
+        "email": "newgoat@example.com",
+        "password1": password,
+        "password2": password,
+        "adult": "on",
+        "terms": "on",
+    }
     assert client.post("/accounts/register/", form).status_code == 302
     user = User.objects.get(username="newgoat")
     assert Exposure.objects.get().user == user
@@ -109,7 +116,14 @@ def test_sign_up_and_verification_convert_the_visitor_who_saw_the_variant(
 @pytest.mark.django_db
 def test_a_sign_up_without_consent_converts_nothing(client, experiment, password):
     client.get("/")
-    form = {"username": "quietgoat", "email": "quiet@example.com", "password1": password, "password2": password}
+    form = {
+        "username": "quietgoat",
+        "email": "quiet@example.com",
+        "password1": password,
+        "password2": password,
+        "adult": "on",
+        "terms": "on",
+    }
     assert client.post("/accounts/register/", form).status_code == 302
     assert Conversion.objects.count() == Exposure.objects.count() == 0
 
