@@ -93,6 +93,8 @@ def test_pages_match_their_baselines(live_server, page, frozen_site, width):
     page.clock.set_fixed_time(FROZEN)
     page.set_viewport_size({"width": width, "height": WIDTHS[width]})
     base, failures = live_server.url, []
+    # The visitor has answered the cookie notice (necessary cookies only): its sheet would cover part of each page.
+    page.context.add_cookies([{"name": "gv_consent", "value": "denied", "url": base}])
     with time_machine.travel(FROZEN, tick=False):
         for name, path in (("home", "/"), ("leaderboard", "/leaderboard/"), ("race", frozen_site["race"])):
             page.goto(f"{base}{path}")
