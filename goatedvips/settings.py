@@ -239,6 +239,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "self-exclusion-ends": {"task": "accounts.self_exclusion_end_announce", "schedule": 300.0},  # told once
     "feed-token-check": {"task": "races.feed_token_check", "schedule": 300.0},  # warn 24 h and 2 h before expiry
     "visit-counts-flush": {"task": "growth.visit_counts_flush", "schedule": 60.0},  # page views → growth.VisitDay
+    "referral-clicks-flush": {"task": "growth.referral_clicks_flush", "schedule": 60.0},  # /go/ → ReferralClickDay
     "wager-snapshots": {"task": "growth.wager_snapshots", "schedule": crontab(minute=10)},  # cohorts and prize ROI
 }
 

@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from growth.cohorts import wager_snapshots_take
+from growth.services import referral_clicks_flush
 from growth.visits import visit_counts_flush
 
 
@@ -14,3 +15,8 @@ def visit_counts_flush_task() -> int:
 @shared_task(name="growth.wager_snapshots")
 def wager_snapshots_task() -> int:
     return wager_snapshots_take()
+
+
+@shared_task(name="growth.referral_clicks_flush")
+def referral_clicks_flush_task() -> int:
+    return referral_clicks_flush()

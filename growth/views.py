@@ -6,7 +6,7 @@ from django.views.decorators.http import require_safe
 from core.ratelimit import client_ip
 from experiments.models import Goal
 from experiments.web import conversion_from_request
-from growth.attribution import campaign_cookie_set, campaign_touch_record
+from growth.attribution import campaign_click_remember, campaign_cookie_set
 from growth.selectors import click_countable, referral_target
 from growth.services import referral_click_record
 
@@ -14,7 +14,11 @@ from growth.services import referral_click_record
 @require_safe
 def go(request: HttpRequest, slug: str = "") -> HttpResponse:
     """`/go/` and `/go/<slug>/`: 302 to REFERRAL_URL with the campaign's utm_* added, counting a person's click
-    (docs/analytics.md, "Referral clicks"). Never cached anywhere, so every click reaches the counter."""
+    (docs/analytics.md, "Referral clicks"). Never cached anywhere, so every click reaches the counter.
+
+    Constant cost whatever the traffic so far: the count is cache operations only (no query); a signed-in click
+    adds one write (its touch), and a consenting visitor one read of their exposures and at most one write (the
+    conversions)."""
     countable = click_countable(request.method, request.headers)
     if countable:
         visitor = f"{client_ip(request)}\n{request.headers.get('User-Agent', '')}"
@@ -23,7 +27,7 @@ def go(request: HttpRequest, slug: str = "") -> HttpResponse:
     response = HttpResponseRedirect(referral_target(slug, request.GET))
     if countable:  # remembered for attribution: the account's, or the visitor's signed cookie (growth.attribution)
         if request.user.is_authenticated:
-            campaign_touch_record(request.user, slug, timezone.now())
+            campaign_click_remember(request.user, slug, timezone.now())
         else:
             campaign_cookie_set(response, slug, timezone.now())
     add_never_cache_headers(response)  # private, no-store: no proxy or browser answers a click for us

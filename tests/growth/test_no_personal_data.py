@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.services import verification_approve
+from growth.services import referral_clicks_flush
 from growth.visits import visit_counts_flush
 from tests.factories import PlayerFactory, StaffFactory, UserFactory, VerificationRequestFactory
 
@@ -41,6 +42,7 @@ def test_after_clicks_visits_sign_in_and_attribution_no_row_holds_the_address_or
     request = VerificationRequestFactory(user=user, player=player, goated_name=player.name)
     verification_approve(request.pk, actor=StaffFactory())
     visit_counts_flush()
+    referral_clicks_flush()
     stored = [str(row) for model in growth_models() for row in model.objects.values()]
     assert any("stream" in row for row in stored)  # the rows exist: the check below looks at real data
     for text in stored:
