@@ -23,7 +23,7 @@ DEPLOY_ENV := DEBUG=0 SECRET_KEY=deploy-check-$$(head -c 32 /dev/urandom | od -A
 	DATABASE_URL=$(PG_URL) REDIS_URL=redis://127.0.0.1:6379/0 \
 	TOKEN_ENCRYPTION_KEY=$$(head -c 32 /dev/urandom | base64 | tr '+/' '-_')
 
-.PHONY: visual-update help run run-scaled bench-load backup restore bench-backup serve migrate seed test test-fast test-suites test-sqlite test-postgres test-e2e lint format checks services clean bench-sync bench-sync-large bench-fanout bench-http bench-pages scan
+.PHONY: visual-update help run run-scaled bench-load backup restore bench-backup serve migrate seed test test-fast test-suites test-sqlite test-postgres test-e2e lint format checks services clean bench-sync bench-sync-large bench-fanout bench-http bench-pages bench-go scan
 
 help:
 	@echo "make run    - install, migrate, seed demo data and serve http://$(HOST):$(PORT) (embedded mode)"
@@ -156,6 +156,11 @@ bench-pages: $(VENV)/.dev services
 
 bench-http: $(VENV)/.dev services
 	$(PY) bench/leaderboard_http.py
+
+# 1,000 clicks on /go/<slug>/ (50 at a time, crawlers, HEADs and prefetches mixed in), the flush, then the staff
+# CSV against what was sent; a database of its own (gb_go_*, dropped). Figures: docs/analytics.md, "Referral burst".
+bench-go: $(VENV)/.dev services
+	$(PY) bench/go.py
 
 scan: $(VENV)/.runtime
 	bash scripts/scan.sh
