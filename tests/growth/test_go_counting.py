@@ -178,3 +178,14 @@ def test_a_flush_that_finds_another_running_leaves_the_counts_to_it():
     cache.delete(FLUSH_LOCK)
     assert referral_clicks_flush() == 1
     assert stored() == {"promo": (1, 1)}
+
+
+def test_the_flush_is_on_the_beat_every_minute(settings):
+    from growth.tasks import referral_clicks_flush_task
+
+    entry = settings.CELERY_BEAT_SCHEDULE["referral-clicks-flush"]
+    assert (entry["task"], entry["schedule"]) == ("growth.referral_clicks_flush", 60.0)
+    assert referral_clicks_flush_task.name == entry["task"]
+    referral_click_record("promo", "v1")
+    assert referral_clicks_flush_task.apply().get() == 1
+    assert stored() == {"promo": (1, 1)}
