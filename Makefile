@@ -115,13 +115,13 @@ test-postgres: $(VENV)/.dev services
 	DATABASE_URL=$(PG_URL) DATABASE_REPLICA_URL=$(PG_URL)_replica REDIS_URL=$(REDIS_TEST_URL) \
 		$(PY) -m pytest -m "not e2e" -p no:playwright --create-db
 
-# SQLite files of their own (var/test-e2e*.sqlite3), so the browser tests can run beside the SQLite suite.
 # New visual baselines after an intended change of a page (tests/e2e/test_visual.py); look at them, then commit.
 visual-update: $(VENV)/.dev
 	UPDATE_BASELINES=1 env -u REDIS_URL DATABASE_URL=sqlite:///$(CURDIR)/var/e2e.sqlite3 \
 		DATABASE_REPLICA_URL=sqlite:///$(CURDIR)/var/e2e-replica.sqlite3 DJANGO_ALLOW_ASYNC_UNSAFE=true \
 		$(PY) -m pytest tests/e2e/test_visual.py -m e2e -p no:asyncio -q
 
+# SQLite files of their own (var/test-e2e*.sqlite3), so the browser tests can run beside the SQLite suite.
 test-e2e: $(VENV)/.dev
 	@echo "=== browser tests in headless Chromium ==="
 	env -u REDIS_URL DATABASE_URL=sqlite:///$(CURDIR)/var/e2e.sqlite3 \
