@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import UTC, datetime
 from html import escape
 
 from django import template
@@ -69,3 +69,15 @@ def countdown_tiles(until: datetime | None, verb: str = "Ends") -> SafeString:
 def get_item(mapping, key):
     """`{{ colors|get_item:uid }}`: a dict's value for a key, "" when absent."""
     return mapping.get(key, "") if mapping else ""
+
+
+@register.filter
+def utc_time(iso: str) -> str:
+    """An ISO timestamp as the site shows times of day: 24-hour, UTC, e.g. "08:15:35 UTC" ("" when unreadable)."""
+    try:
+        moment = datetime.fromisoformat(str(iso).replace("Z", "+00:00"))
+    except ValueError:
+        return ""
+    if timezone.is_aware(moment):
+        moment = moment.astimezone(UTC)
+    return f"{moment:%H:%M:%S} UTC"

@@ -106,3 +106,11 @@ def test_avatars_are_made_from_the_name_and_framed_in_the_tier_colour():
     assert ">SC</text>" in avatar_svg("<script>")  # initials are letters and digits only
     assert "<script" not in avatar_svg('"><script>', '"><script>')  # the colour is escaped too
     assert ">?</text>" in avatar_svg("***")
+
+
+def test_times_of_day_are_24_hour_utc():
+    from core.templatetags.ui import utc_time
+
+    assert utc_time("2026-12-07T20:15:35.757556Z") == "20:15:35 UTC"
+    assert utc_time("2026-12-07T21:15:35+01:00") == "20:15:35 UTC"
+    assert utc_time("not a time") == ""
