@@ -40,7 +40,7 @@
   /* --- a reconnecting socket, polling while it cannot connect ------------------------------------------ */
   /* onMessage(data) on every socket message; while the socket is down (never connected, or dropped and not yet
      back) onMessage(null) every POLL_MS instead, so the page stays current behind a proxy that refuses
-     WebSockets. The first poll runs as soon as a connection fails. */
+     WebSockets (the page itself is as fresh as its first poll would be). */
   var POLL_MS = 15000;
   function liveSocket(path, onMessage) {
     var attempt = 0, socket = null, stopped = false, pollTimer = null;
@@ -48,7 +48,6 @@
     function startPolling() {
       if (pollTimer || stopped) return;
       document.documentElement.setAttribute("data-live", "polling");
-      onMessage(null);
       pollTimer = setInterval(function () { onMessage(null); }, POLL_MS);
     }
     function stopPolling() {
@@ -109,6 +108,10 @@
             setTimeout(function () { refresh(msg, (attempt || 0) + 1); }, 700);
             return;
           }
+          // Nothing changed since the last answer (a poll, a repeated event): only the "Updated" cue moves.
+          var key = JSON.stringify(data.results);
+          if (key === table.getAttribute("data-shown")) { cue(table.closest("main")); return; }
+          table.setAttribute("data-shown", key);
           // A row is "moved" when its rank or its wager changed: compared as values, never as rendered text.
           var before = {};
           table.querySelectorAll("tbody tr").forEach(function (tr) {
@@ -159,6 +162,9 @@
         .then(function (race) {
           if (!race) return;
           if (race.status !== "live") { location.reload(); return; }
+          var key = JSON.stringify(race.standings);
+          if (key === table.getAttribute("data-shown")) return;  // nothing changed: only the cue moves
+          table.setAttribute("data-shown", key);
           var before = {}, top = [];
           table.querySelectorAll("tbody tr").forEach(function (tr) {
             var cells = tr.querySelectorAll("td");

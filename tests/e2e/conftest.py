@@ -42,6 +42,23 @@ def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
+@pytest.fixture(autouse=True)
+def _cookie_notice_answered(request):
+    """Browser tests start as a visitor who has answered the cookie notice ("necessary cookies only"): its sheet at
+    the bottom of the window would otherwise cover what they click. Tests of the notice itself ask for
+    `cookie_notice_unanswered`."""
+    if "page" not in request.fixturenames or "cookie_notice_unanswered" in request.fixturenames:
+        return
+    context = request.getfixturevalue("context")
+    for host in ("localhost", "127.0.0.1"):
+        context.add_cookies([{"name": "gv_consent", "value": "denied", "domain": host, "path": "/"}])
+
+
+@pytest.fixture
+def cookie_notice_unanswered():
+    """Marks a browser test that sees the cookie notice as a first-time visitor does."""
+
+
 @pytest.fixture
 def screenshot(page):
     """Save a full-page screenshot under tests/artifacts/ (git-ignored; CI keeps it as an artifact)."""

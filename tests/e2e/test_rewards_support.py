@@ -23,7 +23,7 @@ def test_claim_a_code_and_spin_the_wheel(live_server, page, screenshot):
     WheelSegmentFactory(position=0, label="Five dollars", weight=1, reward_amount=Decimal("5"), color="#D7FF00")
     sign_in(page, live_server.url, "spinner")
     page.goto(f"{live_server.url}/bonus-codes/")
-    page.locator('[data-code="BROWSER5"] button').click()
+    page.locator('[data-code="BROWSER5"] button[type=submit]').click()
     assert "Claimed BROWSER5" in page.content()
     assert page.locator('[data-code="BROWSER5"] .pill').inner_text() == "✓ Claimed"
     screenshot("bonus-codes")

@@ -161,8 +161,8 @@ def test_live_pages_poll_when_their_socket_cannot_connect(page, kind):
         page.goto(f"http://127.0.0.1:{port}{path}")
         page.evaluate("window.__noReload = true")
         cue = page.locator("[data-updated-cue]")
-        expect(cue).to_have_attribute("data-refreshes", "1", timeout=10_000)  # the first poll, at once
-        assert page.evaluate("document.documentElement.getAttribute('data-live')") == "polling"
+        expect(page.locator("html")).to_have_attribute("data-live", "polling", timeout=10_000)
+        expect(cue).to_have_attribute("data-refreshes", "1", timeout=25_000)  # the first poll, 15 s on
         sync = manage("sync_wagers", env=env)
         assert sync.returncode == 0, sync.stderr
         expect(cue).to_have_attribute("data-refreshes", "2", timeout=25_000)  # the next poll, 15 s later
