@@ -466,6 +466,7 @@ RETENTION_PROGRESS_SAMPLE_DAYS = env.int("RETENTION_PROGRESS_SAMPLE_DAYS", defau
 RETENTION_READ_NOTIFICATION_DAYS = env.int("RETENTION_READ_NOTIFICATION_DAYS", default=90)
 RETENTION_LINK_TOKEN_DAYS = env.int("RETENTION_LINK_TOKEN_DAYS", default=7)
 RETENTION_AUDIT_DAYS = env.int("RETENTION_AUDIT_DAYS", default=730)
+RETENTION_ARCHIVE_DIR = BASE_DIR / env.str("RETENTION_ARCHIVE_DIR", default="var/archive")  # relative: to the tree
 
 # Feature switches (core.features): waffle's own admin pages are replaced by ours (audited, fixed set).
 WAFFLE_ENABLE_ADMIN_PAGES = False

@@ -63,6 +63,12 @@ def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _archive_dir(settings, tmp_path_factory):
+    # Retention on PostgreSQL copies rows to files before they go (core.partitions): never into the tree's var/.
+    settings.RETENTION_ARCHIVE_DIR = tmp_path_factory.getbasetemp() / "archive"
+
+
 @pytest.fixture
 def password() -> str:
     return TEST_PASSWORD
