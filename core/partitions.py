@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -91,6 +92,8 @@ def partitions_of(table: str) -> list[Partition]:
         names = [name for (name,) in cursor.fetchall()]
     found = []
     for name in names:
+        if not re.fullmatch(rf"{re.escape(table)}_p\d{{6}}", name):
+            continue  # a partition someone attached by hand: not ours to archive
         month = datetime.strptime(name.removeprefix(f"{table}_p"), "%Y%m").replace(tzinfo=UTC)
         found.append(Partition(name, month, months_after(month, 1)))
     return found

@@ -104,7 +104,10 @@ def drill(tmp_path_factory):
 
 def _counts(name: str) -> dict[str, int]:
     with psycopg.connect(_url(name), connect_timeout=10) as conn:
-        tables = [t for (t,) in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")]
+        # Every table once: a partitioned table (races.0013) counts its partitions' rows, which are not listed apart.
+        listed = ("SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname ="
+                  " 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY 1")  # fmt: skip
+        tables = [t for (t,) in conn.execute(listed)]
         count = sql.SQL("SELECT count(*) FROM {}")
         return {t: conn.execute(count.format(sql.Identifier(t))).fetchone()[0] for t in tables}
 
