@@ -222,6 +222,8 @@ class RaceProgressSample(models.Model):
 
     Storage is bounded: samples are taken at most every (race duration / RACE_PROGRESS_MAX_SAMPLES), so a race
     keeps at most RACE_PROGRESS_MAX_SAMPLES + 1 rows of RACE_PROGRESS_TOP_N entries whatever the sync rate.
+    On PostgreSQL the table is partitioned by month of taken_at (races.0013, core/partitions.py): the database's key
+    is (id, taken_at), ids come from its sequence only (never set one), and a unique rule must include taken_at.
     """
 
     race = models.ForeignKey(WagerRace, on_delete=models.CASCADE, related_name="progress_samples")

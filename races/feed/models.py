@@ -131,7 +131,10 @@ class PlayerRank(models.Model):
 
 
 class TransformationLog(models.Model):
-    """What each feed sync (or other data transformation) did: counts, timing, and why it failed."""
+    """What each feed sync (or other data transformation) did: counts, timing, and why it failed.
+
+    On PostgreSQL the table is partitioned by month of created_at (races.0013, core/partitions.py): the database's
+    key is (id, created_at) and ids come from its sequence only, so never create a row with an explicit id."""
 
     class Type(models.TextChoices):
         INFO = "info", "Info"
