@@ -29,3 +29,40 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server, params) -> None:
         super().__init__(server, params)
         self._class = RedisCacheClient
+
+
+class SentinelRedisCacheClient(RedisCacheClient):
+    """The primary that Redis Sentinel names, through redis-py's `SentinelConnectionPool`: a connection asks the
+    sentinels for the primary's address when it connects, so after a failover new connections reach the promoted
+    replica. LOCATION lists the sentinels (`host:port,host:port`); OPTIONS give `master_name`, `sentinel_kwargs`
+    and the connection options (db, password, timeouts). Reads go to the primary too: a rate-limit counter or a
+    session read from a replica could be stale."""
+
+    def __init__(self, servers, *, master_name: str, sentinel_kwargs: dict | None = None, **options) -> None:
+        super().__init__(servers, **options)
+        self._master_name = master_name
+        self._sentinel_kwargs = sentinel_kwargs
+        self._sentinel_addresses = [_address(server) for server in servers]
+
+    def _get_connection_pool_index(self, write):
+        return 0
+
+    def _get_connection_pool(self, write):
+        pool = self._pools.get(0)
+        if pool is None:
+            from redis.sentinel import Sentinel, SentinelConnectionPool
+
+            sentinel = Sentinel(self._sentinel_addresses, sentinel_kwargs=self._sentinel_kwargs)
+            pool = self._pools[0] = SentinelConnectionPool(self._master_name, sentinel, **self._pool_options)
+        return pool
+
+
+def _address(server: str) -> tuple[str, int]:
+    host, _, port = server.strip().rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+class SentinelRedisCache(DjangoRedisCache):
+    def __init__(self, server, params) -> None:
+        super().__init__(server, params)
+        self._class = SentinelRedisCacheClient

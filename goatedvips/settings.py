@@ -3,8 +3,8 @@
 Two modes share this file:
 - embedded (default): SQLite, in-memory channel layer, local-memory cache, Celery tasks run in-process and an
   in-process scheduler replaces Celery beat. One process serves everything (`make run`).
-- scaled: `DATABASE_URL` (PostgreSQL) and `REDIS_URL` set; Redis is the Celery broker, channel layer, cache and
-  rate-limit store, and the topology of the Procfile runs (web, worker, beat, bot).
+- scaled: `DATABASE_URL` (PostgreSQL) and `REDIS_URL` (or `REDIS_SENTINELS` + `REDIS_SENTINEL_MASTER`) set; Redis
+  is the Celery broker, channel layer, cache and rate-limit store, and the Procfile's topology runs.
 """
 
 from decimal import Decimal
@@ -15,6 +15,7 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from goatedvips.logging_config import logging_config
+from goatedvips.redis_config import redis_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -170,55 +171,24 @@ if DATABASE_REPLICA_URL:
 DATABASE_ROUTERS = ["core.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Redis: cache, channel layer, Celery --------------------------------------------------------------------
+# --- Redis: cache, channel layer, Celery (goatedvips/redis_config.py; Sentinel: docs/operations.md) -----------------
 REDIS_URL = env.str("REDIS_URL", default="")
-EMBEDDED = not REDIS_URL
-
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "core.cache.RedisCache",  # Django's, with one client per pool (core/cache.py)
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="gv"),
-        }
-    }
-    # redis-py >= 7 closes sockets idle for socket_timeout seconds; a pub/sub listener is idle by nature, so no
-    # timeout, and a pool large enough for every group a process listens on.
-    _LAYER_HOST = {"address": REDIS_URL, "socket_timeout": None, "max_connections": 1000}
-    _LAYER_PREFIX = env.str("CHANNEL_LAYER_PREFIX", default="gv-asgi")
-    # pubsub: one PUBLISH per group event, each web process fans it out to its own sockets (bench/fanout.py:
-    # docs/performance.md). core: channels-redis's list layer, one queued message per socket, bounded per channel.
-    CHANNEL_LAYER_KIND = env.str("CHANNEL_LAYER_KIND", default="pubsub")
-    if CHANNEL_LAYER_KIND not in ("pubsub", "core"):
-        raise ImproperlyConfigured(f"CHANNEL_LAYER_KIND must be pubsub or core, not {CHANNEL_LAYER_KIND!r}")
-    if CHANNEL_LAYER_KIND == "pubsub":
-        CHANNEL_LAYERS = {
-            "default": {
-                "BACKEND": "core.layers.PubSubChannelLayer",
-                "CONFIG": {"hosts": [_LAYER_HOST], "prefix": _LAYER_PREFIX},
-            }
-        }
-    else:
-        CHANNEL_LAYERS = {
-            "default": {
-                "BACKEND": "channels_redis.core.RedisChannelLayer",
-                "CONFIG": {
-                    "hosts": [_LAYER_HOST],
-                    "prefix": _LAYER_PREFIX,
-                    # Messages a channel may queue before senders get ChannelFull (slow consumers).
-                    "capacity": 1500,
-                    # Seconds a channel stays in a group without re-joining (clients reconnect daily).
-                    "group_expiry": 86400,
-                },
-            }
-        }
-else:
-    # 10,000 entries, not Django's 300: a day's referral visitor sightings (growth/services.py) live here too.
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "goatedvips",
-                          "OPTIONS": {"MAX_ENTRIES": 10_000}}}  # fmt: skip
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+REDIS_SENTINELS = env.str("REDIS_SENTINELS", default="")
+REDIS_SENTINEL_MASTER = env.str("REDIS_SENTINEL_MASTER", default="")
+CHANNEL_LAYER_KIND = env.str("CHANNEL_LAYER_KIND", default="pubsub")
+_REDIS = redis_settings(
+    redis_url=REDIS_URL,
+    sentinels=REDIS_SENTINELS,
+    sentinel_master=REDIS_SENTINEL_MASTER,
+    cache_key_prefix=env.str("CACHE_KEY_PREFIX", default="gv"),
+    layer_prefix=env.str("CHANNEL_LAYER_PREFIX", default="gv-asgi"),
+    layer_kind=CHANNEL_LAYER_KIND,
+)
+EMBEDDED = _REDIS.embedded
+CACHES = _REDIS.caches
+CHANNEL_LAYERS = _REDIS.channel_layers
+CELERY_BROKER_URL = _REDIS.broker_url
+CELERY_BROKER_TRANSPORT_OPTIONS = _REDIS.broker_transport_options
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = EMBEDDED
 CELERY_TASK_EAGER_PROPAGATES = True
