@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import logging
 from datetime import timedelta
 from decimal import Decimal
 
@@ -34,6 +35,8 @@ from races.selectors.races import (
     race_next,
     race_standings,
 )
+
+logger = logging.getLogger(__name__)
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -142,10 +145,26 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     return render(request, "errors/400.html", status=400)
 
 
+# The page of last resort: no template, no context processor, nothing that reads the cache or the database.
+PLAIN_500 = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Something went wrong</title>'
+    '<meta name="viewport" content="width=device-width, initial-scale=1"></head><body style="font-family:sans-serif;'
+    'max-width:40rem;margin:3rem auto;padding:0 1rem"><h1>Something went wrong on our side</h1><p>Please try again '
+    'in a minute.</p><p><a href="/">Back to the home page</a></p></body></html>'
+)
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     if _wants_json(request):
         return JsonResponse(error_body(500, "Something went wrong on our side.", "server_error"), status=500)
-    return render(request, "errors/500.html", status=500)
+    try:
+        return render(request, "errors/500.html", status=500)
+    except Exception:
+        # The error page's own context (feature switches, through the cache) can fail for the reason the page
+        # failed (Redis away during a failover). An exception here would leave Django for the server, skipping
+        # the request's end, and the database connection it holds would never go back to the pool.
+        logger.exception("the 500 page could not be rendered; answering the plain one")
+        return HttpResponse(PLAIN_500, status=500)
 
 
 def analytics_csv(request: HttpRequest, key: str) -> HttpResponse:
