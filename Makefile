@@ -23,7 +23,7 @@ DEPLOY_ENV := DEBUG=0 SECRET_KEY=deploy-check-$$(head -c 32 /dev/urandom | od -A
 	DATABASE_URL=$(PG_URL) REDIS_URL=redis://127.0.0.1:6379/0 \
 	TOKEN_ENCRYPTION_KEY=$$(head -c 32 /dev/urandom | base64 | tr '+/' '-_')
 
-.PHONY: visual-update help run run-scaled bench-load backup restore bench-backup serve migrate seed test test-fast test-suites test-sqlite test-postgres test-e2e lint format checks services clean bench-sync bench-sync-large bench-fanout bench-http bench-pages bench-go scan
+.PHONY: visual-update help run run-scaled sentinel-stop bench-failover bench-load backup restore bench-backup serve migrate seed test test-fast test-suites test-sqlite test-postgres test-e2e lint format checks services clean bench-sync bench-sync-large bench-fanout bench-http bench-pages bench-go scan
 
 help:
 	@echo "make run    - install, migrate, seed demo data and serve http://$(HOST):$(PORT) (embedded mode)"
@@ -58,10 +58,19 @@ run: seed
 # The production topology on this machine: PostgreSQL + Redis, nginx on :8000 and :8443 (TLS, a self-signed
 # certificate in var/nginx/tls; deploy/nginx.conf) in front of two uvicorn processes, a worker, beat (and the bot
 # with a token). nginx serves /static/ from STATIC_ROOT. Metrics of every process are summed (PROMETHEUS_MULTIPROC_DIR).
+# SENTINEL=1: Redis through Sentinel instead (a primary :6385, a replica :6386, sentinels :26385-26387, all in
+# var/redis-sentinel/ and left running like PostgreSQL; `make sentinel-stop` stops them; docs/operations.md).
 SCALED_DB ?= postgres://postgres@127.0.0.1:5432/goatedvips
-SCALED_ENV := DATABASE_URL=$(SCALED_DB) REDIS_URL=redis://127.0.0.1:6379/1 PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/var/prometheus \
+SENTINEL ?=
+ifeq ($(SENTINEL),1)
+SCALED_REDIS := REDIS_SENTINELS=127.0.0.1:26385,127.0.0.1:26386,127.0.0.1:26387 REDIS_SENTINEL_MASTER=goatedvips
+else
+SCALED_REDIS := REDIS_URL=redis://127.0.0.1:6379/1
+endif
+SCALED_ENV := DATABASE_URL=$(SCALED_DB) $(SCALED_REDIS) PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/var/prometheus \
 	TRUSTED_PROXY_HOPS=1
 run-scaled: $(VENV)/.dev services
+	$(if $(filter 1,$(SENTINEL)),$(PY) scripts/redis_sentinel.py start --dir var/redis-sentinel)
 	psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='goatedvips'" | grep -q 1 || \
 		createdb -h 127.0.0.1 -U postgres goatedvips
 	rm -rf var/prometheus && mkdir -p var/prometheus
@@ -69,6 +78,14 @@ run-scaled: $(VENV)/.dev services
 	$(SCALED_ENV) $(PY) manage.py seed_demo
 	$(SCALED_ENV) $(PY) manage.py collectstatic --noinput -v0
 	$(SCALED_ENV) PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/honcho start -f Procfile.scaled
+
+sentinel-stop:
+	$(PY) scripts/redis_sentinel.py stop --dir var/redis-sentinel
+
+# 50 users while the Redis primary behind Sentinel is killed (a Sentinel set of its own, one uvicorn on :8032);
+# figures: docs/operations.md, "Redis Sentinel".
+bench-failover: $(VENV)/.dev services
+	$(PY) bench/failover.py --users 50
 
 # 200 simulated users for 60 s against the scaled topology (started and stopped here); figures: docs/performance.md.
 bench-load: $(VENV)/.dev services

@@ -130,6 +130,8 @@ def test_the_sentinel_cache_asks_the_sentinels_for_the_named_primary():
     addresses = [(each["host"], each["port"]) for each in kwargs]
     assert addresses == [("10.0.0.1", 26379), ("10.0.0.2", 26380), ("::1", 26381)]
     assert pool.connection_kwargs["db"] == 0
+    # A command that meets a dead primary retries (asking the sentinels again) through the election.
+    assert pool.connection_kwargs["retry"].get_retries() == 10
     # One pool and one client for reads and writes (both go to the primary).
     assert client._get_connection_pool(write=True) is pool
     assert client.get_client(write=False) is client.get_client(write=True)
