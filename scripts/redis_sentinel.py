@@ -165,8 +165,9 @@ class SentinelSet:
             process.kill()
             process.wait(timeout=5)
             return
-        pidfile = self.directory / f"{name}.pid"
-        os.kill(int(pidfile.read_text()), signal.SIGKILL)
+        pid = _redis_pid(self.directory / f"{name}.pid")
+        if pid is not None:
+            os.kill(pid, signal.SIGKILL)
 
     def wait_promoted(self, old_primary: int, timeout: float) -> int:
         """The port every live sentinel names as the primary once it is no longer `old_primary`."""
@@ -189,9 +190,22 @@ class SentinelSet:
                 process.kill()
                 process.wait(timeout=5)
         for pidfile in self.directory.glob("*.pid"):
-            with contextlib.suppress(OSError, ValueError):
-                os.kill(int(pidfile.read_text()), signal.SIGTERM)
+            pid = _redis_pid(pidfile)
+            if pid is not None:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGTERM)
             pidfile.unlink(missing_ok=True)
+
+
+def _redis_pid(pidfile: Path) -> int | None:
+    """The pid in a pid file if that process is still a redis-server (a killed one leaves its file behind, and the
+    number may belong to another process by now)."""
+    try:
+        pid = int(pidfile.read_text())
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        return None
+    return pid if b"redis-server" in command else None
 
 
 def main() -> None:

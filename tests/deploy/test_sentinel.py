@@ -8,6 +8,7 @@ stopped in a finally. redis-server is a requirement of the suite (Debian's packa
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import time
 import uuid
@@ -161,3 +162,13 @@ def test_cache_channel_layer_and_broker_work_again_within_10_s_of_the_primary_be
         assert b"after" in redis_sentinel.command(sentinels.replica, "GET", f"{cache.make_key('probe')}")
     finally:
         sentinels.stop()
+
+
+def test_a_pid_file_that_names_another_process_is_never_signalled(tmp_path):
+    # A primary killed with SIGKILL leaves its pid file; by `stop` the number may belong to anything else.
+    pidfile = tmp_path / "primary.pid"
+    pidfile.write_text(str(os.getpid()))  # this pytest process, not a redis-server
+    assert redis_sentinel._redis_pid(pidfile) is None
+    pidfile.write_text("not a pid")
+    assert redis_sentinel._redis_pid(pidfile) is None
+    assert redis_sentinel._redis_pid(tmp_path / "missing.pid") is None
