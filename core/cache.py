@@ -4,6 +4,10 @@ Django's `RedisCacheClient.get_client` builds a new `redis.Redis` for every get 
 registers a table of about a hundred response callbacks: on a slow machine 0.2–0.3 ms a call, paid several times
 per page (sessions, switches, the tier ladder, cached leaderboards, rate limits). A client holds no connection
 of its own (it borrows from the pool, which is thread-safe and notices a fork), so one per pool is enough.
+
+`SentinelRedisCache` is the same cache reaching its Redis through Sentinel (REDIS_SENTINELS; settings from
+goatedvips/redis_config.py). Django's `RedisCache` knows only URLs, and django-redis's `SentinelClient` would be a
+second Redis cache library beside this one for the sake of one connection pool class.
 """
 
 from __future__ import annotations
