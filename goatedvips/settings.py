@@ -153,8 +153,10 @@ DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", default=10)
 if IS_POSTGRES and DB_POOL_MAX_SIZE > 0:
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections; Django must not
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-        "min_size": 1, "max_size": DB_POOL_MAX_SIZE, "timeout": env.float("DB_POOL_TIMEOUT", default=15.0),
+        "min_size": 1, "max_size": DB_POOL_MAX_SIZE, "timeout": env.float("DB_POOL_TIMEOUT", default=4.0),
     }  # fmt: skip
+# A request waits at most DB_POOL_TIMEOUT for a connection; with the database down or restarting it then gets a
+# 503 with Retry-After (goatedvips.views.server_error), well before a client or nginx gives up (make chaos: < 5 s).
 # A read replica (core.db_router): the public read-mostly data is read from it outside transactions.
 DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
 READ_REPLICA = env.bool("READ_REPLICA", default=bool(DATABASE_REPLICA_URL))

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import hmac
 import logging
+import sys
 from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.utils import timezone
 from django.views.decorators.cache import cache_control
@@ -154,7 +157,30 @@ PLAIN_500 = (
 )
 
 
+# How long a client should wait before trying again when the database does not answer (a restart, a failover).
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+def _database_unavailable(exc: BaseException | None) -> bool:
+    """The database did not answer: it is down or restarting, the pool had no connection within DB_POOL_TIMEOUT
+    (psycopg_pool's PoolTimeout, which Django wraps as OperationalError) or a pooled connection died with it."""
+    while exc is not None:
+        if isinstance(exc, OperationalError | InterfaceError):
+            return True
+        exc = exc.__cause__
+    return False
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
+    """Django's handler500, called inside the except block of the failed request. A database that does not answer
+    is not a bug of ours but a passing outage: 503 with Retry-After, from a page that needs no database."""
+    if _database_unavailable(sys.exc_info()[1]):
+        headers = {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)}
+        message = "The site is restarting part of itself; please try again in a few seconds."
+        if _wants_json(request):
+            return JsonResponse(error_body(503, message, "unavailable"), status=503, headers=headers)
+        html = render_to_string("errors/503.html", {"SITE_NAME": settings.SITE_NAME})
+        return HttpResponse(html, status=503, headers=headers)
     if _wants_json(request):
         return JsonResponse(error_body(500, "Something went wrong on our side.", "server_error"), status=500)
     try:
