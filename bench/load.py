@@ -74,24 +74,34 @@ def wait_up(url: str, seconds: float = 90) -> None:
     raise SystemExit(f"{url} did not come up")
 
 
-def start_topology(port: int, tls_port: int) -> tuple[subprocess.Popen, str]:
-    env = {
-        **os.environ, "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{BENCH_DB}",
-        "REDIS_URL": "redis://127.0.0.1:6379/2", "PROMETHEUS_MULTIPROC_DIR": str(ROOT / "var" / "prometheus-bench"),
-        "PORT": str(port), "TLS_PORT": str(tls_port), "NGINX_PREFIX": "var/nginx-bench",
+def topology_env(database_url: str, redis_url: str, port: int, tls_port: int, name: str = "bench") -> dict:
+    """The environment of a scaled topology of our own (bench/chaos.py starts one too): production settings."""
+    return {
+        **os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url,
+        "PROMETHEUS_MULTIPROC_DIR": str(ROOT / "var" / f"prometheus-{name}"),
+        "PORT": str(port), "TLS_PORT": str(tls_port), "NGINX_PREFIX": f"var/nginx-{name}",
         "TRUSTED_PROXY_HOPS": "1",  # nginx, the one proxy of ours
         "SYNC_INTERVAL_SECONDS": "10", "LOG_LEVEL": "WARNING", **production.ENV,
         "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ.get('PATH', '')}",
     }  # fmt: skip
-    subprocess.run(["psql", PG_ADMIN, "-qc", f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)"], check=True)
-    subprocess.run(["psql", PG_ADMIN, "-qc", f"CREATE DATABASE {BENCH_DB}"], check=True)
-    subprocess.run(["redis-cli", "-n", "2", "flushdb"], check=True, capture_output=True)
+
+
+def topology_prepare(env: dict, admin_url: str, database: str) -> None:
+    """A fresh database and Redis database, migrated and seeded, the static files collected, no old metrics."""
+    subprocess.run(["psql", admin_url, "-qc", f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"], check=True)
+    subprocess.run(["psql", admin_url, "-qc", f"CREATE DATABASE {database}"], check=True)
+    subprocess.run(["redis-cli", "-u", env["REDIS_URL"], "flushdb"], check=True, capture_output=True)
     metrics_dir = Path(env["PROMETHEUS_MULTIPROC_DIR"])
     metrics_dir.mkdir(parents=True, exist_ok=True)
     for old in metrics_dir.glob("*.db"):
         old.unlink()
     for command in (["migrate", "--noinput", "-v0"], ["seed_demo"], ["collectstatic", "--noinput", "-v0"]):
         subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True, capture_output=True)
+
+
+def start_topology(port: int, tls_port: int) -> tuple[subprocess.Popen, str]:
+    env = topology_env(f"postgres://postgres@127.0.0.1:5432/{BENCH_DB}", "redis://127.0.0.1:6379/2", port, tls_port)
+    topology_prepare(env, PG_ADMIN, BENCH_DB)
     with open(ROOT / "var" / "bench-topology.log", "w") as log:  # the child keeps its own copy of the handle
         honcho = subprocess.Popen(
             [str(ROOT / ".venv" / "bin" / "honcho"), "start", "-f", "Procfile.scaled"], cwd=ROOT, env=env,
@@ -140,6 +150,8 @@ class Stats:
         self.socket_events = 0
         self.sockets_opened = 0
         self.sockets_dropped = 0
+        # (started, ended, status or the error's name) of every request, for the chaos suite's windows.
+        self.requests: list[tuple[float, float, int | str]] = []
 
 
 async def user(session, url: str, until: float, targets: dict, stats: Stats, rng: random.Random) -> None:
@@ -150,15 +162,19 @@ async def user(session, url: str, until: float, targets: dict, stats: Stats, rng
         kind, _w, template = rng.choice(kinds)
         path = template.format(race=targets["race"], uid=rng.choice(targets["uids"]))
         started = time.monotonic()
+        outcome: int | str
         try:
             async with session.get(url + path, timeout=aiohttp.ClientTimeout(total=30)) as response:
                 await response.read()
+                outcome = response.status
                 stats.status[response.status] += 1
                 if response.status >= 500:
                     stats.errors[f"{kind} {response.status}"] += 1
         except (aiohttp.ClientError, TimeoutError) as exc:
-            stats.errors[f"{kind} {type(exc).__name__}"] += 1
+            outcome = type(exc).__name__
+            stats.errors[f"{kind} {outcome}"] += 1
         stats.latency[kind].append(time.monotonic() - started)
+        stats.requests.append((started, time.monotonic(), outcome))
         await asyncio.sleep(rng.uniform(0.5, 2.0))
 
 
@@ -183,6 +199,15 @@ async def listener(session, url: str, path: str, until: float, stats: Stats) -> 
         stats.errors[f"socket {type(exc).__name__}"] += 1
 
 
+async def load_targets(session, url: str) -> dict:
+    """What the simulated users visit: the current race and the top 100 players."""
+    async with session.get(f"{url}/api/v1/races/current/") as response:
+        race = (await response.json())["id"]
+    async with session.get(f"{url}/api/v1/leaderboard/?period=all_time&limit=100") as response:
+        uids = [row["uid"] for row in (await response.json())["results"]]
+    return {"race": race, "uids": uids}
+
+
 async def run(url: str, users: int, seconds: int) -> Stats:
     import aiohttp
 
@@ -192,11 +217,8 @@ async def run(url: str, users: int, seconds: int) -> Stats:
     )
     connector = aiohttp.TCPConnector(limit=0, ssl=UNVERIFIED)
     async with aiohttp.ClientSession(connector=connector) as session:
-        async with session.get(f"{url}/api/v1/races/current/") as response:
-            race = (await response.json())["id"]
-        async with session.get(f"{url}/api/v1/leaderboard/?period=all_time&limit=100") as response:
-            uids = [row["uid"] for row in (await response.json())["results"]]
-        targets, stats = {"race": race, "uids": uids}, Stats()
+        targets, stats = await load_targets(session, url), Stats()
+        race = targets["race"]
         until = time.monotonic() + seconds
         rng = random.Random(2026)
         tasks = [user(session, url, until, targets, stats, random.Random(rng.random())) for _ in range(users)]

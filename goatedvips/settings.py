@@ -198,6 +198,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TIMEZONE = "UTC"
+# One beat sends the schedule; a second one started by mistake stands by (goatedvips/beatlock.py).
+CELERY_BEAT_SCHEDULER = "goatedvips.beatlock:LeaderScheduler"
 SYNC_INTERVAL_SECONDS = env.int("SYNC_INTERVAL_SECONDS", default=60)
 # The one schedule (Celery beat in scaled mode, the in-process scheduler in embedded mode); add periodic tasks here.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
