@@ -23,7 +23,7 @@ DEPLOY_ENV := DEBUG=0 SECRET_KEY=deploy-check-$$(head -c 32 /dev/urandom | od -A
 	DATABASE_URL=$(PG_URL) REDIS_URL=redis://127.0.0.1:6379/0 \
 	TOKEN_ENCRYPTION_KEY=$$(head -c 32 /dev/urandom | base64 | tr '+/' '-_')
 
-.PHONY: visual-update help run run-scaled sentinel-stop bench-failover bench-load backup restore bench-backup serve migrate seed test test-fast test-suites test-sqlite test-postgres test-e2e lint format checks services clean bench-sync bench-sync-large bench-fanout bench-http bench-pages bench-go scan
+.PHONY: visual-update help run run-scaled sentinel-stop bench-failover bench-load chaos backup restore bench-backup serve migrate seed test test-fast test-suites test-sqlite test-postgres test-e2e lint format checks services clean bench-sync bench-sync-large bench-fanout bench-http bench-pages bench-go scan
 
 help:
 	@echo "make run    - install, migrate, seed demo data and serve http://$(HOST):$(PORT) (embedded mode)"
@@ -90,6 +90,12 @@ bench-failover: $(VENV)/.dev services
 # 200 simulated users for 60 s against the scaled topology (started and stopped here); figures: docs/performance.md.
 bench-load: $(VENV)/.dev services
 	$(PY) bench/load.py --start-topology --users 200 --seconds 60
+
+# The chaos suite (bench/chaos.py; docs/operations.md, "Chaos suite"): the scaled topology on a PostgreSQL (:5440) and
+# a Redis (:6390) of its own under 50 simulated users, faults injected one by one, a table, non-zero on any failed
+# check. PROFILE=short: shorter waits, within 5 minutes (CI runs it after `make test`).
+chaos: $(VENV)/.dev
+	$(PY) bench/chaos.py $(if $(filter short,$(PROFILE)),--short)
 
 # Backups (docs/operations.md, "Backups"): a pg_dump of DATABASE_URL (PostgreSQL only) into var/backups/ with a
 # manifest beside it; a restore goes into a fresh database (TARGET, default <name>_restored_<stamp> on the same

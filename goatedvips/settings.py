@@ -155,8 +155,7 @@ if IS_POSTGRES and DB_POOL_MAX_SIZE > 0:
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1, "max_size": DB_POOL_MAX_SIZE, "timeout": env.float("DB_POOL_TIMEOUT", default=4.0),
     }  # fmt: skip
-# A request waits at most DB_POOL_TIMEOUT for a connection; with the database down or restarting it then gets a
-# 503 with Retry-After (goatedvips.views.server_error), well before a client or nginx gives up (make chaos: < 5 s).
+# Past DB_POOL_TIMEOUT (database down, restarting) a request gets a 503 (goatedvips.views.server_error; make chaos).
 # A read replica (core.db_router): the public read-mostly data is read from it outside transactions.
 DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
 READ_REPLICA = env.bool("READ_REPLICA", default=bool(DATABASE_REPLICA_URL))

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
-RUNNERS = ["backup.py", "fanout.py", "go.py", "leaderboard_http.py", "load.py", "pages.py", "sync.py"]
+RUNNERS = ["backup.py", "chaos.py", "fanout.py", "go.py", "leaderboard_http.py", "load.py", "pages.py", "sync.py"]
 
 
 def test_no_bench_sets_debug_on():
