@@ -119,7 +119,7 @@ async def run(args: argparse.Namespace, topology: Topology, pg: OwnPostgres, red
     try:
         for name in args.steps:
             print(f"\n== {name}", flush=True)
-            step = await {**chaos_steps.STEPS, **chaos_steps.EXTRA_STEPS}[name](context)
+            step = await chaos_steps.STEPS[name](context)
             steps.append(step)
     finally:
         await steady.stop()
@@ -133,7 +133,7 @@ def main() -> None:
     parser.add_argument("--steps", default=",".join(chaos_steps.STEPS), help="comma-separated, in this order")
     args = parser.parse_args()
     args.steps = [s for s in args.steps.split(",") if s]
-    unknown = set(args.steps) - set(chaos_steps.STEPS) - set(chaos_steps.EXTRA_STEPS)
+    unknown = set(args.steps) - set(chaos_steps.STEPS)
     if unknown:
         parser.error(f"unknown steps: {', '.join(sorted(unknown))}")
     args.warmup = 5 if args.short else 15

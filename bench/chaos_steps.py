@@ -251,5 +251,5 @@ STEPS = {
     "restart-postgres": restart_postgres,
     "second-beat": second_beat,
     "kill-worker": kill_worker,
+    "restart-redis": restart_redis,
 }
-EXTRA_STEPS = {"restart-redis": restart_redis}  # not in the default run yet: see docs/operations.md

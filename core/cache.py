@@ -8,12 +8,53 @@ of its own (it borrows from the pool, which is thread-safe and notices a fork), 
 `SentinelRedisCache` is the same cache reaching its Redis through Sentinel (REDIS_SENTINELS; settings from
 goatedvips/redis_config.py). Django's `RedisCache` knows only URLs, and django-redis's `SentinelClient` would be a
 second Redis cache library beside this one for the sake of one connection pool class.
+
+A cache that does not answer (Redis down or restarting) is a miss, never an error: reads give the default, writes
+do nothing, `add` takes nothing and `incr` says the key is missing (django-ratelimit then counts nothing and its
+limits fail closed: docs/operations.md, "Redis"). Before, one ConnectionError deep in a page (the tier ladder, the
+feature switches of the error page itself) was a 500, and a 500 whose own page failed kept its database connection
+checked out of the pool for good (make chaos, step restart-redis).
 """
 
 from __future__ import annotations
 
+import functools
+import logging
+import time
+
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient as DjangoRedisCacheClient
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+logger = logging.getLogger(__name__)
+_UNREACHABLE = (RedisConnectionError, RedisTimeoutError)
+_WARN_EVERY_SECONDS = 10.0
+_last_warning = [0.0]
+
+
+def _missing(*_args, **_kwargs):
+    raise ValueError("the cache is unreachable")
+
+
+def _soft(fallback):
+    """Run the cache call; when Redis does not answer, log (at most every 10 s) and answer `fallback`'s way."""
+
+    def wrap(method):
+        @functools.wraps(method)
+        def call(self, *args, **kwargs):
+            try:
+                return method(self, *args, **kwargs)
+            except _UNREACHABLE:
+                now = time.monotonic()
+                if now - _last_warning[0] >= _WARN_EVERY_SECONDS:
+                    _last_warning[0] = now
+                    logger.warning("cache: Redis does not answer; treating it as a miss", exc_info=True)
+                return fallback(*args, **kwargs) if callable(fallback) else fallback
+
+        return call
+
+    return wrap
 
 
 class RedisCacheClient(DjangoRedisCacheClient):
@@ -27,6 +68,18 @@ class RedisCacheClient(DjangoRedisCacheClient):
         if client is None:
             client = self._clients[index] = self._client(connection_pool=self._get_connection_pool(write))
         return client
+
+    get = _soft(lambda key, default: default)(DjangoRedisCacheClient.get)
+    get_many = _soft({})(DjangoRedisCacheClient.get_many)
+    has_key = _soft(False)(DjangoRedisCacheClient.has_key)
+    add = _soft(False)(DjangoRedisCacheClient.add)
+    set = _soft(None)(DjangoRedisCacheClient.set)
+    set_many = _soft(None)(DjangoRedisCacheClient.set_many)
+    touch = _soft(False)(DjangoRedisCacheClient.touch)
+    delete = _soft(False)(DjangoRedisCacheClient.delete)
+    delete_many = _soft(None)(DjangoRedisCacheClient.delete_many)
+    incr = _soft(_missing)(DjangoRedisCacheClient.incr)
+    clear = _soft(False)(DjangoRedisCacheClient.clear)
 
 
 class RedisCache(DjangoRedisCache):

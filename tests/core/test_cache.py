@@ -40,3 +40,33 @@ def test_read_replicas_get_a_client_each():
     cache.set("k", "v", 30)
     assert cache.get("k") == "v"
     cache.delete("k")
+
+
+def test_a_cache_that_does_not_answer_is_a_miss_never_an_error(caplog):
+    dead = RedisCache("redis://127.0.0.1:1/0", {"KEY_PREFIX": "dead"})  # nothing listens on port 1
+    assert dead.get("key", "default") == "default"
+    assert dead.get_many(["a", "b"]) == {}
+    assert dead.has_key("key") is False
+    assert dead.add("key", 1) is False  # nothing taken: a lock or a gate is not held
+    dead.set("key", 1)
+    dead.set_many({"a": 1})
+    assert dead.delete("key") is False
+    dead.delete_many(["a"])
+    assert dead.touch("key") is False
+    try:
+        dead.incr("hits")
+    except ValueError:  # "missing": django-ratelimit then counts nothing
+        counted = False
+    else:
+        counted = True
+    assert counted is False
+    assert "Redis does not answer" in caplog.text
+
+
+def test_django_ratelimit_counts_nothing_when_the_cache_does_not_answer(settings):
+    from django_ratelimit.core import get_usage
+
+    settings.CACHES = {"default": {"BACKEND": "core.cache.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}}
+    usage = get_usage(None, group="t", key=lambda _g, _r: "k", rate="5/m", increment=True)
+    assert usage["should_limit"] is True  # fails closed (RATELIMIT_FAIL_OPEN unset): docs/operations.md, "Redis"
+    assert usage["count"] == 0

@@ -60,3 +60,15 @@ def test_any_other_error_is_still_a_500(client_without_raise):
     assert response.status_code == 500
     assert response.json()["error"]["code"] == "server_error"
     assert "Retry-After" not in response
+
+
+@pytest.mark.django_db
+@override_settings(DEBUG=False)
+def test_a_500_whose_own_page_fails_is_still_a_plain_500(client_without_raise):
+    with (
+        mock.patch("goatedvips.views.race_current", side_effect=RuntimeError("a bug")),
+        mock.patch("goatedvips.views.render", side_effect=RuntimeError("the page's header failed too")),
+    ):
+        response = client_without_raise.get("/", HTTP_ACCEPT="text/html")
+    assert response.status_code == 500
+    assert b"Something went wrong" in response.content
