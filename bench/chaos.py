@@ -19,6 +19,8 @@ all on loopback. The steps, in order, each bounded in time:
                     players and logs as they were, the sync lock freed, the next beat tick syncs.
   restart-redis     stop Redis, start it again: pages and the API keep answering, /readyz names the channel
                     layer while it is down and recovers, no race finalized twice.
+  log-unwritable    restart a web process with its log on /dev/full: it starts, answers every request (missing
+                    pages log a warning there), and nothing through nginx fails.
 
 It prints a table (fault, requests sent, failed, max recovery time, data checks passed) and exits non-zero when
 any check fails. --short shortens every wait (CI: .ci/run, within 5 minutes). Logs: var/chaos/.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -246,10 +247,55 @@ async def restart_redis(ctx: Context):
     return step
 
 
+async def _direct(port: int, path: str) -> int | str:
+    """A request straight to one web process, as nginx sends it (HTTPS reported, so no redirect)."""
+    import aiohttp
+
+    try:
+        async with aiohttp.ClientSession() as session:
+            headers = {"X-Forwarded-Proto": "https"}
+            timeout = aiohttp.ClientTimeout(total=8)
+            async with session.get(f"http://127.0.0.1:{port}{path}", headers=headers, timeout=timeout) as response:
+                await response.read()
+                return response.status
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        return type(exc).__name__
+
+
+async def log_unwritable(ctx: Context):
+    step = ctx.Step("log on /dev/full")
+    port = ctx.web_ports["web2"]
+    await asyncio.to_thread(ctx.topology.kill, "web2", signal.SIGTERM)
+    full = f"{ctx.topology.commands['web2']} >/dev/full 2>&1"
+    await asyncio.to_thread(ctx.topology.start, "web2", full)
+    back = await all_ready(ctx, 60)
+    step.check("the process starts with its log on /dev/full", back is not None, f"ready after {back or 0:.1f} s")
+    await asyncio.sleep(6)  # nginx's fail_timeout: web2 takes its share of the load again
+    started, answers = time.monotonic(), Counter()
+    while time.monotonic() - started < ctx.seconds(10, 30):
+        # A missing page is a WARNING line (django.request) and an error a traceback: both written to /dev/full.
+        for path, expected in (("/chaos-no-such-page/", 404), ("/leaderboard/", 200), ("/api/v1/races/current/", 200)):
+            answers[(path, await _direct(port, path) == expected)] += 1
+        await asyncio.sleep(0.2)
+    wrong = {path: n for (path, ok), n in answers.items() if not ok}
+    step.check("it answered every request, logging or not", not wrong, f"{sum(answers.values())} direct, wrong: "
+               f"{wrong or 0}")  # fmt: skip
+    requests = ctx.load.window(started)
+    summarise(ctx, step, requests)
+    step.check("nothing else degraded: no request through nginx failed", step.failed == 0,
+               f"{step.failed} of {step.sent} failed")  # fmt: skip
+    step.check("the process is still running", ctx.topology.pids().get("web2") is not None, "web2")
+    await asyncio.to_thread(ctx.topology.kill, "web2", signal.SIGTERM)
+    await asyncio.to_thread(ctx.topology.start, "web2")
+    await all_ready(ctx, 60)
+    return step
+
+
 STEPS = {
     "kill-web": kill_web,
     "restart-postgres": restart_postgres,
     "second-beat": second_beat,
     "kill-worker": kill_worker,
     "restart-redis": restart_redis,
+    "log-unwritable": log_unwritable,
 }

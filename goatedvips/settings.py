@@ -153,7 +153,7 @@ DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", default=10)
 if IS_POSTGRES and DB_POOL_MAX_SIZE > 0:
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections; Django must not
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-        "min_size": 1, "max_size": DB_POOL_MAX_SIZE, "timeout": env.float("DB_POOL_TIMEOUT", default=4.0),
+        "min_size": 1, "max_size": DB_POOL_MAX_SIZE, "timeout": env.float("DB_POOL_TIMEOUT", default=3.0),
     }  # fmt: skip
 # Past DB_POOL_TIMEOUT (database down, restarting) a request gets a 503 (goatedvips.views.server_error; make chaos).
 # A read replica (core.db_router): the public read-mostly data is read from it outside transactions.

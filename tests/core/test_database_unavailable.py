@@ -15,7 +15,7 @@ def _pool_timeout() -> OperationalError:
     """What Django raises when psycopg_pool had no connection in time: its own error, caused by PoolTimeout."""
     try:
         try:
-            raise PoolTimeout("couldn't get a connection after 4.00 sec")
+            raise PoolTimeout("couldn't get a connection after 3.00 sec")
         except PoolTimeout as cause:
             raise OperationalError(str(cause)) from cause
     except OperationalError as wrapped:
