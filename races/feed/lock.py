@@ -32,12 +32,18 @@ def sync_lock_acquire() -> str | None:
             return _PG_HOLDER if cursor.fetchone()[0] else None
     token = uuid.uuid4().hex
     try:
-        return token if cache.add(LOCK_KEY, token, timeout=settings.SYNC_LOCK_SECONDS) else None
+        if cache.add(LOCK_KEY, token, timeout=settings.SYNC_LOCK_SECONDS):
+            return token
+        # Not added: another sync holds it, or the cache is down (core.cache answers a miss, never an error), in
+        # which case no holder can be read either.
+        if cache.get(LOCK_KEY) is not None:
+            return None
     except Exception:
-        # Cache down (possible only with SQLite + Redis, never in production, which locks in PostgreSQL):
-        # fall back to this process's own lock rather than skip syncing until the cache returns.
-        logger.warning("sync_wagers: cache unavailable for the lock; using an in-process lock", exc_info=True)
-        return _LOCAL_HOLDER if _local_lock.acquire(blocking=False) else None
+        logger.debug("sync_wagers: the cache raised for the lock", exc_info=True)
+    # Cache down (possible only with SQLite + Redis, never in production, which locks in PostgreSQL):
+    # fall back to this process's own lock rather than skip syncing until the cache returns.
+    logger.warning("sync_wagers: cache unavailable for the lock; using an in-process lock")
+    return _LOCAL_HOLDER if _local_lock.acquire(blocking=False) else None
 
 
 def sync_lock_release(holder: str) -> None:
