@@ -89,8 +89,10 @@ def send(group: str, event_type: str, **payload) -> bool:
 
 def send_coalesced(group: str, event_type: str, **payload) -> bool:
     """Send now if nothing went to the group in the last second, else once when the second is over."""
+    gate = _GATE_KEY.format(group=group)
     try:
-        first = cache.add(_GATE_KEY.format(group=group), 1, timeout=COALESCE_SECONDS)
+        # Not added and nothing to read: the cache is down (core.cache answers a miss rather than raising).
+        first = cache.add(gate, 1, timeout=COALESCE_SECONDS) or cache.get(gate) is None
     except Exception:
         first = True  # without the cache there is nothing to coalesce against: just send
     if first:
