@@ -5,7 +5,7 @@ from django.views.decorators.http import require_safe
 
 from core.ratelimit import client_ip
 from experiments.models import Goal
-from experiments.web import conversion_from_request
+from experiments.web import analytics_consented, conversion_from_request
 from growth.attribution import campaign_click_remember, campaign_cookie_set
 from growth.selectors import click_countable, referral_target
 from growth.services import referral_click_record
@@ -16,16 +16,18 @@ def go(request: HttpRequest, slug: str = "") -> HttpResponse:
     """`/go/` and `/go/<slug>/`: 302 to REFERRAL_URL with the campaign's utm_* added, counting a person's click
     (docs/analytics.md, "Referral clicks"). Never cached anywhere, so every click reaches the counter.
 
-    Constant cost whatever the traffic so far: the count is cache operations only (no query); a signed-in click
-    adds one write (its touch), and a consenting visitor one read of their exposures and at most one write (the
-    conversions)."""
+    Constant cost whatever the traffic so far: the count is cache operations only (no query); for a visitor who
+    accepted analytics, a signed-in click adds one write (its touch), and a visitor in a running experiment one read
+    of their exposures and at most one write (the conversion)."""
     countable = click_countable(request.method, request.headers)
     if countable:
         visitor = f"{client_ip(request)}\n{request.headers.get('User-Agent', '')}"
         referral_click_record(slug, visitor)
         conversion_from_request(request, Goal.REFERRAL_CLICK)  # only a visitor who accepted analytics
     response = HttpResponseRedirect(referral_target(slug, request.GET))
-    if countable:  # remembered for attribution: the account's, or the visitor's signed cookie (growth.attribution)
+    # Remembered for attribution (the account's touch, or the visitor's signed cookie: growth.attribution) only for a
+    # visitor who accepted analytics cookies: before that, functional cookies only (docs/experiments.md, "Consent").
+    if countable and analytics_consented(request):
         if request.user.is_authenticated:
             campaign_click_remember(request.user, slug, timezone.now())
         else:

@@ -7,14 +7,30 @@ from django.utils import timezone
 
 from accounts.services import verification_approve
 from growth.attribution import COOKIE
-from growth.models import CampaignTouch, PlayerAttribution
+from growth.models import CampaignTouch, PlayerAttribution, ReferralClickDay
+from growth.services import referral_clicks_flush
 from tests.factories import PlayerFactory, StaffFactory, UserFactory, VerificationRequestFactory
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
 
 
 def click(client, slug: str):
+    """A click by a visitor who accepted analytics cookies (attribution waits for that consent)."""
+    client.cookies["gv_consent"] = "granted"
     return client.get(f"/go/{slug}/", HTTP_USER_AGENT=BROWSER)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("answer", [None, "denied"])
+def test_without_analytics_consent_a_click_is_counted_but_not_remembered(client, answer):
+    if answer:
+        client.cookies["gv_consent"] = answer
+    assert "gv_campaign" not in client.get("/go/stream/", HTTP_USER_AGENT=BROWSER).cookies
+    client.force_login(UserFactory())
+    assert client.get("/go/stream/", HTTP_USER_AGENT=BROWSER).status_code == 302
+    assert not CampaignTouch.objects.exists()
+    referral_clicks_flush()
+    assert sum(ReferralClickDay.objects.values_list("clicks", flat=True)) == 2  # counted all the same
 
 
 def approve(user, player):

@@ -103,7 +103,11 @@ def test_the_redirect_is_never_cached_and_not_indexed(client):
     assert "private" in response["Cache-Control"]
     assert response["Referrer-Policy"] == "same-origin"
     assert response["X-Robots-Tag"] == "noindex, nofollow"
-    # The one cookie is the signed campaign cookie of attribution (growth.attribution): no session, no CSRF.
+    # No cookie at all for a visitor who has not accepted analytics: no session, no CSRF, no campaign cookie.
+    assert set(response.cookies) == set()
+    # After consent, the one cookie is the signed campaign cookie of attribution (growth.attribution).
+    client.cookies["gv_consent"] = "granted"
+    response = go(client, "/go/promo/")
     assert set(response.cookies) == {"gv_campaign"}
     assert response.cookies["gv_campaign"].value.startswith("promo|")
 

@@ -33,6 +33,7 @@ def test_no_growth_field_is_named_or_typed_for_an_address_or_a_user_agent():
 @pytest.mark.django_db
 def test_after_clicks_visits_sign_in_and_attribution_no_row_holds_the_address_or_agent(client, password):
     user = UserFactory()
+    client.cookies["gv_consent"] = "granted"  # everything that can be stored is (attribution needs consent)
     client.get("/", HTTP_USER_AGENT=AGENT, REMOTE_ADDR=IP)
     client.get("/go/stream/", HTTP_USER_AGENT=AGENT, REMOTE_ADDR=IP)
     client.post("/accounts/login/", {"username": user.username, "password": password}, HTTP_USER_AGENT=AGENT,
