@@ -29,7 +29,7 @@ from accounts.selectors import (
     player_held_by_other,
     verification_reviewers,
 )
-from accounts.signals import player_linked, player_verified, user_registered
+from accounts.signals import goated_claim_sent, player_linked, player_verified, user_registered
 from accounts.terms import terms_accept
 from accounts.two_factor import staff_token_issue, two_factor_required
 from core.audit import audit_record, duty_refused, same_person
@@ -300,11 +300,13 @@ def verification_request_create(
     return request
 
 
-def goated_claim_request(user: User, goated_name: str) -> VerificationRequest:
+def goated_claim_request(user: User, goated_name: str, request: HttpRequest | None = None) -> VerificationRequest:
     """The site's claim form: the same request as the bot's /verify, for a signed-in user."""
     if user.verification_status == User.VerificationStatus.PENDING:
         raise ClaimRefused(_ALREADY_PENDING)
-    return verification_request_create(user=user, goated_name=goated_name)
+    claim = verification_request_create(user=user, goated_name=goated_name)
+    goated_claim_sent.send(sender=User, user=user, request=request)
+    return claim
 
 
 def _own_claim(request_id: int, actor) -> VerificationRequest | None:

@@ -17,3 +17,6 @@ account_erased = Signal()
 user_registered = Signal()
 player_verified = Signal()
 player_linked = Signal()
+# Sent by the site's claim form (accounts.services.goated_claim_request) with `user` and `request`: the moment a
+# signed-in person asks to link a Goated player (growth: the campaign their browser remembers becomes the account's).
+goated_claim_sent = Signal()

@@ -221,7 +221,7 @@ def account_settings(request: HttpRequest) -> HttpResponse:
             claim_form = GoatedClaimForm(request.POST, prefix="claim")
             if claim_form.is_valid():
                 try:
-                    services.goated_claim_request(user, claim_form.cleaned_data["goated_name"])
+                    services.goated_claim_request(user, claim_form.cleaned_data["goated_name"], request)
                 except ServiceError as exc:
                     claim_form.add_error("goated_name", exc.message)
                 else:

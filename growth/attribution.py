@@ -66,19 +66,6 @@ def campaign_touch_record(user, campaign: str, clicked_at: datetime) -> Campaign
         return None
 
 
-def campaign_click_remember(user, campaign: str, clicked_at: datetime) -> None:
-    """`/go/` for a signed-in account: its click becomes the account's touch in one write (an upsert: the click
-    is now, so it is always the latest). No credit is tried here: a player the account already holds appeared in
-    the feed before it could be linked, so a click made now never brought it. Never raises."""
-    try:
-        CampaignTouch.objects.bulk_create(
-            [CampaignTouch(user=user, campaign=campaign, clicked_at=clicked_at)],
-            update_conflicts=True, unique_fields=["user"], update_fields=["campaign", "clicked_at"],
-        )  # fmt: skip
-    except Exception:
-        logger.exception("campaign click not remembered (user %s)", getattr(user, "pk", None))
-
-
 def player_attribute(user, player) -> PlayerAttribution | None:
     """Credit `player` (just linked to `user`) to the campaign the account clicked, if it clicked one before the
     player first appeared in the feed. Runs inside the approval's transaction in a savepoint of its own: a

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from accounts.models import VerificationRequest
 from accounts.services import verification_approve
 from growth.attribution import COOKIE
 from growth.models import CampaignTouch, PlayerAttribution, ReferralClickDay
@@ -52,21 +53,27 @@ def test_an_anonymous_click_is_remembered_at_sign_in_and_credits_the_player_link
 
 
 @pytest.mark.django_db
-def test_a_signed_in_click_is_the_accounts_and_sets_no_cookie(client):
+def test_a_signed_in_click_is_kept_in_the_cookie_and_becomes_the_accounts_when_it_asks_to_link_a_player(client):
     user = UserFactory()
     client.force_login(user)
-    assert COOKIE not in click(client, "telegram-post").cookies
-    assert CampaignTouch.objects.get(user=user).campaign == "telegram-post"
+    assert click(client, "telegram-post").cookies[COOKIE]["httponly"]
     click(client, "stream")  # the last click wins
+    assert not CampaignTouch.objects.exists()  # a click never writes to the database
+    player = PlayerFactory(name="LinkMe", first_seen=timezone.now() + timedelta(hours=1))
+    answer = client.post("/accounts/settings/", {"section": "claim", "claim-goated_name": player.name})
+    assert answer.status_code == 302
     assert CampaignTouch.objects.get(user=user).campaign == "stream"
+    claim = VerificationRequest.objects.get(user=user)  # the request the form made, approved by staff
+    verification_approve(claim.pk, actor=StaffFactory())
+    assert PlayerAttribution.objects.get(player=player).campaign == "stream"
 
 
 @pytest.mark.django_db
-def test_a_player_already_in_the_feed_before_the_click_is_not_credited(client):
+def test_a_player_already_in_the_feed_before_the_click_is_not_credited(client, password):
     user = UserFactory()
-    client.force_login(user)
     player = PlayerFactory(first_seen=timezone.now() - timedelta(days=3))
     click(client, "stream")
+    client.post("/accounts/login/", {"username": user.username, "password": password})
     approve(user, player)
     assert not PlayerAttribution.objects.exists()
 
