@@ -31,7 +31,9 @@ def _last_sync_ms() -> float:
     return log.created_at.timestamp() * 1000
 
 
-def test_an_overlay_shows_a_new_leader_within_a_second_and_goes_dark_when_revoked(page, httpserver, cookie_notice_unanswered):
+def test_an_overlay_shows_a_new_leader_within_a_second_and_goes_dark_when_revoked(
+    page, httpserver, cookie_notice_unanswered
+):
     settings.AFFILIATE_API_URL, settings.AFFILIATE_API_TOKEN = httpserver.url_for(FEED), "tok"
     _answer(httpserver, feed_rows(alpha=("0", "3000", "9000"), rex=("0", "2000", "9000"), bee=("0", "100", "900")))
     assert sync_wagers().ok
