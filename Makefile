@@ -122,8 +122,8 @@ checks: $(VENV)/.dev
 	$(DEPLOY_ENV) $(PY) manage.py check --deploy --fail-level WARNING
 
 test-sqlite: $(VENV)/.dev
-	@echo "=== test suite on SQLite (embedded mode: in-memory channel layer, local-memory cache) ==="
-	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest -m "not e2e" -p no:playwright
+	@echo "=== test suite on SQLite (embedded mode: in-memory channel layer, local-memory cache; two xdist workers) ==="
+	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest -m "not e2e and not postgres" -p no:playwright -n 2 --durations=10
 
 # The inner loop: the whole suite on SQLite in two workers (pytest-xdist: each has its own SQLite file and Redis
 # database for its child servers), no browser, no PostgreSQL, no lint (figures: docs/testing.md).
@@ -136,7 +136,7 @@ services:
 test-postgres: $(VENV)/.dev services
 	@echo "=== test suite on PostgreSQL + Redis ($(PG_URL), $(REDIS_TEST_URL)) ==="
 	DATABASE_URL=$(PG_URL) DATABASE_REPLICA_URL=$(PG_URL)_replica REDIS_URL=$(REDIS_TEST_URL) \
-		$(PY) -m pytest -m "not e2e" -p no:playwright --create-db
+		$(PY) -m pytest -m "not e2e" -p no:playwright --create-db --durations=10
 
 # New visual baselines after an intended change of a page (tests/e2e/test_visual.py); look at them, then commit.
 visual-update: $(VENV)/.dev

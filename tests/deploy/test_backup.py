@@ -27,7 +27,7 @@ from psycopg import sql
 from goatedvips.backup import MONEY_MODELS, backup_verify, database_from_url, manifest_load, money_tables
 
 # The drill's setup migrates a database and restores it twice: minutes on a loaded 2-core machine.
-pytestmark = pytest.mark.timeout(600)
+pytestmark = [pytest.mark.timeout(600), pytest.mark.postgres]
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
 

@@ -29,7 +29,7 @@ from psycopg import sql
 
 from core.partitions import month_start, months_after, partition_name
 
-pytestmark = pytest.mark.timeout(600)  # a full migrate, twice, on a loaded 2-core machine
+pytestmark = [pytest.mark.timeout(600), pytest.mark.postgres]  # a full migrate, twice, on a loaded 2-core machine
 ROOT = Path(__file__).resolve().parents[2]
 LOGS, SAMPLES = "races_transformationlog", "races_raceprogresssample"
 
