@@ -139,8 +139,9 @@ def test_dashboard_query_count_does_not_grow_with_data(staff_client, django_asse
     PlayerFactory()
     # 34: the work-waiting cards (payouts, adjustments) and the month's wager figures added four (issue 33); 44: the
     # growth tables (funnel, weekly new players, cohorts, prize ROI: issue 36) ten more. Prize ROI reads 2 more per
-    # finished race or drawn raffle, at most 10 of each (tests/growth/test_roi.py counts those).
-    with django_assert_max_num_queries(44) as small:
+    # finished race or drawn raffle, at most 10 of each (tests/growth/test_roi.py counts those). 45 on PostgreSQL,
+    # which runs one more here than SQLite.
+    with django_assert_max_num_queries(45) as small:
         staff_client.get("/admin/")
     PlayerFactory.create_batch(100)
     SupportTicketFactory.create_batch(20)

@@ -1,6 +1,7 @@
 """The sync lock without PostgreSQL (races.feed.lock): the cache, and this process's own lock when the cache does
 not answer, whether it raises or (core.cache.RedisCache) answers a miss."""
 
+from types import SimpleNamespace
 from unittest import mock
 
 import pytest
@@ -9,6 +10,14 @@ from django.core.cache import caches
 from races.feed import lock
 
 DEAD_REDIS = {"default": {"BACKEND": "core.cache.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}}
+
+
+@pytest.fixture(autouse=True)
+def _without_postgres():
+    """The path of a deployment without PostgreSQL (embedded SQLite), also in the PostgreSQL run of the suite: on
+    PostgreSQL the lock is an advisory lock (tests/races/test_sync.py), and nothing here reaches the database."""
+    with mock.patch.object(lock, "connection", SimpleNamespace(vendor="sqlite")):
+        yield
 
 
 @pytest.fixture
