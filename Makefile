@@ -23,7 +23,7 @@ DEPLOY_ENV := DEBUG=0 SECRET_KEY=deploy-check-$$(head -c 32 /dev/urandom | od -A
 	DATABASE_URL=$(PG_URL) REDIS_URL=redis://127.0.0.1:6379/0 \
 	TOKEN_ENCRYPTION_KEY=$$(head -c 32 /dev/urandom | base64 | tr '+/' '-_')
 
-.PHONY: visual-update help run run-scaled sentinel-stop bench-failover bench-load chaos backup restore bench-backup serve migrate seed test test-fast test-suites test-sqlite test-postgres test-e2e lint format checks services clean bench-sync bench-sync-large bench-fanout bench-http bench-pages bench-go scan
+.PHONY: visual-update help run run-scaled sentinel-stop bench-failover bench-load chaos backup restore bench-backup serve migrate seed test test-fast test-suites test-sqlite test-postgres test-postgres-tools test-e2e lint format checks services clean bench-sync bench-sync-large bench-fanout bench-http bench-pages bench-go scan
 
 help:
 	@echo "make run    - install, migrate, seed demo data and serve http://$(HOST):$(PORT) (embedded mode)"
@@ -136,7 +136,13 @@ services:
 test-postgres: $(VENV)/.dev services
 	@echo "=== test suite on PostgreSQL + Redis ($(PG_URL), $(REDIS_TEST_URL)) ==="
 	DATABASE_URL=$(PG_URL) DATABASE_REPLICA_URL=$(PG_URL)_replica REDIS_URL=$(REDIS_TEST_URL) \
-		$(PY) -m pytest -m "not e2e" -p no:playwright --create-db --durations=10
+		$(PY) -m pytest -m "not e2e and not postgres" -p no:playwright --create-db --durations=10
+
+# The two modules that test PostgreSQL itself (the restore drill, the month partitions: marker postgres), in a run of
+# their own beside the others: they make scratch databases on the server at BACKUP_DRILL_POSTGRES_URL.
+test-postgres-tools: $(VENV)/.dev services
+	@echo "=== PostgreSQL's own tests: the restore drill and the month partitions ==="
+	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest -m "postgres" -p no:playwright --durations=5
 
 # New visual baselines after an intended change of a page (tests/e2e/test_visual.py); look at them, then commit.
 visual-update: $(VENV)/.dev
@@ -157,7 +163,7 @@ test-e2e: $(VENV)/.dev
 # (figures: docs/testing.md). Each run's output is printed, whole, when it ends.
 test-suites: $(VENV)/.dev services
 	@echo "=== the SQLite, PostgreSQL and browser suites side by side (each one's output is printed when it ends) ==="
-	@$(MAKE) --no-print-directory -j3 --output-sync=target test-sqlite test-postgres test-e2e
+	@$(MAKE) --no-print-directory -j4 --output-sync=target test-sqlite test-postgres test-postgres-tools test-e2e
 
 test: lint checks test-suites
 	@echo "All checks passed."
