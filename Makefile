@@ -123,7 +123,8 @@ checks: $(VENV)/.dev
 
 test-sqlite: $(VENV)/.dev
 	@echo "=== test suite on SQLite (embedded mode: in-memory channel layer, local-memory cache; two xdist workers) ==="
-	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest -m "not e2e and not postgres" -p no:playwright -n 2 --durations=10
+	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest -m "not e2e and not postgres and not once" -p no:playwright -n 2 \
+		--durations=10
 
 # The inner loop: the whole suite on SQLite in two workers (pytest-xdist: each has its own SQLite file and Redis
 # database for its child servers), no browser, no PostgreSQL, no lint (figures: docs/testing.md).
@@ -134,15 +135,18 @@ services:
 	@bash .ci/services.sh
 
 test-postgres: $(VENV)/.dev services
-	@echo "=== test suite on PostgreSQL + Redis ($(PG_URL), $(REDIS_TEST_URL)) ==="
+	@echo "=== test suite on PostgreSQL + Redis ($(PG_URL), $(REDIS_TEST_URL); two xdist workers) ==="
 	DATABASE_URL=$(PG_URL) DATABASE_REPLICA_URL=$(PG_URL)_replica REDIS_URL=$(REDIS_TEST_URL) \
-		$(PY) -m pytest -m "not e2e and not postgres" -p no:playwright --create-db --durations=10
+		$(PY) -m pytest -p tests.xdist_redis -m "not e2e and not postgres and not once" -p no:playwright --create-db -n 2 \
+		--durations=10
 
-# The two modules that test PostgreSQL itself (the restore drill, the month partitions: marker postgres), in a run of
-# their own beside the others: they make scratch databases on the server at BACKUP_DRILL_POSTGRES_URL.
+# The two modules that test PostgreSQL itself (the restore drill, the month partitions: marker postgres) and the one
+# that tests Redis Sentinel failover on servers of its own (marker once), in a run of their own beside the others:
+# they make scratch databases on the server at BACKUP_DRILL_POSTGRES_URL, and Redis servers on free ports.
 test-postgres-tools: $(VENV)/.dev services
-	@echo "=== PostgreSQL's own tests: the restore drill and the month partitions ==="
-	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest -m "postgres" -p no:playwright --durations=5
+	@echo "=== PostgreSQL's own tests (the restore drill, the month partitions) and the Redis Sentinel failover ==="
+	env -u DATABASE_URL -u REDIS_URL TEST_SERVERS_REDIS_URL=redis://127.0.0.1:6379/9 \
+		$(PY) -m pytest -m "postgres or once" -p no:playwright --durations=5
 
 # New visual baselines after an intended change of a page (tests/e2e/test_visual.py); look at them, then commit.
 visual-update: $(VENV)/.dev
@@ -155,10 +159,11 @@ test-e2e: $(VENV)/.dev
 	@echo "=== browser tests in headless Chromium ==="
 	env -u REDIS_URL DATABASE_URL=sqlite:///$(CURDIR)/var/e2e.sqlite3 \
 		DATABASE_REPLICA_URL=sqlite:///$(CURDIR)/var/e2e-replica.sqlite3 DJANGO_ALLOW_ASYNC_UNSAFE=true \
-		$(PY) -m pytest tests/e2e -m e2e -p no:asyncio
+		TEST_SERVERS_REDIS_URL=redis://127.0.0.1:6379/10 $(PY) -m pytest tests/e2e -m e2e -p no:asyncio
 
-# The three runs share nothing (SQLite files of their own and in-process layers, the SQLite run's child servers on
-# Redis database 14; PostgreSQL and Redis database 15; the browser run's own SQLite files), and most of their time
+# The four runs share nothing (SQLite files of their own and in-process layers, the SQLite run's child servers on
+# Redis databases 13 and 12; PostgreSQL test databases per worker and Redis databases 15 and 14; the browser run's
+# own SQLite files and Redis database 10; the PostgreSQL tools' scratch databases and Redis 9), and most of their time
 # is spent waiting on sockets, servers and the browser, so `make test` runs them side by side on two cores
 # (figures: docs/testing.md). Each run's output is printed, whole, when it ends.
 test-suites: $(VENV)/.dev services

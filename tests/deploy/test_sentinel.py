@@ -26,6 +26,9 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import redis_sentinel  # noqa: E402 (scripts/ is not a package)
 
 RECOVERY_BUDGET_SECONDS = 10
+# Their own Redis primary, replica and sentinels, whatever the run's database and cache: `make test` runs them once
+# (beside its suites, not inside both: they measure a failover against a 10 s budget on a shared 2-core machine).
+pytestmark = pytest.mark.once
 
 
 def _config(sentinels: redis_sentinel.SentinelSet, layer_kind: str = "pubsub"):

@@ -6,6 +6,7 @@ import base64
 
 import pytest
 from django_otp.oath import totp
+from playwright.sync_api import expect
 
 from tests.factories import TEST_PASSWORD, PlayerFactory, StaffFactory, UserFactory
 
@@ -32,8 +33,8 @@ def test_a_staff_member_enrols_an_authenticator_then_signs_in_with_a_code(live_s
     secret = page.get_attribute("#totp-secret", "data-secret")
     page.fill("#otp-token", _code(secret))
     page.click("#otp-form button[type=submit]")
+    expect(page.locator("#recovery-codes code")).to_have_count(10)  # waits for the page after the submit
     codes = page.locator("#recovery-codes code").all_inner_texts()
-    assert len(codes) == 10
     screenshot("2fa-recovery-codes")
     page.click("#continue")
     page.wait_for_url(f"{live_server.url}/admin/")

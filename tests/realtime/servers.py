@@ -16,10 +16,15 @@ import aiohttp
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
-# The SQLite run's child servers share Redis database 14; with `make test-fast` (pytest-xdist) each worker has
-# a database of its own (gw0: 14, gw1: 13, ...), as it has its own SQLite test file.
+# The SQLite run's child servers share Redis database 13; with pytest-xdist each worker has a database of its own
+# (gw0: 13, gw1: 12, ...), as it has its own SQLite test file. (The PostgreSQL run's workers: 15 and 14, REDIS_URL
+# as tests/xdist_redis.py gives it to each.) A run beside it (`make test` runs the browser suite
+# at the same time) names another in TEST_SERVERS_REDIS_URL: two runs on one database read each other's cache (a
+# cached unread count of one run's user 3 shown to the other's).
 _WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
-REDIS_FOR_SERVERS = os.environ.get("REDIS_URL") or f"redis://127.0.0.1:6379/{14 - _WORKER}"
+REDIS_FOR_SERVERS = (
+    os.environ.get("REDIS_URL") or os.environ.get("TEST_SERVERS_REDIS_URL") or f"redis://127.0.0.1:6379/{13 - _WORKER}"
+)
 
 
 def session_key_for(user) -> str:
