@@ -57,7 +57,7 @@ def home(request: HttpRequest) -> HttpResponse:
     here = race_here(race, player_id) if race and race.is_live else None
     context = {
         "race": race, "podium": podium, "mvps": mvps, "top_players": leaderboard_top(limit=10),
-        "podium_colors": podium_tier_colors([s.uid for s in podium]) if podium else {},
+        "podium_colors": podium_tier_colors(podium),
         "position": here["position"] if here else None, "linked": player_id is not None,
     }  # fmt: skip
     # The hero's text may be an experiment's (docs/experiments.md): the control for anyone without consent.

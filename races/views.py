@@ -112,7 +112,7 @@ def race_detail(request: HttpRequest, race_id: int) -> HttpResponse:
         "standings_to": (page - 1) * STANDINGS_PAGE + len(standings),
         "standings_pages": Paginator(range(total), STANDINGS_PAGE).get_page(page) if total else None,
         "podium": podium,
-        "podium_colors": races.podium_tier_colors([s.uid for s in podium]) if podium else {},
+        "podium_colors": races.podium_tier_colors(podium),
         "prizes": races.race_prize_rows(race),
         "time_left": races.race_time_left(race),
         # Ended by the clock, not yet finalized by the tick: the standings shown are the final ones to be.

@@ -26,6 +26,7 @@ class StandingRow:
     wagered: Decimal  # cut to cents
     prize: Decimal
     prize_eligible: bool
+    all_time: Decimal | None = None  # the player's all-time wager now: their VIP tier (the podium's frame colour)
 
 
 # --- which race -----------------------------------------------------------------------------------------------
@@ -98,15 +99,15 @@ def race_prize_rows(race: WagerRace) -> list[dict]:
 
 
 # The name a row shows is the public one (races.feed.names), of the result's snapshot or the live player.
-_RESULT_FIELDS = ("rank", "uid", "public", "wagered", "prize", "prize_eligible")
-_LIVE_FIELDS = ("rank", "player__uid", "public", "wagered", "prize_eligible")
+_RESULT_FIELDS = ("rank", "uid", "public", "wagered", "prize", "prize_eligible", "player__wager_all_time")
+_LIVE_FIELDS = ("rank", "player__uid", "public", "wagered", "prize_eligible", "player__wager_all_time")
 
 
 def _result_rows(results) -> list[StandingRow]:
     """Rows of final results, reading only the columns a row shows."""
     return [
-        StandingRow(rank, uid, name, cents(wagered), prize, eligible)
-        for rank, uid, name, wagered, prize, eligible in results.annotate(
+        StandingRow(rank, uid, name, cents(wagered), prize, eligible, all_time)
+        for rank, uid, name, wagered, prize, eligible, all_time in results.annotate(
             public=public_name_expr("name", "player")
         ).values_list(*_RESULT_FIELDS)
     ]
@@ -116,8 +117,8 @@ def _live_rows(participants, prizes: dict[int, Decimal]) -> list[StandingRow]:
     """Rows of live standings with the prize each rank would win, reading only the columns a row shows (model
     instances of participants and players carry a dozen fields each)."""
     return [
-        StandingRow(rank, uid, name, cents(wagered), prize_for(prizes, rank, eligible), eligible)
-        for rank, uid, name, wagered, eligible in participants.annotate(
+        StandingRow(rank, uid, name, cents(wagered), prize_for(prizes, rank, eligible), eligible, all_time)
+        for rank, uid, name, wagered, eligible, all_time in participants.annotate(
             public=public_name_expr("player__name", "player")
         ).values_list(*_LIVE_FIELDS)
     ]
@@ -311,14 +312,15 @@ def race_entry_state(race: WagerRace, user) -> EntryState:
     return state
 
 
-def podium_tier_colors(uids: list[str]) -> dict[str, str]:
-    """uid → the colour of the VIP tier each podium player's all-time wager reaches (one query, three rows)."""
+def podium_tier_colors(rows: list[StandingRow]) -> dict[str, str]:
+    """uid → the colour of the VIP tier each podium player's all-time wager reaches (read with the standings: no
+    query of its own; the tier table is cached)."""
     table = TierTable()
     colors = {}
-    for uid, wager in Player.objects.filter(uid__in=uids).values_list("uid", "wager_all_time"):
-        tier = table.tier_for(wager)
+    for row in rows:
+        tier = table.tier_for(row.all_time) if row.all_time is not None else None
         if tier is not None:
-            colors[uid] = tier.badge_color
+            colors[row.uid] = tier.badge_color
     return colors
 
 

@@ -15,6 +15,7 @@ from core.templatetags.ui import avatar_svg
 from races.services.standings import races_refresh_after_sync
 from tests.factories import UserFactory
 from tests.races.test_pages import live_race, players
+from vip.selectors import TierTable
 
 pytestmark = pytest.mark.django_db
 
@@ -106,6 +107,18 @@ def test_avatars_are_made_from_the_name_and_framed_in_the_tier_colour():
     assert ">SC</text>" in avatar_svg("<script>")  # initials are letters and digits only
     assert "<script" not in avatar_svg('"><script>', '"><script>')  # the colour is escaped too
     assert ">?</text>" in avatar_svg("***")
+
+
+def test_the_podium_frames_each_player_in_their_vip_tiers_colour_read_with_the_standings(client):
+    race, made = _race_with(5)
+    html = client.get(f"/races/{race.pk}/").content.decode()
+    start = html.index('class="podium"')
+    podium = html[start : html.index("</section>", start)]
+    table = TierTable()
+    top = sorted(made, key=lambda p: p.wager_all_time, reverse=True)[:3]
+    colors = [table.tier_for(p.wager_all_time).badge_color for p in top]
+    assert all(colors)
+    assert re.findall(r'style="--tier: ([^"]+)"', podium) == colors  # first, second, third, in that order
 
 
 def test_times_of_day_are_24_hour_utc():
