@@ -10,7 +10,8 @@ quarter of them also holding a leaderboard socket, reopened when the server drop
 all on loopback. The steps, in order, each bounded in time:
 
   kill-web          kill -9 one web process: nginx routes around it within 2 s, no request but those in flight
-                    on it fails, the sockets it held reconnect; then it is started again.
+                    on it fails, the sockets it held reconnect and get a fresh snapshot first; then it is
+                    started again.
   restart-postgres  stop PostgreSQL, start it again: every request answers within 5 s, failures are 503 (never a
                     500 or a dropped connection), /readyz of each web process recovers, no process restarted.
   second-beat       start a second beat: no more syncs run than one beat's periods allow (it stands by:
@@ -18,7 +19,8 @@ all on loopback. The steps, in order, each bounded in time:
   kill-worker       kill -9 the worker while a sync is inside its transaction (held there by a table lock):
                     players and logs as they were, the sync lock freed, the next beat tick syncs.
   restart-redis     stop Redis, start it again: pages and the API keep answering, /readyz names the channel
-                    layer while it is down and recovers, no race finalized twice.
+                    layer while it is down and recovers, no race finalized twice, the sockets get a sync's
+                    event again, no socket gets one event twice.
   log-unwritable    restart a web process with its log on /dev/full: it starts, answers every request (missing
                     pages log a warning there), and nothing through nginx fails.
 

@@ -66,7 +66,7 @@ def summarise(ctx: Context, step, requests: list) -> None:
 async def kill_web(ctx: Context):
     step = ctx.Step("kill -9 web")
     stats = ctx.load.stats
-    opened, dropped = stats.sockets_opened, stats.sockets_dropped
+    opened, dropped, fresh = stats.sockets_opened, stats.sockets_dropped, stats.sockets_snapshot_first
     killed_at = time.monotonic()
     await asyncio.to_thread(ctx.topology.kill, "web2")
     await asyncio.sleep(ctx.seconds(6, 15))
@@ -82,6 +82,9 @@ async def kill_web(ctx: Context):
     step.check("nginx routed around it within 2 s", step.recovery <= 2.0, f"last failure {step.recovery:.2f} s after")
     lost, reopened = stats.sockets_dropped - dropped, stats.sockets_opened - opened
     step.check("the sockets it held reconnected", reopened >= lost, f"{lost} dropped, {reopened} opened again")
+    snapshots = stats.sockets_snapshot_first - fresh
+    step.check("each socket opened again got a fresh snapshot first", snapshots >= reopened,
+               f"{snapshots} of {reopened}")  # fmt: skip
     await asyncio.to_thread(ctx.topology.start, "web2")
     back = await all_ready(ctx, 60)
     step.check("the web process serves again once started", back is not None, f"ready after {back or 0:.1f} s")
@@ -222,6 +225,7 @@ async def kill_worker(ctx: Context):
 async def restart_redis(ctx: Context):
     step = ctx.Step("restart Redis")
     pids = ctx.topology.pids()
+    duplicates = ctx.load.stats.socket_duplicates
     stopped_at = time.monotonic()
     await asyncio.to_thread(ctx.redis.stop)
     down = ctx.seconds(8, 20)
@@ -231,7 +235,9 @@ async def restart_redis(ctx: Context):
     await asyncio.to_thread(ctx.redis.start)
     ready = await all_ready(ctx, 30)
     step.recovery = ready if ready is not None else 30.0
+    back_at = time.monotonic()
     await asyncio.sleep(ctx.seconds(4, 10))
+    resumed = await _event_after(ctx, back_at, within=2 * SYNC_INTERVAL)
     requests = ctx.load.window(stopped_at)
     summarise(ctx, step, requests)
     outcomes = Counter(str(o) for _s, _e, o in requests if ctx.failed(o))
@@ -244,7 +250,22 @@ async def restart_redis(ctx: Context):
     twice = query(ctx, "SELECT count(*) FROM (SELECT race_id FROM races_raceresult GROUP BY race_id, rank "
                        "HAVING count(*) > 1) AS d")[0][0]  # fmt: skip
     step.check("no race finalized twice (one result per race and rank)", twice == 0, f"{twice} duplicates")
+    step.check("sockets resumed: a sync's event reached them after Redis was back", resumed is not None,
+               f"{resumed or 0:.1f} s after /readyz recovered")  # fmt: skip
+    again = ctx.load.stats.socket_duplicates - duplicates
+    step.check("no message was sent twice (no socket got one event twice)", again == 0, f"{again} duplicates")
     return step
+
+
+async def _event_after(ctx: Context, moment: float, within: float) -> float | None:
+    """Seconds from `moment` to the first socket event after it (the beat syncs every SYNC_INTERVAL seconds)."""
+    deadline = moment + within
+    while time.monotonic() < deadline:
+        later = [t for t in ctx.load.stats.socket_event_times if t > moment]
+        if later:
+            return min(later) - moment
+        await asyncio.sleep(0.5)
+    return None
 
 
 async def _direct(port: int, path: str) -> int | str:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import resource
@@ -150,6 +151,9 @@ class Stats:
         self.socket_events = 0
         self.sockets_opened = 0
         self.sockets_dropped = 0
+        self.sockets_snapshot_first = 0  # sockets whose first message was a snapshot (a fresh state on connect)
+        self.socket_duplicates = 0  # events a socket received twice (one (type, version) is one send)
+        self.socket_event_times: list[float] = []  # when each event (not a snapshot) arrived
         # (started, ended, status or the error's name) of every request, for the chaos suite's windows.
         self.requests: list[tuple[float, float, int | str]] = []
 
@@ -185,6 +189,7 @@ async def listener(session, url: str, path: str, until: float, stats: Stats) -> 
     try:
         async with session.ws_connect(ws_url, headers={"Origin": url}, heartbeat=None) as ws:
             stats.sockets_opened += 1
+            seen: set[tuple] = set()
             while time.monotonic() < until:
                 try:
                     message = await asyncio.wait_for(ws.receive(), timeout=max(0.1, until - time.monotonic()))
@@ -192,11 +197,29 @@ async def listener(session, url: str, path: str, until: float, stats: Stats) -> 
                     break
                 if message.type == aiohttp.WSMsgType.TEXT:
                     stats.socket_events += 1
+                    _socket_message(stats, seen, message.data)
                 elif message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
                     stats.sockets_dropped += 1
                     return
     except (aiohttp.ClientError, TimeoutError) as exc:
         stats.errors[f"socket {type(exc).__name__}"] += 1
+
+
+def _socket_message(stats: Stats, seen: set[tuple], text: str) -> None:
+    """Count a socket's first message if it is a snapshot, and an event received twice (core.realtime gives every
+    send its own version: the time it was sent, in microseconds)."""
+    try:
+        message = json.loads(text)
+    except ValueError:
+        return
+    key = (message.get("type"), message.get("version"))
+    if not seen:
+        stats.sockets_snapshot_first += key[0] == "snapshot"
+    elif key[0] != "snapshot" and key in seen:
+        stats.socket_duplicates += 1
+    if key[0] != "snapshot":
+        stats.socket_event_times.append(time.monotonic())
+    seen.add(key)
 
 
 async def load_targets(session, url: str) -> dict:
