@@ -3,6 +3,8 @@ background is lightened, keeping its hue, until it reaches the WCAG AA contrast 
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 # The dark surfaces a tier name sits on (static/css/site.css): --bg, --panel, the current row's tint over --bg.
 SITE_BACKGROUNDS = ("#0F1115", "#171A21", "#1C2014")
 AA_TEXT = 4.5
@@ -31,6 +33,7 @@ def contrast(a: str, b: str) -> float:
     return (high + 0.05) / (low + 0.05)
 
 
+@lru_cache(maxsize=256)  # pure, of a few operator-chosen colours, asked for on every leaderboard and race page
 def readable_on(hex_colour: str, backgrounds: tuple[str, ...] = SITE_BACKGROUNDS, ratio: float = AA_TEXT) -> str:
     """`hex_colour` itself when it already reads at `ratio` on every one of `backgrounds` (dark ones), else the
     first mix of it with white, in steps of 5 %, that does. Malformed input comes back unchanged."""

@@ -14,13 +14,16 @@ from tests.factories import TEST_PASSWORD, StaffFactory, UserFactory
 @pytest.fixture(autouse=True)
 def _clean_cache():
     # The cache is Redis on the PostgreSQL run: never let one test see another's entries (rate limits too).
+    from core.memo import LocalMemo
     from races.feed.leaderboard import leaderboard_cache_clear
 
     cache.clear()
     leaderboard_cache_clear()  # also this process's memo of the cached leaderboards
+    LocalMemo.forget_all()  # and of the VIP ladder, the experiment plans (core.memo)
     yield
     cache.clear()
     leaderboard_cache_clear()
+    LocalMemo.forget_all()
 
 
 class RatelimitClock:

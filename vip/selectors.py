@@ -13,6 +13,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from core.errors import ServiceError
+from core.memo import LocalMemo
 from core.money import money_text
 from vip.fairness import seed_hash, table_from_json, table_of, wheel_pick, wheel_roll
 from vip.models import BonusCode, BonusCodeClaim, VipTier, WagerPeriod, WheelSegment, WheelSpin
@@ -30,11 +31,12 @@ class VipProgress:
 
 TIERS_CACHE_KEY = "vip:tiers:v1"
 TIERS_CACHE_SECONDS = 3600
+# An edit in admin shows in this process at once (tiers_cache_clear), in the others within a second.
+TIERS_LOCAL_SECONDS = 1.0
+_tiers_local = LocalMemo(TIERS_LOCAL_SECONDS)
 
 
-def _tiers() -> list[VipTier]:
-    """The ladder from the shared cache (one read instead of one query: a leaderboard, race or profile page asks
-    for it), filled from the table when cold. A tier saved or deleted clears it (vip.apps, `tiers_cache_clear`)."""
+def _tiers_shared() -> list[VipTier]:
     rows = cache.get(TIERS_CACHE_KEY)
     if rows is None:
         rows = list(VipTier.objects.order_by("min_wager").values())
@@ -42,11 +44,23 @@ def _tiers() -> list[VipTier]:
     return [VipTier(**row) for row in rows]
 
 
+def _tiers() -> list[VipTier]:
+    """The ladder from the shared cache (one read instead of one query: a leaderboard, race or profile page asks
+    for it), filled from the table when cold, and kept in this process for a second (core.memo). A tier saved or
+    deleted clears both (vip.apps, `tiers_cache_clear`)."""
+    return _tiers_local.get("tiers", _tiers_shared)
+
+
 def tiers_cache_clear(**_signal) -> None:
     """Forget the cached ladder now and again when the writing transaction commits (a page reading between the
     two would otherwise cache the old ladder again)."""
-    cache.delete(TIERS_CACHE_KEY)
-    transaction.on_commit(lambda: cache.delete(TIERS_CACHE_KEY))
+
+    def forget() -> None:
+        _tiers_local.forget()
+        cache.delete(TIERS_CACHE_KEY)
+
+    forget()
+    transaction.on_commit(forget)
 
 
 # --- the tier rule --------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 """Tables of many players, drawn in Python: `{% board_rows rows tier_colors %}`, `{% standing_rows standings %}`,
+the podiums of a race page and the home page (`{% podium_steps podium colors %}`, `{% mini_podium podium colors %}`)
 and `{{ uid|player_url }}` for single links.
 
 A leaderboard page shows 50 rows and a race page 100. Drawn by the template language, each row costs dozens of
@@ -19,6 +20,7 @@ from django.urls import get_script_prefix, reverse
 from django.utils.safestring import SafeString, mark_safe
 
 from core.templatetags.money import money
+from core.templatetags.ui import avatar_svg
 
 register = template.Library()
 
@@ -67,3 +69,34 @@ def standing_rows(standings) -> SafeString:
             f'<td class="num">{prize}</td></tr>\n'
         )
     return mark_safe("".join(out))  # noqa: S308 (every value above is escaped)
+
+
+@register.simple_tag
+def podium_steps(podium, colors: dict) -> SafeString:
+    """A race page's top three: avatar framed in the VIP tier's colour, place, name, wagered and prize."""
+    prefix, out = get_script_prefix(), []
+    for s in podium:
+        rank = _e(s.rank)
+        prize = f'<span class="figure-label">Prize</span>{_e(money(s.prize))}' if s.prize else ""
+        out.append(
+            f'<div class="step step-{rank}">{avatar_svg(s.name, (colors or {}).get(s.uid, ""), 56)}'
+            f'<span class="place">#{rank}</span>\n    <a class="name" data-place="#{rank}" '
+            f'href="{_e(_player_url(prefix, str(s.uid)))}">{_e(s.name)}</a>\n    <span class="figure wagered">'
+            f'<span class="figure-label">Wagered</span>{_e(money(s.wagered))}</span>\n    '
+            f'<strong class="figure prize">{prize}</strong></div>\n'
+        )
+    return mark_safe("".join(out))  # noqa: S308 (every value above is escaped; avatar_svg escapes its own)
+
+
+@register.simple_tag
+def mini_podium(podium, colors: dict) -> SafeString:
+    """The home page's top three of the current race: avatar, place, name, wagered."""
+    prefix, out = get_script_prefix(), []
+    for s in podium:
+        rank = _e(s.rank)
+        out.append(
+            f'<li>{avatar_svg(s.name, (colors or {}).get(s.uid, ""), 40)}<span class="place">#{rank}</span> '
+            f'<a data-place="#{rank}" href="{_e(_player_url(prefix, str(s.uid)))}">{_e(s.name)}</a> '
+            f'<span class="muted">{_e(money(s.wagered))}</span></li>'
+        )
+    return mark_safe("".join(out))  # noqa: S308 (every value above is escaped; avatar_svg escapes its own)

@@ -121,6 +121,49 @@ def test_the_podium_frames_each_player_in_their_vip_tiers_colour_read_with_the_s
     assert re.findall(r'style="--tier: ([^"]+)"', podium) == colors  # first, second, third, in that order
 
 
+# The podiums as the templates drew them before they were drawn in Python (races/templatetags/players.py).
+PODIUM_TEMPLATE = (
+    "{% load players ui %}{% for s in podium %}\n"
+    '  <div class="step step-{{ s.rank }}">{% avatar s.name colors|get_item:s.uid 56 %}'
+    '<span class="place">#{{ s.rank }}</span>\n'
+    '    <a class="name" data-place="#{{ s.rank }}" href="{{ s.uid|player_url }}">{{ s.name }}</a>\n'
+    '    <span class="figure wagered"><span class="figure-label">Wagered</span>{{ s.wagered|money }}</span>\n'
+    '    <strong class="figure prize">{% if s.prize %}<span class="figure-label">Prize</span>{{ s.prize|money }}'
+    "{% endif %}</strong></div>\n{% endfor %}"
+)
+MINI_PODIUM_TEMPLATE = (
+    "{% load players ui %}{% for s in podium %}\n"
+    '    <li>{% avatar s.name colors|get_item:s.uid 40 %}<span class="place">#{{ s.rank }}</span> '
+    '<a data-place="#{{ s.rank }}" href="{{ s.uid|player_url }}">{{ s.name }}</a> '
+    '<span class="muted">{{ s.wagered|money }}</span></li>{% endfor %}'
+)
+
+
+def test_the_podiums_drawn_in_python_are_the_templates_markup_with_every_value_escaped():
+    from django.template import Context, Template
+
+    from races.selectors.races import StandingRow
+    from races.templatetags.players import mini_podium, podium_steps
+
+    podium = [
+        StandingRow(1, "u<1>", '<script>alert("x")</script>', Decimal("12345.678"), Decimal("500"), True),
+        StandingRow(2, "u2", "Émilie 🐐", Decimal("0.5"), None, True),
+        StandingRow(3, "u3", "", Decimal("0"), Decimal("0"), False),
+    ]
+    colors = {"u<1>": '#FFD700"><b>', "u2": "#C0C0C0"}
+
+    def drawn(source: str) -> str:
+        return Template(source).render(Context({"podium": podium, "colors": colors}))
+
+    def squeeze(html: str) -> str:
+        return re.sub(r">\s+<", "><", re.sub(r"\s+", " ", html)).strip()
+
+    assert squeeze(podium_steps(podium, colors)) == squeeze(drawn(PODIUM_TEMPLATE))
+    assert squeeze(mini_podium(podium, colors)) == squeeze(drawn(MINI_PODIUM_TEMPLATE))
+    assert "<script>" not in podium_steps(podium, colors)
+    assert "<b>" not in mini_podium(podium, colors)
+
+
 def test_times_of_day_are_24_hour_utc():
     from core.templatetags.ui import utc_time
 
