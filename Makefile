@@ -162,7 +162,7 @@ test-e2e: $(VENV)/.dev
 		TEST_SERVERS_REDIS_URL=redis://127.0.0.1:6379/10 $(PY) -m pytest tests/e2e -m e2e -p no:asyncio
 
 # The four runs share nothing (SQLite files of their own and in-process layers, the SQLite run's child servers on
-# Redis databases 13 and 12; PostgreSQL test databases per worker and Redis databases 15 and 14; the browser run's
+# Redis databases 12 and 11; PostgreSQL test databases per worker and Redis databases 15 and 14; the browser run's
 # own SQLite files and Redis database 10; the PostgreSQL tools' scratch databases and Redis 9), and most of their time
 # is spent waiting on sockets, servers and the browser, so `make test` runs them side by side on two cores
 # (figures: docs/testing.md). Each run's output is printed, whole, when it ends.

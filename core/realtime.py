@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 COALESCE_SECONDS = 1.0
 _GATE_KEY = "rt:gate:{group}"
 _trailing: dict[str, dict] = {}  # group → the payload the pending trailing send will carry (the latest)
+_timers: dict[str, threading.Timer] = {}  # group → the timer of its pending trailing send
 _trailing_lock = threading.Lock()
 # The ASGI server's event loop, recorded by the first consumer that connects. The in-memory channel layer
 # (embedded mode) keeps asyncio queues bound to that loop, so sends from plain threads (the scheduler, the
@@ -104,14 +105,28 @@ def send_coalesced(group: str, event_type: str, **payload) -> bool:
         if not pending:
             timer = threading.Timer(COALESCE_SECONDS, _send_trailing, args=(group, event_type))
             timer.daemon = True
+            _timers[group] = timer
             timer.start()
     return True
 
 
 def _send_trailing(group: str, event_type: str) -> None:
     with _trailing_lock:
-        payload = _trailing.pop(group, {})
+        _timers.pop(group, None)
+        if group not in _trailing:
+            return  # dropped by trailing_cancel
+        payload = _trailing.pop(group)
     send_coalesced(group, event_type, **payload)
+
+
+def trailing_cancel() -> None:
+    """Drop the trailing sends not made yet (tests: an event one test folded must not reach the next one's
+    sockets a second later)."""
+    with _trailing_lock:
+        for timer in _timers.values():
+            timer.cancel()
+        _timers.clear()
+        _trailing.clear()
 
 
 def connections_group(user_id: int) -> str:

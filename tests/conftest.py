@@ -15,12 +15,15 @@ from tests.factories import TEST_PASSWORD, StaffFactory, UserFactory
 def _clean_cache():
     # The cache is Redis on the PostgreSQL run: never let one test see another's entries (rate limits too).
     from core.memo import LocalMemo
+    from core.realtime import trailing_cancel
     from races.feed.leaderboard import leaderboard_cache_clear
 
     cache.clear()
     leaderboard_cache_clear()  # also this process's memo of the cached leaderboards
     LocalMemo.forget_all()  # and of the VIP ladder, the experiment plans (core.memo)
+    trailing_cancel()  # and no folded event of another test arrives in this one's sockets
     yield
+    trailing_cancel()
     cache.clear()
     leaderboard_cache_clear()
     LocalMemo.forget_all()

@@ -27,3 +27,15 @@ def test_a_working_cache_still_folds_the_second_event_of_a_second():
     assert send.call_count == 1
     assert timer.call_count == 1
     realtime._trailing.pop("test-gate-group", None)
+
+
+def test_a_cancelled_trailing_send_is_never_made():
+    import time
+
+    with mock.patch.object(realtime, "send", return_value=True) as send:
+        realtime.send_coalesced("test-cancel-group", "leaderboard.updated")
+        realtime.send_coalesced("test-cancel-group", "leaderboard.updated")  # folded: a trailing send is due
+        realtime.trailing_cancel()
+        time.sleep(realtime.COALESCE_SECONDS + 0.5)  # past the moment it was due
+    assert send.call_count == 1
+    assert realtime._trailing == {}

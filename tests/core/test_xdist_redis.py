@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.xdist_redis import worker_redis_url
+from tests.xdist_redis import layer_prefix, worker_redis_url
 
 
 def test_each_worker_takes_the_database_its_number_below_the_runs():
@@ -18,3 +18,9 @@ def test_each_worker_takes_the_database_its_number_below_the_runs():
 def test_a_worker_past_database_0_is_refused_rather_than_sharing_one():
     with pytest.raises(ValueError, match="no Redis database left for xdist worker gw2"):
         worker_redis_url("redis://127.0.0.1:6379/1", "gw2")
+
+
+def test_each_redis_database_has_a_channel_layer_prefix_of_its_own():
+    # Redis's pub/sub channels are the server's: runs on databases 15 and 14 must not share group channels.
+    assert layer_prefix("redis://127.0.0.1:6379/15") != layer_prefix("redis://127.0.0.1:6379/14")
+    assert layer_prefix("redis://127.0.0.1:6379/15") == "gv-asgi-db15"

@@ -15,15 +15,17 @@ from urllib.request import urlopen
 import aiohttp
 from django.db import connection
 
+from tests.xdist_redis import layer_prefix
+
 ROOT = Path(__file__).resolve().parents[2]
-# The SQLite run's child servers share Redis database 13; with pytest-xdist each worker has a database of its own
-# (gw0: 13, gw1: 12, ...), as it has its own SQLite test file. (The PostgreSQL run's workers: 15 and 14, REDIS_URL
+# The SQLite run's child servers share Redis database 12; with pytest-xdist each worker has a database of its own
+# (gw0: 12, gw1: 11, ...), as it has its own SQLite test file. (The PostgreSQL run's workers: 15, 14 and 13, REDIS_URL
 # as tests/xdist_redis.py gives it to each.) A run beside it (`make test` runs the browser suite
 # at the same time) names another in TEST_SERVERS_REDIS_URL: two runs on one database read each other's cache (a
 # cached unread count of one run's user 3 shown to the other's).
 _WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
 REDIS_FOR_SERVERS = (
-    os.environ.get("REDIS_URL") or os.environ.get("TEST_SERVERS_REDIS_URL") or f"redis://127.0.0.1:6379/{13 - _WORKER}"
+    os.environ.get("REDIS_URL") or os.environ.get("TEST_SERVERS_REDIS_URL") or f"redis://127.0.0.1:6379/{12 - _WORKER}"
 )
 
 
@@ -61,7 +63,10 @@ def child_env(redis_url: str = REDIS_FOR_SERVERS, **extra) -> dict:
 
         with redis.Redis.from_url(redis_url) as client:
             client.flushdb()
-    env = {**os.environ, "DATABASE_URL": database_url(), "REDIS_URL": redis_url, "LOG_LEVEL": "WARNING", **extra}
+    env = {
+        **os.environ, "DATABASE_URL": database_url(), "REDIS_URL": redis_url, "LOG_LEVEL": "WARNING",
+        "CHANNEL_LAYER_PREFIX": layer_prefix(redis_url), **extra,
+    }  # fmt: skip
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     return env
 
