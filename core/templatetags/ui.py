@@ -66,12 +66,6 @@ def countdown_tiles(until: datetime | None, verb: str = "Ends") -> SafeString:
 
 
 @register.filter
-def get_item(mapping, key):
-    """`{{ colors|get_item:uid }}`: a dict's value for a key, "" when absent."""
-    return mapping.get(key, "") if mapping else ""
-
-
-@register.filter
 def utc_time(iso: str) -> str:
     """An ISO timestamp as the site shows times of day: 24-hour, UTC, e.g. "08:15:35 UTC" ("" when unreadable)."""
     try:

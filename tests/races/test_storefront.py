@@ -123,8 +123,8 @@ def test_the_podium_frames_each_player_in_their_vip_tiers_colour_read_with_the_s
 
 # The podiums as the templates drew them before they were drawn in Python (races/templatetags/players.py).
 PODIUM_TEMPLATE = (
-    "{% load players ui %}{% for s in podium %}\n"
-    '  <div class="step step-{{ s.rank }}">{% avatar s.name colors|get_item:s.uid 56 %}'
+    "{% load players ui %}{% for s, color in podium %}\n"
+    '  <div class="step step-{{ s.rank }}">{% avatar s.name color 56 %}'
     '<span class="place">#{{ s.rank }}</span>\n'
     '    <a class="name" data-place="#{{ s.rank }}" href="{{ s.uid|player_url }}">{{ s.name }}</a>\n'
     '    <span class="figure wagered"><span class="figure-label">Wagered</span>{{ s.wagered|money }}</span>\n'
@@ -132,8 +132,8 @@ PODIUM_TEMPLATE = (
     "{% endif %}</strong></div>\n{% endfor %}"
 )
 MINI_PODIUM_TEMPLATE = (
-    "{% load players ui %}{% for s in podium %}\n"
-    '    <li>{% avatar s.name colors|get_item:s.uid 40 %}<span class="place">#{{ s.rank }}</span> '
+    "{% load players ui %}{% for s, color in podium %}\n"
+    '    <li>{% avatar s.name color 40 %}<span class="place">#{{ s.rank }}</span> '
     '<a data-place="#{{ s.rank }}" href="{{ s.uid|player_url }}">{{ s.name }}</a> '
     '<span class="muted">{{ s.wagered|money }}</span></li>{% endfor %}'
 )
@@ -153,7 +153,8 @@ def test_the_podiums_drawn_in_python_are_the_templates_markup_with_every_value_e
     colors = {"u<1>": '#FFD700"><b>', "u2": "#C0C0C0"}
 
     def drawn(source: str) -> str:
-        return Template(source).render(Context({"podium": podium, "colors": colors}))
+        pairs = [(s, colors.get(s.uid, "")) for s in podium]
+        return Template(source).render(Context({"podium": pairs}))
 
     def squeeze(html: str) -> str:
         return re.sub(r">\s+<", "><", re.sub(r"\s+", " ", html)).strip()
