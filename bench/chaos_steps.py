@@ -141,15 +141,7 @@ async def second_beat(ctx: Context):
     step.check("no more syncs than one beat sends", syncs <= allowed, f"{syncs} syncs in {window:.0f} s "
                f"(one beat: at most {allowed}, two: about {2 * (allowed - 1)})")  # fmt: skip
     step.check("the syncs went on", syncs >= allowed - 2, f"{syncs} in {window:.0f} s")
-    (since,) = query(ctx, "SELECT now()::text")[0]
-    killed_at = time.monotonic()
-    await asyncio.to_thread(ctx.topology.kill, "beat")
-    took_over = None
-    while time.monotonic() - killed_at < SYNC_INTERVAL + 20:
-        if await asyncio.to_thread(_sync_rows_since, ctx, since):
-            took_over = time.monotonic() - killed_at
-            break
-        await asyncio.sleep(1)
+    took_over = await _next_sync_after(ctx, lambda: ctx.topology.kill("beat"), within=SYNC_INTERVAL + 20)
     step.recovery = took_over if took_over is not None else SYNC_INTERVAL + 20
     step.check("after kill -9 of the first beat the second syncs", took_over is not None,
                f"first sync {step.recovery:.1f} s after")  # fmt: skip
@@ -207,15 +199,7 @@ async def kill_worker(ctx: Context):
                f"{after[0]} players, wagers {after[1]:.2f}, {after[3]} logs; before {before[0]}, {before[1]:.2f}, "
                f"{before[3]}")  # fmt: skip
     step.check("the sync lock was freed", locked == 0, f"{locked} holders")
-    (since,) = query(ctx, "SELECT now()::text")[0]
-    restarted_at = time.monotonic()
-    await asyncio.to_thread(ctx.topology.start, "worker")
-    synced = None
-    while time.monotonic() - restarted_at < SYNC_INTERVAL + 40:
-        if await asyncio.to_thread(_sync_rows_since, ctx, since):
-            synced = time.monotonic() - restarted_at
-            break
-        await asyncio.sleep(1)
+    synced = await _next_sync_after(ctx, lambda: ctx.topology.start("worker"), within=SYNC_INTERVAL + 40)
     step.recovery = synced if synced is not None else SYNC_INTERVAL + 40
     step.check("the next beat tick synced", synced is not None, f"{step.recovery:.1f} s after the restart")
     summarise(ctx, step, ctx.load.window(started))
@@ -255,6 +239,19 @@ async def restart_redis(ctx: Context):
     again = ctx.load.stats.socket_duplicates - duplicates
     step.check("no message was sent twice (no socket got one event twice)", again == 0, f"{again} duplicates")
     return step
+
+
+async def _next_sync_after(ctx: Context, fault, within: float) -> float | None:
+    """Seconds from `fault()` (run in a thread) to the first sync log row written after it, or None within
+    `within` seconds."""
+    (since,) = query(ctx, "SELECT now()::text")[0]
+    started = time.monotonic()
+    await asyncio.to_thread(fault)
+    while time.monotonic() - started < within:
+        if await asyncio.to_thread(_sync_rows_since, ctx, since):
+            return time.monotonic() - started
+        await asyncio.sleep(1)
+    return None
 
 
 async def _event_after(ctx: Context, moment: float, within: float) -> float | None:
